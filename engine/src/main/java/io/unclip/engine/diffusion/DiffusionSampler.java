@@ -32,6 +32,25 @@ public final class DiffusionSampler {
         return new DiffusionSampler(new DdimStep(diffusion, spec, eta));
     }
 
+    /**
+     * A sampler by name, as model manifests spell it: {@code ddpm} (eta must be 0) or
+     * {@code ddim} with the given eta.
+     */
+    public static DiffusionSampler named(String kind, GaussianDiffusion diffusion, ModelOutputSpec spec, double eta) {
+        String k = kind == null ? "" : kind.trim().toLowerCase(java.util.Locale.ROOT);
+        switch (k) {
+            case "ddpm":
+                if (eta != 0) {
+                    throw new IllegalArgumentException("eta applies to ddim only; ddpm got eta = " + eta);
+                }
+                return ddpm(diffusion, spec);
+            case "ddim":
+                return ddim(diffusion, spec, eta);
+            default:
+                throw new IllegalArgumentException("unknown sampler '" + kind + "' (expected ddpm or ddim)");
+        }
+    }
+
     public DenoisingStep step() {
         return step;
     }

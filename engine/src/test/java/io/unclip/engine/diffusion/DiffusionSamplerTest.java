@@ -244,6 +244,9 @@ class DiffusionSamplerTest {
         assertThrows(IllegalArgumentException.class, () -> X0Clip.to(0));
         assertThrows(IllegalArgumentException.class, () -> Prediction.fromName("v"));
         assertThrows(IllegalArgumentException.class, () -> VarianceType.fromName("learned"));
+        assertThrows(IllegalArgumentException.class, () -> DiffusionSampler.named("plms", COSINE_10, EPS_LEARNED, 0));
+        assertThrows(IllegalArgumentException.class, () -> DiffusionSampler.named("ddpm", COSINE_10, EPS_LEARNED, 1));
+        assertTrue(DiffusionSampler.named("DDIM", COSINE_10, EPS_LEARNED, 0.5).step() instanceof DdimStep);
         step.apply(0, x, new float[24], null, layout, result); // index 0 needs no noise
     }
 }

@@ -26,16 +26,7 @@ final class ReferenceChecker {
         ModelOutputSpec spec = new ModelOutputSpec(Prediction.fromName(refCase.prediction()),
                 VarianceType.fromName(refCase.variance()),
                 refCase.clipDenoised() ? X0Clip.unit() : X0Clip.off());
-        switch (refCase.sampler()) {
-            case "ddpm":
-                step = new DdpmStep(diffusion, spec);
-                break;
-            case "ddim":
-                step = new DdimStep(diffusion, spec, refCase.eta());
-                break;
-            default:
-                throw new IllegalArgumentException(refCase.file() + ": unknown sampler " + refCase.sampler());
-        }
+        step = DiffusionSampler.named(refCase.sampler(), diffusion, spec, refCase.eta()).step();
         guidance = refCase.guidanceScale() == null ? null : new ClassifierFreeGuidance(refCase.guidanceScale());
         layout = SampleLayout.of(refCase.shape());
     }
