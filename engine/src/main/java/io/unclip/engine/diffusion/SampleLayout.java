@@ -13,7 +13,7 @@ public record SampleLayout(int batch, int channels, int spatial) {
             throw new IllegalArgumentException("batch, channels and spatial size must be >= 1, got "
                     + batch + ", " + channels + ", " + spatial);
         }
-        if ((long) batch * channels * spatial * 2 > Integer.MAX_VALUE) {
+        if ((long) batch * channels * spatial * 4 > Integer.MAX_VALUE) {
             throw new IllegalArgumentException("sample too large: " + batch + "x" + channels + "x" + spatial);
         }
     }

@@ -154,8 +154,7 @@ class RespacingTest {
         assertEquals(Math.log(d.posteriorVariance(1)), d.posteriorLogVarianceClipped(0), 0.0);
         assertEquals(d.posteriorVariance(1), d.fixedLargeVariance(0), 0.0);
         assertEquals(d.beta(5), d.fixedLargeVariance(5), 0.0);
-        // coef1 + coef2 * sqrt(abar)... mean of x_t given x0: the posterior mean of q(x_{t-1}|x_t,x0) at x_t = sqrt(abar_t) x0
-        // must equal sqrt(abar_{t-1}) x0 (noise-free consistency).
+        // Noise-free consistency: at x_t = sqrt(abar_t) x0 the posterior mean is sqrt(abar_{t-1}) x0.
         for (int i = 1; i < 1000; i += 111) {
             double mu = d.posteriorMeanCoef1(i) + d.posteriorMeanCoef2(i) * Math.sqrt(d.alphaCumprod(i));
             assertEquals(Math.sqrt(d.alphaCumprodPrev(i)), mu, 1e-9);
