@@ -70,16 +70,16 @@ public final class OrtRuntime implements AutoCloseable {
             throw new IllegalStateException("ONNX runtime is closed");
         }
         if (!Files.isRegularFile(onnxFile)) {
-            throw new InferenceException(modelName + ": ONNX file not found: " + onnxFile);
+            throw new ModelLoadException(modelName, onnxFile, "file not found (" + onnxFile + ")", null);
         }
         if (!Files.isReadable(onnxFile)) {
-            throw new InferenceException(modelName + ": ONNX file is not readable: " + onnxFile);
+            throw new ModelLoadException(modelName, onnxFile, "file is not readable (" + onnxFile + ")", null);
         }
         Path key;
         try {
             key = onnxFile.toRealPath();
         } catch (java.io.IOException e) {
-            throw new InferenceException(modelName + ": cannot resolve " + onnxFile + ": " + e.getMessage(), e);
+            throw new ModelLoadException(modelName, onnxFile, "cannot resolve path: " + e.getMessage(), e);
         }
         ModelSession existing = sessions.get(key);
         if (existing != null) {
@@ -88,6 +88,25 @@ public final class OrtRuntime implements AutoCloseable {
         ModelSession created = open(modelName, key);
         sessions.put(key, created);
         return created;
+    }
+
+    /**
+     * Closes a session and forgets it, so the next request for its file opens the file again
+     * (e.g. after a model failed validation and was replaced). Runs in flight finish first.
+     */
+    public synchronized void release(ModelSession session) {
+        if (sessions.values().remove(session)) {
+            session.close();
+        }
+    }
+
+    /** Whether a session for this file (by real path) is open. */
+    public synchronized boolean isOpen(Path onnxFile) {
+        try {
+            return Files.exists(onnxFile) && sessions.containsKey(onnxFile.toRealPath());
+        } catch (java.io.IOException e) {
+            return false;
+        }
     }
 
     /** Sessions opened so far, in opening order. */
@@ -116,8 +135,7 @@ public final class OrtRuntime implements AutoCloseable {
         try {
             return create(modelName, file, false);
         } catch (OrtException e) {
-            throw new InferenceException(modelName + ": cannot load ONNX model " + file.getFileName() + ": "
-                    + firstLine(e), e);
+            throw new ModelLoadException(modelName, file, firstLine(e), e);
         } catch (CudaUnavailable e) {
             throw new AssertionError("CUDA not requested", e);
         }
