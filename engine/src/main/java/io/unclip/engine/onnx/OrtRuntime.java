@@ -135,7 +135,9 @@ public final class OrtRuntime implements AutoCloseable {
         try {
             return create(modelName, file, false);
         } catch (OrtException e) {
-            throw new ModelLoadException(modelName, file, firstLine(e), e);
+            String reason = e.getCode() == OrtException.OrtErrorCode.ORT_INVALID_PROTOBUF
+                    ? "file is truncated or not an ONNX model (" + firstLine(e) + ")" : firstLine(e);
+            throw new ModelLoadException(modelName, file, reason, e);
         } catch (CudaUnavailable e) {
             throw new AssertionError("CUDA not requested", e);
         }
