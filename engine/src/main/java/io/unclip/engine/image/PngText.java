@@ -2,7 +2,6 @@ package io.unclip.engine.image;
 
 import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
-import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -126,7 +125,7 @@ final class PngText {
     }
 
     private static String latin1(byte[] b, int from, int to) {
-        return new String(b, from, to - from, Charset.forName("ISO-8859-1"));
+        return new String(b, from, to - from, StandardCharsets.ISO_8859_1);
     }
 
     /** Total text bytes allowed, decompressed. */

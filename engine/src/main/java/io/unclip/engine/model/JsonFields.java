@@ -191,7 +191,7 @@ final class JsonFields {
         }
         String text = v.toString();
         String kind = v.isObject() ? "object" : v.isArray() ? "array" : v.isTextual() ? "string"
-                : v.isBoolean() ? "boolean" : v.isNumber() ? "number" : v.getNodeType().toString().toLowerCase();
+                : v.isBoolean() ? "boolean" : v.isNumber() ? "number" : v.getNodeType().toString().toLowerCase(java.util.Locale.ROOT);
         return kind + " " + (text.length() > 40 ? text.substring(0, 37) + "..." : text);
     }
 }

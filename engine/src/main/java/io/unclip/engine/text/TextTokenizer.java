@@ -27,12 +27,14 @@ public final class TextTokenizer implements AutoCloseable {
     private final HuggingFaceTokenizer tokenizer;
     private final TokenizerFile info;
     private final int contextLength;
+    private final long maxId;
 
     private TextTokenizer(Path file, HuggingFaceTokenizer tokenizer, TokenizerFile info, int contextLength) {
         this.file = file;
         this.tokenizer = tokenizer;
         this.info = info;
         this.contextLength = contextLength;
+        this.maxId = info.vocabulary().values().stream().mapToLong(Long::longValue).max().orElse(0);
     }
 
     /**
@@ -66,9 +68,9 @@ public final class TextTokenizer implements AutoCloseable {
         return contextLength;
     }
 
-    /** Number of distinct token ids (vocabulary plus added tokens). */
+    /** Number of token ids, 0..vocabularySize()-1 (vocabulary plus added tokens). */
     public int vocabularySize() {
-        return (int) info.vocabulary().values().stream().distinct().count();
+        return (int) maxId + 1;
     }
 
     /** The id of a token string such as "[EOS]" or "red", if it is in the vocabulary. */
@@ -127,10 +129,9 @@ public final class TextTokenizer implements AutoCloseable {
 
     /** Decodes ids to text, leaving out special tokens (padding, BOS, EOS). */
     public String decode(long[] ids) {
-        long max = info.vocabulary().values().stream().mapToLong(Long::longValue).max().orElse(0);
         for (long id : ids) {
-            if (id < 0 || id > max) {
-                throw new IllegalArgumentException("token id " + id + " is outside the vocabulary (0.." + max + ")");
+            if (id < 0 || id > maxId) {
+                throw new IllegalArgumentException("token id " + id + " is outside the vocabulary (0.." + maxId + ")");
             }
         }
         return tokenizer.decode(ids, true);

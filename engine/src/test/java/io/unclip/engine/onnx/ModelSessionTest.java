@@ -75,6 +75,26 @@ class ModelSessionTest {
     }
 
     @Test
+    void concurrentRunsShareOneSession() throws Exception {
+        Map<String, Tensor> floats = decoderFloats(1);
+        float[] expected = decoder.run(floats, Map.of("timestep", new long[] {7})).get("out_sample").toArray();
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(4);
+        try {
+            List<java.util.concurrent.Future<float[]>> results = new java.util.ArrayList<>();
+            for (int i = 0; i < 16; i++) {
+                results.add(pool.submit(() -> decoder.run(floats, Map.of("timestep", new long[] {7}))
+                        .get("out_sample").toArray()));
+            }
+            for (java.util.concurrent.Future<float[]> r : results) {
+                assertArrayEquals(expected, r.get());
+            }
+        } finally {
+            pool.shutdown();
+        }
+        assertEquals(17, decoder.runCount());
+    }
+
+    @Test
     void boolMaskInputsAcceptIntegerValues() {
         ModelSession prior = runtime.session("prior", Fixtures.tinyModel("prior", "prior.onnx"));
         assertEquals(ElementType.BOOL, prior.input("attention_mask").type());

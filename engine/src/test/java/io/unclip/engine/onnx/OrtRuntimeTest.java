@@ -94,9 +94,10 @@ class OrtRuntimeTest {
     @Test
     void missingFileIsNamed(@TempDir Path dir) {
         try (OrtRuntime runtime = new OrtRuntime(Fixtures.lightCpu())) {
-            InferenceException e = assertThrows(InferenceException.class,
+            ModelLoadException e = assertThrows(ModelLoadException.class,
                     () -> runtime.session("decoder", dir.resolve("nope.onnx")));
-            assertEquals("decoder: ONNX file not found: " + dir.resolve("nope.onnx"), e.getMessage());
+            assertEquals("decoder: cannot load ONNX model nope.onnx: file not found (" + dir.resolve("nope.onnx") + ")",
+                    e.getMessage());
         }
     }
 
@@ -105,8 +106,9 @@ class OrtRuntimeTest {
         byte[] model = Files.readAllBytes(Fixtures.tinyModel("decoder", "decoder.onnx"));
         Path broken = Files.write(dir.resolve("decoder.onnx"), java.util.Arrays.copyOf(model, model.length / 2));
         try (OrtRuntime runtime = new OrtRuntime(Fixtures.lightCpu())) {
-            InferenceException e = assertThrows(InferenceException.class, () -> runtime.session("decoder", broken));
-            assertTrue(e.getMessage().startsWith("decoder: cannot load ONNX model decoder.onnx: "), e.getMessage());
+            ModelLoadException e = assertThrows(ModelLoadException.class, () -> runtime.session("decoder", broken));
+            assertTrue(e.getMessage().startsWith("decoder: cannot load ONNX model decoder.onnx: file is truncated or"
+                    + " not an ONNX model ("), e.getMessage());
             assertTrue(runtime.sessions().isEmpty());
         }
     }
