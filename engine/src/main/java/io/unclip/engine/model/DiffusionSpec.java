@@ -1,0 +1,34 @@
+package io.unclip.engine.model;
+
+import java.util.List;
+import java.util.OptionalDouble;
+
+/**
+ * The "diffusion" section of a prior, decoder or upsampler manifest, validated against the
+ * allowed values but kept as plain strings and numbers (the sampler code maps them to its own
+ * types).
+ *
+ * @param schedule       beta schedule: {@code linear}, {@code cosine} or {@code squaredcos_cap_v2}
+ * @param trainTimesteps T, the number of training timesteps
+ * @param prediction     what the model predicts: {@code epsilon} or {@code x0}
+ * @param variance       {@code fixed_small}, {@code fixed_large} or {@code learned_range}
+ * @param clipRange      x0 is clipped to [-clipRange, clipRange]; empty for no clipping
+ * @param sampler        default sampler: {@code ddpm} or {@code ddim}
+ * @param respacing      default respacing string: "25", "10,15,20" or "ddim25"
+ * @param eta            DDIM eta (0 = deterministic)
+ * @param guidanceScale  default classifier-free guidance scale (1 = no guidance)
+ */
+public record DiffusionSpec(String schedule, int trainTimesteps, String prediction, String variance,
+                            OptionalDouble clipRange, String sampler, String respacing, double eta,
+                            double guidanceScale) {
+
+    public static final List<String> SCHEDULES = List.of("linear", "cosine", "squaredcos_cap_v2");
+    public static final List<String> PREDICTIONS = List.of("epsilon", "x0");
+    public static final List<String> VARIANCES = List.of("fixed_small", "fixed_large", "learned_range");
+    public static final List<String> SAMPLERS = List.of("ddpm", "ddim");
+
+    /** Whether the model outputs twice the sample's channels (mean and variance interpolation). */
+    public boolean learnedVariance() {
+        return variance.equals("learned_range");
+    }
+}

@@ -1,0 +1,374 @@
+package io.unclip.engine.model;
+
+import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.unclip.engine.onnx.ElementType;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.Set;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+
+/**
+ * Reads {@code bundle.json} and stage {@code manifest.json} files into validated records. Checks
+ * everything that can be checked without ONNX Runtime: syntax, required fields, allowed values,
+ * referenced files, and consistency between sections. Unknown fields are ignored so that newer
+ * manifests stay readable.
+ */
+final class ManifestReader {
+    /** The manifest format this engine reads. */
+    static final int MANIFEST_VERSION = 1;
+
+    private static final Pattern STAGE_NAME = Pattern.compile("[A-Za-z0-9_][A-Za-z0-9_.-]*");
+    private static final Pattern RESPACING_SECTIONS = Pattern.compile("\\d+(,\\d+)*");
+    private static final Pattern RESPACING_DDIM = Pattern.compile("ddim(\\d+)");
+
+    private final ObjectMapper mapper = new ObjectMapper()
+            .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
+
+    BundleManifest readBundle(Path bundleDir) {
+        if (!Files.exists(bundleDir)) {
+            throw new ModelRepositoryException(bundleDir, "model bundle not found: " + bundleDir);
+        }
+        if (!Files.isDirectory(bundleDir)) {
+            throw new ModelRepositoryException(bundleDir, "model bundle is not a directory: " + bundleDir);
+        }
+        Path file = bundleDir.resolve("bundle.json");
+        JsonFields root = parse(file, "bundle.json");
+        List<String> stages = root.texts("stages");
+        if (stages.isEmpty()) {
+            throw root.error("stages", "must list at least one stage");
+        }
+        Set<String> seen = new HashSet<>();
+        for (String stage : stages) {
+            if (!STAGE_NAME.matcher(stage).matches()) {
+                throw root.error("stages", "has '" + stage + "', which is not a plain directory name");
+            }
+            if (!seen.add(stage)) {
+                throw root.error("stages", "lists '" + stage + "' twice");
+            }
+        }
+        return new BundleManifest(bundleDir, root.text("name"), root.textOrNumber("version"),
+                root.optionalText("description"), stages);
+    }
+
+    StageManifest readStage(Path bundleDir, String stage) {
+        Path dir = bundleDir.resolve(stage);
+        if (!Files.isDirectory(dir)) {
+            throw new ModelRepositoryException(dir, stage + "/: stage directory listed in bundle.json is missing");
+        }
+        JsonFields m = parse(dir.resolve("manifest.json"), stage + "/manifest.json");
+        OptionalInt version = m.optionalInteger("manifest_version", 1);
+        if (version.isPresent() && version.getAsInt() != MANIFEST_VERSION) {
+            throw m.error("manifest_version", "is " + version.getAsInt() + ", this engine reads version "
+                    + MANIFEST_VERSION);
+        }
+        StageKind kind = StageKind.fromId(m.oneOf("kind",
+                Arrays.stream(StageKind.values()).map(StageKind::id).toList())).orElseThrow();
+        Path onnx = stageFile(dir, m, "onnx", m.text("onnx"));
+        List<Path> external = new ArrayList<>();
+        for (String name : m.optionalTexts("external_data")) {
+            external.add(stageFile(dir, m, "external_data", name));
+        }
+        List<TensorDecl> inputs = tensors(m, "inputs", kind, true);
+        List<TensorDecl> outputs = tensors(m, "outputs", kind, false);
+
+        Optional<DiffusionSpec> diffusion = Optional.empty();
+        if (kind.isDiffusion()) {
+            diffusion = Optional.of(diffusion(m.object("diffusion")));
+        } else if (m.has("diffusion")) {
+            throw m.error("diffusion", "is only for prior, decoder and upsampler stages, this one is a " + kind.id());
+        }
+        Optional<Resolution> resolution = m.optionalObject("resolution").map(ManifestReader::resolution);
+        requireResolution(m, kind, resolution);
+        Conditioning conditioning = m.optionalObject("conditioning").map(ManifestReader::conditioning)
+                .orElse(Conditioning.none());
+        Optional<Normalization> normalization = m.has("normalization")
+                ? Optional.of(normalization(dir, m)) : Optional.empty();
+        Optional<Path> tokenizer = m.optionalText("tokenizer").map(name -> stageFile(dir, m, "tokenizer", name));
+        if (tokenizer.isEmpty() && (kind == StageKind.TEXT_ENCODER || kind == StageKind.CAPTIONER)) {
+            throw new ModelRepositoryException(m.file(), m.source() + ": required field 'tokenizer' is missing (a "
+                    + kind.id() + " needs its tokenizer.json)");
+        }
+        if (tokenizer.isPresent() && conditioning.textTokens().isEmpty()) {
+            throw new ModelRepositoryException(m.file(), m.source() + ": required field 'conditioning.text_tokens'"
+                    + " is missing (token ids are padded to it)");
+        }
+        StageManifest manifest = new StageManifest(stage, dir, kind, onnx, external, inputs, outputs, diffusion,
+                resolution, normalization, conditioning, tokenizer);
+        List<String> problems = ManifestConsistency.check(manifest);
+        if (!problems.isEmpty()) {
+            throw new ModelRepositoryException(m.file(), problems.stream()
+                    .map(p -> m.source() + ": " + p).collect(Collectors.joining("; ")));
+        }
+        return manifest;
+    }
+
+    private JsonFields parse(Path file, String source) {
+        if (!Files.isRegularFile(file)) {
+            throw new ModelRepositoryException(file, source + ": file not found (" + file + ")");
+        }
+        try {
+            byte[] bytes = Files.readAllBytes(file);
+            JsonNode root = mapper.readTree(bytes);
+            if (root == null || root.isMissingNode()) {
+                throw new ModelRepositoryException(file, source + ": file is empty");
+            }
+            return JsonFields.root(file, source, root);
+        } catch (JsonProcessingException e) {
+            JsonLocation at = e.getLocation();
+            String where = at == null ? "" : " (line " + at.getLineNr() + ", column " + at.getColumnNr() + ")";
+            throw new ModelRepositoryException(file, source + ": not valid JSON" + where + ": "
+                    + e.getOriginalMessage(), e);
+        } catch (IOException e) {
+            throw new ModelRepositoryException(file, source + ": cannot read: " + e.getMessage(), e);
+        }
+    }
+
+    /** A file named by a manifest field: must stay inside the stage directory and exist. */
+    private static Path stageFile(Path dir, JsonFields m, String field, String name) {
+        Path file = dir.resolve(name).normalize();
+        if (!file.startsWith(dir.normalize()) || name.isBlank()) {
+            throw m.error(field, "names '" + name + "', which is outside the stage directory");
+        }
+        if (!Files.isRegularFile(file)) {
+            throw new ModelRepositoryException(file, m.source() + ": file '" + name + "' named in field '" + field
+                    + "' does not exist");
+        }
+        if (!Files.isReadable(file)) {
+            throw new ModelRepositoryException(file, m.source() + ": file '" + name + "' named in field '" + field
+                    + "' is not readable");
+        }
+        return file;
+    }
+
+    private static List<TensorDecl> tensors(JsonFields m, String key, StageKind kind, boolean inputs) {
+        String what = inputs ? "input" : "output";
+        List<JsonFields> items = m.objects(key);
+        if (items.isEmpty()) {
+            throw m.error(key, "must declare at least one " + what);
+        }
+        List<TensorDecl> decls = new ArrayList<>();
+        Set<String> names = new HashSet<>();
+        Set<String> roles = new HashSet<>();
+        for (JsonFields t : items) {
+            String name = t.text("name");
+            if (!names.add(name)) {
+                throw m.error(key, "declares " + what + " '" + name + "' twice");
+            }
+            String typeId = t.text("type");
+            ElementType type = ElementType.fromId(typeId).orElseThrow(() -> t.error("type", "is '" + typeId
+                    + "', expected one of " + Arrays.stream(ElementType.values())
+                    .filter(e -> e != ElementType.OTHER).map(ElementType::id).collect(Collectors.joining(", "))));
+            String role = role(t, name, kind, inputs);
+            if (role != null && !roles.add(role)) {
+                throw m.error(key, "gives role '" + role + "' to more than one " + what);
+            }
+            decls.add(new TensorDecl(name, role, type, shape(t)));
+        }
+        Set<String> required = inputs ? kind.requiredInputRoles() : kind.requiredOutputRoles();
+        List<String> missing = required.stream().filter(r -> !roles.contains(r)).sorted().toList();
+        if (!missing.isEmpty()) {
+            throw m.error(key, "has no " + what + " with role " + String.join(", ", missing) + " (a " + kind.id()
+                    + " needs " + String.join(", ", required.stream().sorted().toList()) + ")");
+        }
+        return decls;
+    }
+
+    /**
+     * A tensor's role: explicit, or its name when that is a role of the kind. Every input needs
+     * one (the engine must know what to feed); outputs without one are computed and ignored.
+     */
+    private static String role(JsonFields t, String name, StageKind kind, boolean input) {
+        List<String> allowed = (input ? concat(kind.requiredInputRoles(), kind.optionalInputRoles())
+                : concat(kind.requiredOutputRoles(), kind.optionalOutputRoles()));
+        if (t.has("role")) {
+            String role = t.text("role");
+            if (!allowed.contains(role)) {
+                throw t.error("role", "is '" + role + "', a " + kind.id() + " " + (input ? "input" : "output")
+                        + " role is one of " + String.join(", ", allowed));
+            }
+            return role;
+        }
+        if (allowed.contains(name)) {
+            return name;
+        }
+        if (input) {
+            throw t.error("role", "is missing for input '" + name + "': name one of " + String.join(", ", allowed));
+        }
+        return null;
+    }
+
+    private static List<Dim> shape(JsonFields t) {
+        JsonNode shape = t.raw("shape");
+        if (!shape.isArray()) {
+            throw t.error("shape", "must be an array of sizes, -1 or symbolic names, found "
+                    + JsonFields.describe(shape));
+        }
+        List<Dim> dims = new ArrayList<>();
+        for (JsonNode d : shape) {
+            if (d.isIntegralNumber() && d.canConvertToLong() && d.asLong() >= -1) {
+                dims.add(d.asLong() == -1 ? Dim.dynamic(null) : Dim.fixed(d.asLong()));
+            } else if (d.isTextual() && !d.asText().isBlank()) {
+                dims.add(Dim.dynamic(d.asText()));
+            } else {
+                throw t.error("shape", "has " + JsonFields.describe(d)
+                        + "; a dimension is a size >= 0, -1 or a symbolic name");
+            }
+        }
+        return dims;
+    }
+
+    private static DiffusionSpec diffusion(JsonFields d) {
+        String schedule = d.oneOf("schedule", DiffusionSpec.SCHEDULES);
+        int timesteps = d.integer("train_timesteps", 1);
+        String prediction = d.oneOf("prediction", DiffusionSpec.PREDICTIONS);
+        String variance = d.oneOf("variance", DiffusionSpec.VARIANCES);
+        var clip = d.optionalNumber("clip_range");
+        if (clip.isPresent() && !(clip.getAsDouble() > 0 && Double.isFinite(clip.getAsDouble()))) {
+            throw d.error("clip_range", "must be a positive number or null, found " + clip.getAsDouble());
+        }
+        String sampler = d.oneOf("sampler", DiffusionSpec.SAMPLERS);
+        String respacing = d.text("respacing");
+        String problem = respacingProblem(respacing, timesteps);
+        if (problem != null) {
+            throw d.error("respacing", "is '" + respacing + "': " + problem);
+        }
+        double eta = d.optionalNumber("eta").orElse(0.0);
+        if (!(eta >= 0 && Double.isFinite(eta))) {
+            throw d.error("eta", "must be >= 0, found " + eta);
+        }
+        double guidance = d.optionalNumber("guidance_scale").orElse(1.0);
+        if (!(guidance >= 0 && Double.isFinite(guidance))) {
+            throw d.error("guidance_scale", "must be >= 0, found " + guidance);
+        }
+        return new DiffusionSpec(schedule, timesteps, prediction, variance, clip, sampler, respacing, eta, guidance);
+    }
+
+    /**
+     * Checks a respacing string the way improved-diffusion's space_timesteps accepts it:
+     * "ddimN" needs an integer stride giving exactly N steps; "a,b,c" splits T into equal
+     * sections and takes at most a section's size from each.
+     *
+     * @return null when valid, else why not
+     */
+    static String respacingProblem(String respacing, int timesteps) {
+        var ddim = RESPACING_DDIM.matcher(respacing);
+        if (ddim.matches()) {
+            long n = parseCount(ddim.group(1));
+            if (n < 1 || n > timesteps) {
+                return "ddim step count must be between 1 and train_timesteps (" + timesteps + ")";
+            }
+            for (int stride = 1; stride < timesteps; stride++) { // improved-diffusion tries 1..T-1
+                if ((timesteps + stride - 1) / stride == n) {
+                    return null;
+                }
+            }
+            return "no integer stride gives exactly " + n + " of " + timesteps + " steps";
+        }
+        if (!RESPACING_SECTIONS.matcher(respacing).matches()) {
+            return "expected a step count (\"25\"), counts per section (\"10,15,20\") or \"ddimN\"";
+        }
+        String[] parts = respacing.split(",");
+        if (parts.length > timesteps) {
+            return "more sections than train_timesteps (" + timesteps + ")";
+        }
+        int base = timesteps / parts.length;
+        int extra = timesteps % parts.length;
+        for (int i = 0; i < parts.length; i++) {
+            long count = parseCount(parts[i]);
+            int size = base + (i < extra ? 1 : 0);
+            if (count < 1 || count > size) {
+                return "section " + (i + 1) + " asks for " + parts[i] + " steps, it has " + size
+                        + " timesteps (at least 1 step each)";
+            }
+        }
+        return null;
+    }
+
+    private static long parseCount(String digits) {
+        try {
+            return Long.parseLong(digits);
+        } catch (NumberFormatException e) {
+            return Long.MAX_VALUE; // too many digits: reported as out of range
+        }
+    }
+
+    private static Resolution resolution(JsonFields r) {
+        Resolution res = new Resolution(r.optionalInteger("input", 1), r.optionalInteger("output", 1),
+                r.optionalInteger("scale", 1));
+        if (res.input().isPresent() && res.output().isPresent() && res.scale().isPresent()
+                && (long) res.input().getAsInt() * res.scale().getAsInt() != res.output().getAsInt()) {
+            throw r.error("output", "is " + res.output().getAsInt() + ", but input " + res.input().getAsInt()
+                    + " x scale " + res.scale().getAsInt() + " = "
+                    + (long) res.input().getAsInt() * res.scale().getAsInt());
+        }
+        return res;
+    }
+
+    private static void requireResolution(JsonFields m, StageKind kind, Optional<Resolution> resolution) {
+        List<String> needed = switch (kind) {
+            case DECODER -> List.of("output");
+            case UPSAMPLER -> List.of("input", "output", "scale");
+            case CAPTIONER -> List.of("input");
+            default -> List.of();
+        };
+        for (String field : needed) {
+            boolean present = resolution.map(r -> switch (field) {
+                case "input" -> r.input().isPresent();
+                case "output" -> r.output().isPresent();
+                default -> r.scale().isPresent();
+            }).orElse(false);
+            if (!present) {
+                throw new ModelRepositoryException(m.file(), m.source() + ": required field 'resolution." + field
+                        + "' is missing (a " + kind.id() + " needs resolution " + String.join(", ", needed) + ")");
+            }
+        }
+    }
+
+    private static Conditioning conditioning(JsonFields c) {
+        return new Conditioning(c.optionalInteger("embedding_dim", 1), c.optionalInteger("text_tokens", 1),
+                c.optionalInteger("text_hidden_dim", 1));
+    }
+
+    /** Inline {"mean": [...], "std": [...]} or the name of a JSON file holding the same. */
+    private Normalization normalization(Path dir, JsonFields m) {
+        JsonNode raw = m.raw("normalization");
+        JsonFields n;
+        if (raw.isTextual()) {
+            Path file = stageFile(dir, m, "normalization", raw.asText());
+            n = parse(file, m.source().replace("manifest.json", raw.asText()));
+        } else {
+            n = m.object("normalization");
+        }
+        float[] mean = n.floats("mean");
+        float[] std = n.floats("std");
+        if (mean.length == 0 || mean.length != std.length) {
+            throw n.error("std", "has " + std.length + " values, 'mean' has " + mean.length
+                    + " (both must have the embedding dimension)");
+        }
+        for (int i = 0; i < std.length; i++) {
+            if (!(std[i] > 0) || !Float.isFinite(std[i]) || !Float.isFinite(mean[i])) {
+                throw n.error("std", "has " + std[i] + " at index " + i + " (mean " + mean[i]
+                        + "); std must be positive and both finite");
+            }
+        }
+        return new Normalization(mean, std);
+    }
+
+    private static List<String> concat(Set<String> a, Set<String> b) {
+        List<String> all = new ArrayList<>(a.stream().sorted().toList());
+        all.addAll(b.stream().sorted().toList());
+        return all;
+    }
+}

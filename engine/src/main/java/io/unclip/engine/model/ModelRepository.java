@@ -1,0 +1,97 @@
+package io.unclip.engine.model;
+
+import io.unclip.engine.onnx.InferenceException;
+import io.unclip.engine.onnx.ModelLoadException;
+import io.unclip.engine.onnx.ModelSession;
+import io.unclip.engine.onnx.OrtRuntime;
+import io.unclip.engine.text.TextTokenizer;
+import io.unclip.engine.text.TokenizerException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Collectors;
+
+/**
+ * Loads model bundles: a directory with {@code bundle.json} and one subdirectory per stage, each
+ * with {@code manifest.json}, its ONNX file and optionally a tokenizer (format: engine/MANIFEST.md).
+ *
+ * <p>Loading validates everything before anything runs: the JSON, the allowed values, the files
+ * the manifest names, and the ONNX session's real inputs and outputs against the manifest. Every
+ * failure is a {@link ModelRepositoryException} whose message starts with the file at fault.
+ */
+public final class ModelRepository {
+    private final OrtRuntime runtime;
+    private final ManifestReader reader = new ManifestReader();
+
+    /** @param runtime creates (and later closes) the sessions of loaded stages */
+    public ModelRepository(OrtRuntime runtime) {
+        this.runtime = runtime;
+    }
+
+    /** Reads and validates bundle.json only. */
+    public BundleManifest readBundle(Path bundleDir) {
+        return reader.readBundle(bundleDir);
+    }
+
+    /** Reads and validates one stage's manifest without loading its model. */
+    public StageManifest readStage(Path bundleDir, String stage) {
+        return reader.readStage(bundleDir, stage);
+    }
+
+    /** Loads every stage listed in bundle.json. */
+    public ModelBundle load(Path bundleDir) {
+        BundleManifest bundle = reader.readBundle(bundleDir);
+        List<LoadedStage> stages = new ArrayList<>();
+        try {
+            for (String stage : bundle.stages()) {
+                stages.add(loadStage(bundleDir, stage));
+            }
+        } catch (RuntimeException e) {
+            stages.forEach(LoadedStage::close);
+            throw e;
+        }
+        return new ModelBundle(bundle, stages);
+    }
+
+    /** Loads one stage of a bundle (a stage service needs only its own). */
+    public LoadedStage loadStage(Path bundleDir, String stage) {
+        StageManifest manifest = reader.readStage(bundleDir, stage);
+        String source = stage + "/manifest.json";
+        boolean shared = runtime.isOpen(manifest.onnxFile());
+        ModelSession session;
+        try {
+            session = runtime.session(stage, manifest.onnxFile());
+        } catch (ModelLoadException e) {
+            throw new ModelRepositoryException(manifest.onnxFile(), stage + "/" + manifest.onnxFile().getFileName()
+                    + ": cannot load ONNX model: " + e.reason(), e);
+        } catch (InferenceException e) {
+            throw new ModelRepositoryException(manifest.onnxFile(), stage + "/" + manifest.onnxFile().getFileName()
+                    + ": " + e.getMessage(), e);
+        }
+        List<String> problems = ContractCheck.check(manifest, session);
+        if (!problems.isEmpty()) {
+            if (!shared) {
+                runtime.release(session); // a corrected file at the same path must be read again
+            }
+            throw new ModelRepositoryException(manifest.dir().resolve("manifest.json"), problems.stream()
+                    .map(p -> source + ": " + p).collect(Collectors.joining("; ")));
+        }
+        TextTokenizer tokenizer = null;
+        if (manifest.tokenizer().isPresent()) {
+            Path file = manifest.tokenizer().get();
+            try {
+                tokenizer = TextTokenizer.load(file, manifest.conditioning().textTokens().getAsInt());
+            } catch (TokenizerException e) {
+                throw new ModelRepositoryException(file, stage + "/" + file.getFileName() + ": "
+                        + stripName(e.getMessage(), file.toString()), e);
+            }
+        }
+        return new LoadedStage(manifest, session, tokenizer);
+    }
+
+    /** Drops a leading "name: " that the lower layer already put in its message. */
+    private static String stripName(String message, String name) {
+        String prefix = name + ": ";
+        return message.startsWith(prefix) ? message.substring(prefix.length()) : message;
+    }
+}
