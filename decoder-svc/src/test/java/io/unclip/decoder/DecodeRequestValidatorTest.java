@@ -1,0 +1,74 @@
+package io.unclip.decoder;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Optional;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import io.grpc.Status;
+import io.unclip.api.v1.DecodeRequest;
+import io.unclip.api.v1.Sampler;
+import io.unclip.api.v1.SamplerParams;
+import io.unclip.api.validate.InvalidRequestException;
+
+class DecodeRequestValidatorTest {
+    final DecodeRequestValidator validator = new DecodeRequestValidator();
+
+    static DecodeRequest.Builder valid() {
+        return DecodeRequest.newBuilder()
+                .setImageEmbeds(Tensors.filled(0.1f, 2, 32))
+                .setText(Tensors.text(32, 8, 16))
+                .setSeed(7)
+                .setParams(SamplerParams.newBuilder().setSampler(Sampler.DDIM).setRespacing("ddim25").setEta(0f)
+                        .setGuidanceScale(3f))
+                .setPreviewInterval(5);
+    }
+
+    String field(DecodeRequest r) {
+        return assertThrows(InvalidRequestException.class, () -> validator.validate(r)).field();
+    }
+
+    @Test
+    void acceptsValidRequests() {
+        DecodeRequestValidator.Valid v = validator.validate(valid().build());
+        assertEquals(2, v.batch());
+        assertEquals(32, v.embeddingWidth());
+        assertEquals(25, v.steps());
+        assertNull(validator.validate(valid().clearText().build()).text());
+        validator.validate(valid().setUnconditional(Tensors.text(32, 8, 16)).build());
+        validator.validate(valid().setImageEmbeds(Tensors.filled(0f, 32, 32)).build());
+    }
+
+    @Test
+    void namesTheOffendingField() {
+        assertEquals("image_embeds", field(valid().clearImageEmbeds().build()));
+        assertEquals("image_embeds.shape", field(valid().setImageEmbeds(Tensors.filled(0f, 64)).build()));
+        assertEquals("image_embeds.shape", field(valid().setImageEmbeds(Tensors.filled(0f, 33, 4)).build()));
+        assertEquals("image_embeds.data", field(valid().setImageEmbeds(
+                Tensors.filled(0f, 2, 32).toBuilder().addData(0f)).build()));
+        assertEquals("text.attention_mask.shape", field(valid().setText(Tensors.text(32, 8, 16).toBuilder()
+                .setAttentionMask(Tensors.filled(1f, 9))).build()));
+        assertEquals("unconditional", field(valid().setUnconditional(Tensors.text(16, 8, 16)).build()));
+        assertEquals("params.eta", field(valid().setParams(SamplerParams.newBuilder().setEta(2f)).build()));
+        assertEquals("params.guidance_scale", field(valid().setParams(SamplerParams.newBuilder()
+                .setGuidanceScale(Float.POSITIVE_INFINITY)).build()));
+        assertEquals("preview_interval", field(valid().setPreviewInterval(1001).build()));
+    }
+
+    @Test
+    void modelProbe(@TempDir Path dir) throws Exception {
+        assertEquals(Status.Code.FAILED_PRECONDITION, StageModel.probe("decoder", Optional.empty(), "decoder").code());
+        Files.createDirectories(dir.resolve("decoder"));
+        Files.writeString(dir.resolve("decoder/manifest.json"), "{}");
+        StageModel.Availability found = StageModel.probe("decoder", Optional.of(dir), "decoder");
+        assertEquals(Status.Code.UNAVAILABLE, found.code());
+        assertTrue(found.reason().startsWith("decoder model not loaded: found"), found.reason());
+    }
+}

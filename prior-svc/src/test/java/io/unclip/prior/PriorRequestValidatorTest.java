@@ -1,0 +1,69 @@
+package io.unclip.prior;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Optional;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import io.grpc.Status;
+import io.unclip.api.v1.PriorRequest;
+import io.unclip.api.v1.SamplerParams;
+import io.unclip.api.validate.InvalidRequestException;
+
+class PriorRequestValidatorTest {
+    final PriorRequestValidator validator = new PriorRequestValidator();
+
+    static PriorRequest.Builder valid() {
+        return PriorRequest.newBuilder().setText(Tensors.text(32, 8, 16)).setNumImages(2).setSeed(42)
+                .setParams(SamplerParams.newBuilder().setSteps(25).setGuidanceScale(4f));
+    }
+
+    String field(PriorRequest r) {
+        return assertThrows(InvalidRequestException.class, () -> validator.validate(r)).field();
+    }
+
+    @Test
+    void acceptsValidRequests() {
+        PriorRequestValidator.Valid v = validator.validate(valid().build());
+        assertEquals(2, v.numImages());
+        assertEquals(25, v.steps());
+        assertEquals(1, validator.validate(valid().setNumImages(0).clearParams().build()).numImages());
+        validator.validate(valid().setUnconditional(Tensors.text(32, 8, 16)).setJobId("job-1").build());
+    }
+
+    @Test
+    void namesTheOffendingField() {
+        assertEquals("text", field(valid().clearText().build()));
+        assertEquals("text.last_hidden_state.data", field(valid().setText(Tensors.text(32, 8, 16).toBuilder()
+                .setLastHiddenState(Tensors.filled(0f, 8, 16).toBuilder().addData(1f))).build()));
+        assertEquals("unconditional", field(valid().setUnconditional(Tensors.text(32, 4, 16)).build()));
+        assertEquals("num_images", field(valid().setNumImages(9).build()));
+        assertEquals("params.steps", field(valid().setParams(SamplerParams.newBuilder().setSteps(0)).build()));
+        assertEquals("params.steps", field(valid().setParams(SamplerParams.newBuilder().setSteps(5000)).build()));
+        assertEquals("params.guidance_scale", field(valid().setParams(SamplerParams.newBuilder().setGuidanceScale(51)).build()));
+        assertEquals("params.respacing", field(valid().setParams(SamplerParams.newBuilder().setRespacing("fast")).build()));
+        assertEquals("job_id", field(valid().setJobId("no spaces allowed").build()));
+    }
+
+    @Test
+    void modelProbe(@TempDir Path dir) throws Exception {
+        StageModel.Availability unset = StageModel.probe("prior", Optional.empty(), "prior");
+        assertEquals(Status.Code.FAILED_PRECONDITION, unset.code());
+        assertTrue(unset.reason().contains("unclip.models.dir is not set"), unset.reason());
+        assertEquals(Status.Code.FAILED_PRECONDITION,
+                StageModel.probe("prior", Optional.of(dir.resolve("nope")), "prior").code());
+        StageModel.Availability noStage = StageModel.probe("prior", Optional.of(dir), "prior");
+        assertTrue(noStage.reason().contains("no manifest.json"), noStage.reason());
+        Files.createDirectories(dir.resolve("prior"));
+        Files.writeString(dir.resolve("prior/manifest.json"), "{}");
+        StageModel.Availability found = StageModel.probe("prior", Optional.of(dir), "prior");
+        assertEquals(Status.Code.UNAVAILABLE, found.code());
+        assertTrue(found.reason().startsWith("prior model not loaded: found"), found.reason());
+    }
+}

@@ -1,0 +1,23 @@
+package io.unclip.upsampler;
+
+import jakarta.inject.Inject;
+
+import org.eclipse.microprofile.health.HealthCheck;
+import org.eclipse.microprofile.health.HealthCheckResponse;
+import org.eclipse.microprofile.health.Readiness;
+
+/** Ready only when the stage model is loaded; DOWN with the reason otherwise. */
+@Readiness
+public class ModelReadinessCheck implements HealthCheck {
+    @Inject
+    StageModel model;
+
+    @Override
+    public HealthCheckResponse call() {
+        StageModel.Availability a = model.availability();
+        return HealthCheckResponse.named("upsampler model")
+                .status(a.loaded())
+                .withData("reason", a.loaded() ? "loaded" : a.reason())
+                .build();
+    }
+}
