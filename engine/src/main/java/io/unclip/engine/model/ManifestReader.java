@@ -12,7 +12,9 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.Set;
@@ -104,8 +106,29 @@ final class ManifestReader {
             throw new ModelRepositoryException(m.file(), m.source() + ": required field 'conditioning.text_tokens'"
                     + " is missing (token ids are padded to it)");
         }
+        Optional<String> lowresResize = Optional.empty();
+        if (kind == StageKind.UPSAMPLER) {
+            lowresResize = Optional.of(m.has("lowres_resize")
+                    ? m.oneOf("lowres_resize", StageManifest.LOWRES_RESIZES) : "bilinear");
+        } else if (m.has("lowres_resize")) {
+            throw m.error("lowres_resize", "is only for upsampler stages, this one is a " + kind.id());
+        }
+        Map<String, String> captionStyles = new LinkedHashMap<>();
+        if (kind == StageKind.CAPTIONER) {
+            m.optionalObject("caption_styles").ifPresent(styles -> {
+                List<String> names = styles.keys();
+                if (names.isEmpty()) {
+                    throw m.error("caption_styles", "must name at least one style, e.g. {\"short\": \"[SHORT]\"}");
+                }
+                for (String name : names) {
+                    captionStyles.put(name, styles.text(name));
+                }
+            });
+        } else if (m.has("caption_styles")) {
+            throw m.error("caption_styles", "is only for captioner stages, this one is a " + kind.id());
+        }
         StageManifest manifest = new StageManifest(stage, dir, kind, onnx, external, inputs, outputs, diffusion,
-                resolution, normalization, conditioning, tokenizer);
+                resolution, normalization, conditioning, tokenizer, lowresResize, captionStyles);
         List<String> problems = ManifestConsistency.check(manifest);
         if (!problems.isEmpty()) {
             throw new ModelRepositoryException(m.file(), problems.stream()
@@ -320,7 +343,7 @@ final class ManifestReader {
         List<String> needed = switch (kind) {
             case DECODER -> List.of("output");
             case UPSAMPLER -> List.of("input", "output", "scale");
-            case CAPTIONER -> List.of("input");
+            case CAPTIONER, IMAGE_ENCODER -> List.of("input");
             default -> List.of();
         };
         for (String field : needed) {
