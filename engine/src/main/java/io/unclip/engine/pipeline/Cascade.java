@@ -236,11 +236,10 @@ public final class Cascade implements AutoCloseable {
             if (source == null) {
                 source = captioner == null ? "" : describe(request.imageA(), run);
             }
-            TextConditioning target = text.encode(List.of(request.towards()), run.ctx);
-            run.warnIfTruncated(target, "towards_prompt");
-            TextConditioning from = source.isEmpty() ? text.emptyPrompt() : text.encode(List.of(source), run.ctx);
-            float[] zt = target.embedding(0);
-            float[] zs = from.embedding(0);
+            TextConditioning both = text.encode(List.of(request.towards(), source), run.ctx); // one model call
+            run.warnIfTruncated(both, "towards_prompt");
+            float[] zt = both.embedding(0);
+            float[] zs = both.embedding(1);
             float[] diff = new float[zt.length];
             for (int i = 0; i < diff.length; i++) {
                 diff[i] = zt[i] - zs[i];
