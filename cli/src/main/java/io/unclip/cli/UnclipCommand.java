@@ -21,6 +21,10 @@ public final class UnclipCommand implements Callable<Integer> {
         if (System.getProperty("slf4j.internal.verbosity") == null) {
             System.setProperty("slf4j.internal.verbosity", "ERROR");
         }
+        // engine log records (e.g. the CUDA-to-CPU fallback) as one line each on stderr
+        if (System.getProperty("java.util.logging.SimpleFormatter.format") == null) {
+            System.setProperty("java.util.logging.SimpleFormatter.format", "unclip: %4$s: %5$s%n");
+        }
     }
 
     private final Environment environment;

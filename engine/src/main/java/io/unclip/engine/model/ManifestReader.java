@@ -89,7 +89,7 @@ final class ManifestReader {
         if (kind.isDiffusion()) {
             diffusion = Optional.of(diffusion(m.object("diffusion")));
         } else if (m.has("diffusion")) {
-            throw m.error("diffusion", "is only for prior, decoder and upsampler stages, this one is a " + kind.id());
+            throw m.error("diffusion", "is only for prior, decoder and upsampler stages, this one is " + a(kind));
         }
         Optional<Resolution> resolution = m.optionalObject("resolution").map(ManifestReader::resolution);
         requireResolution(m, kind, resolution);
@@ -111,7 +111,7 @@ final class ManifestReader {
             lowresResize = Optional.of(m.has("lowres_resize")
                     ? m.oneOf("lowres_resize", StageManifest.LOWRES_RESIZES) : "bilinear");
         } else if (m.has("lowres_resize")) {
-            throw m.error("lowres_resize", "is only for upsampler stages, this one is a " + kind.id());
+            throw m.error("lowres_resize", "is only for upsampler stages, this one is " + a(kind));
         }
         Map<String, String> captionStyles = new LinkedHashMap<>();
         if (kind == StageKind.CAPTIONER) {
@@ -125,7 +125,7 @@ final class ManifestReader {
                 }
             });
         } else if (m.has("caption_styles")) {
-            throw m.error("caption_styles", "is only for captioner stages, this one is a " + kind.id());
+            throw m.error("caption_styles", "is only for captioner stages, this one is " + a(kind));
         }
         StageManifest manifest = new StageManifest(stage, dir, kind, onnx, external, inputs, outputs, diffusion,
                 resolution, normalization, conditioning, tokenizer, lowresResize, captionStyles);
@@ -202,7 +202,7 @@ final class ManifestReader {
         Set<String> required = inputs ? kind.requiredInputRoles() : kind.requiredOutputRoles();
         List<String> missing = required.stream().filter(r -> !roles.contains(r)).sorted().toList();
         if (!missing.isEmpty()) {
-            throw m.error(key, "has no " + what + " with role " + String.join(", ", missing) + " (a " + kind.id()
+            throw m.error(key, "has no " + what + " with role " + String.join(", ", missing) + " (" + a(kind)
                     + " needs " + String.join(", ", required.stream().sorted().toList()) + ")");
         }
         return decls;
@@ -354,7 +354,7 @@ final class ManifestReader {
             }).orElse(false);
             if (!present) {
                 throw new ModelRepositoryException(m.file(), m.source() + ": required field 'resolution." + field
-                        + "' is missing (a " + kind.id() + " needs resolution " + String.join(", ", needed) + ")");
+                        + "' is missing (" + a(kind) + " needs resolution " + String.join(", ", needed) + ")");
             }
         }
     }
@@ -387,6 +387,11 @@ final class ManifestReader {
             }
         }
         return new Normalization(mean, std);
+    }
+
+    /** "a decoder", "an upsampler", "an image_encoder". */
+    static String a(StageKind kind) {
+        return ("aeiou".indexOf(kind.id().charAt(0)) >= 0 ? "an " : "a ") + kind.id();
     }
 
     private static List<String> concat(Set<String> a, Set<String> b) {

@@ -136,6 +136,21 @@ class CascadeTest {
     }
 
     @Test
+    void promptsLongerThanTheContextAreCutWithAWarning() {
+        List<String> warnings = new ArrayList<>();
+        String longPrompt = "a small red circle at the top left and a small blue square at the bottom right and a"
+                + " large green triangle at the center";
+        GenerationResult r = cascade.generate(request().withPrompt(longPrompt).withSize(8), new CascadeListener() {
+            @Override
+            public void warning(String message) {
+                warnings.add(message);
+            }
+        }, null);
+        assertEquals(List.of("prompt: longer than the text encoder's 24 tokens; the end was cut"), warnings);
+        assertEquals(warnings, r.warnings());
+    }
+
+    @Test
     void cancellationStopsTheCascade() {
         AtomicInteger decoderSteps = new AtomicInteger();
         Recorder rec = new Recorder() {
