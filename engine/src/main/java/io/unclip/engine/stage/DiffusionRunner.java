@@ -11,6 +11,7 @@ import io.unclip.engine.diffusion.SamplingCancelledException;
 import io.unclip.engine.diffusion.SamplingOptions;
 import io.unclip.engine.diffusion.StepListener;
 import io.unclip.engine.diffusion.StepResult;
+import io.unclip.engine.diffusion.VarianceType;
 import io.unclip.engine.model.DiffusionSpec;
 import io.unclip.engine.model.LoadedStage;
 import io.unclip.engine.model.StageManifest;
@@ -72,12 +73,21 @@ final class DiffusionRunner {
         int total = settings.steps();
         KnownPixels known = inpaint == null ? null
                 : new KnownPixels(inpaint, SampleLayout.of(shape), sampler.step().diffusion(), inpaintNoise);
+        int outChannels = VarianceType.fromName(spec.variance()).outputChannels((int) shape[1]);
+        Tensor[] output = new Tensor[1]; // the prediction, written in place by ONNX Runtime every step
         DiffusionModel model = (x, timesteps) -> {
             ModelInputs in = ModelInputs.create();
             StageRun.put(in, manifest, "sample", sampleInput == null ? x : sampleInput.apply(x));
             putTimesteps(in, timesteps);
             conditioning.put(in, (int) x.dim(0));
-            return run.call(in).get(predictionName);
+            if (output[0] == null || output[0].dim(0) != x.dim(0)) {
+                long[] outShape = shape.clone();
+                outShape[0] = x.dim(0);
+                outShape[1] = outChannels;
+                output[0] = Tensor.zeros(outShape);
+            }
+            run.callInto(in, predictionName, output[0]);
+            return output[0];
         };
         StepListener listener = (k, steps, predX0) -> {
             int step = k + 1;

@@ -56,6 +56,12 @@ final class StageRun {
         return out;
     }
 
+    /** Runs the model writing output {@code name} into {@code out} (reused between steps: no copy). */
+    void callInto(ModelInputs in, String name, Tensor out) {
+        session.runInto(in, Map.of(name, out));
+        calls++;
+    }
+
     void progress(int step, int total, Tensor preview) {
         ctx.listener().progress(new StageProgress(stage.name(), stage.kind(), cascadeStep, step, total, preview));
     }

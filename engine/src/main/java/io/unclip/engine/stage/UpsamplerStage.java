@@ -84,6 +84,16 @@ public final class UpsamplerStage {
         return s;
     }
 
+    /** Writes x_t [B, C, H, W] into the first C channels of each row of {@code input} [B, 2C, H, W]. */
+    private static Tensor withNoisySample(Tensor input, Tensor x) {
+        int rows = (int) x.dim(0);
+        int item = x.itemSize();
+        for (int r = 0; r < rows; r++) {
+            input.buffer().put(r * 2 * item, x.buffer(), r * item, item);
+        }
+        return input;
+    }
+
     /**
      * @param lowRes      {@code [N, C, in, in]} from the previous stage
      * @param imageEmbeds {@code [N, E]} for models with an image_embeds input, else may be null
@@ -108,7 +118,10 @@ public final class UpsamplerStage {
             embeds = guided ? Tensors.concatRows(imageEmbeds, Tensor.zeros(imageEmbeds.shape())) : imageEmbeds;
         }
         Tensor lowRows = guided ? Tensors.concatRows(lowRes, lowRes) : lowRes;
-        Tensor upsampled = separateLowRes ? null : ImageResize.resize(lowRows, outputSize, outputSize, resize);
+        // the model's sample input [x_t, upsampled low-res] is built once; each step rewrites the x_t channels
+        Tensor modelInput = separateLowRes ? null : Tensors.concatChannels(
+                Tensor.zeros(lowRows.dim(0), channels, outputSize, outputSize),
+                ImageResize.resize(lowRows, outputSize, outputSize, resize));
         Tensor e = embeds;
         DiffusionRunner.Conditioning conditioning = (in, modelRows) -> {
             if (separateLowRes) {
@@ -121,7 +134,7 @@ public final class UpsamplerStage {
         int[] images = request.imageIndices();
         DiffusionRunner.Outcome out = runner.run(new long[] {n, channels, outputSize, outputSize},
                 RowNoise.of(request.seed(), NOISE_STREAM, cascadeStep, images), settings, conditioning,
-                separateLowRes ? null : x -> Tensors.concatChannels(x, upsampled), true,
+                separateLowRes ? null : x -> withNoisySample(modelInput, x), true,
                 inpaint == null ? null : inpaint.resized(outputSize),
                 inpaint == null ? null : RowNoise.of(request.seed(), NOISE_STREAM + "/inpaint", cascadeStep, images),
                 cascadeStep, ctx);
