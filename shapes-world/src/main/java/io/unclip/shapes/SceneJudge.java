@@ -21,8 +21,9 @@ import java.util.List;
  *   <li><b>Measurements</b> (sub-pixel, from coverage): width = sum over columns of the column's max coverage, height
  *       likewise over rows, centre = centroid of those profiles (the bounding-box centre), area = sum of coverage,
  *       fill = area / (width * height), vbias = (area centroid y - box top) / height.</li>
- *   <li><b>Shape</b>: vbias &gt; 0.58 is a triangle (2/3 for an upward triangle, 1/2 for the others); else fill &gt; 0.89
- *       square (1.0), fill &gt; 0.64 circle (pi/4 = 0.785), otherwise diamond (0.5).
+ *   <li><b>Shape</b>: template fit ({@link #fitShape}): each shape, sized to the measured area and centred on the
+ *       measured box centre, is rendered as expected coverage and compared with the measured coverage; the smallest
+ *       squared error wins (fill and vbias are reported as diagnostics).
  *       <b>Size</b>: max(width, height) &lt; 0.29 small (0.22) else large (0.36). <b>Cell</b>: nearest cell centre to
  *       the box centre (boundaries 0.36, 0.64).</li>
  * </ol>
@@ -150,6 +151,7 @@ public final class SceneJudge {
                 }
         }
         double[] colMax = new double[bw], rowMax = new double[bh];
+        double[] cov = new double[bw * bh];
         double area = 0, sy = 0;
         for (int yy = 0; yy < bh; yy++)
             for (int xx = 0; xx < bw; xx++) {
@@ -158,6 +160,7 @@ public final class SceneJudge {
                 double d = 0;
                 for (int ch = 0; ch < 3; ch++) d += ((img.data[i + ch] & 0xFF) - b[ch]) * dir[ch];
                 double a = Math.max(0, Math.min(1, d / dn));
+                cov[yy * bw + xx] = a;
                 area += a;
                 sy += a * (yy + y0 + 0.5);
                 colMax[xx] = Math.max(colMax[xx], a);
@@ -178,16 +181,57 @@ public final class SceneJudge {
         double fill = area / (width * height);
         double top = cy - height / 2;
         double vbias = (sy / area - top) / height;
-        Shape shape;
-        if (vbias > 0.58) shape = Shape.TRIANGLE;
-        else if (fill > 0.89) shape = Shape.SQUARE;
-        else if (fill > 0.64) shape = Shape.CIRCLE;
-        else shape = Shape.DIAMOND;
+        Shape shape = fitShape(cov, x0, y0, bw, bh, cx, cy, area);
         double ext = Math.max(width / w, height / h);
         Size size = ext < 0.29 ? Size.SMALL : Size.LARGE;
         double ncx = cx / w, ncy = cy / h;
         return new DetectedObject(shape, color, size, Cell.nearest(ncx, ncy), ncx, ncy, width / w, height / h,
                 area / ((double) w * h), fill, vbias);
+    }
+
+    /**
+     * Template fit: for each shape, the side that gives the measured area, centred at the measured box centre
+     * (searched over +-0.25 px), is rendered as expected coverage (4x4 samples per pixel, 1 for large regions) and
+     * compared with the measured coverage (sum of squared differences); the best fit wins.
+     */
+    static Shape fitShape(double[] cov, int rx0, int ry0, int bw, int bh, double cx, double cy, double area) {
+        double best = Double.MAX_VALUE;
+        Shape bestShape = Shape.CIRCLE;
+        for (Shape sh : Shape.values()) {
+            double k = switch (sh) {
+                case CIRCLE -> Math.PI / 4;
+                case SQUARE -> 1.0;
+                case DIAMOND -> 0.5;
+                case TRIANGLE -> Math.sqrt(3) / 4;
+            };
+            double side = Math.sqrt(area / k);
+            double hh = sh.halfHeight(side);
+            // the window is the union of the template's box (+2 px) and the measured region; outside the region
+            // the measured coverage is 0
+            int x0 = Math.min(rx0, (int) Math.floor(cx - side / 2) - 2), x1 = Math.max(rx0 + bw - 1, (int) Math.ceil(cx + side / 2) + 2);
+            int y0 = Math.min(ry0, (int) Math.floor(cy - hh) - 2), y1 = Math.max(ry0 + bh - 1, (int) Math.ceil(cy + hh) + 2);
+            int ss = (x1 - x0) * (y1 - y0) > 4096 ? 1 : 4;
+            for (double ox = -0.25; ox <= 0.25; ox += 0.25)
+                for (double oy = -0.25; oy <= 0.25; oy += 0.25) {
+                    double ccx = cx + ox, ccy = cy + oy, err = 0;
+                    for (int y = y0; y <= y1 && err < best; y++)
+                        for (int x = x0; x <= x1; x++) {
+                            int rx = x - rx0, ry = y - ry0;
+                            double meas = rx >= 0 && ry >= 0 && rx < bw && ry < bh ? cov[ry * bw + rx] : 0;
+                            int in = 0;
+                            for (int j = 0; j < ss; j++)
+                                for (int q = 0; q < ss; q++)
+                                    if (sh.contains(ccx, ccy, side, x + (q + 0.5) / ss, y + (j + 0.5) / ss)) in++;
+                            double pred = in / (double) (ss * ss);
+                            err += (pred - meas) * (pred - meas);
+                        }
+                    if (err < best) {
+                        best = err;
+                        bestShape = sh;
+                    }
+                }
+        }
+        return bestShape;
     }
 
     /** Scores an analysis against a prompt (see {@link Judgement}). */

@@ -16,7 +16,7 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "shapes-world", mixinStandardHelpOptions = true, version = "shapes-world v1",
         description = "Writes a Shapes-World v1 dataset: PNGs and/or NPY arrays per size plus captions.jsonl.",
-        subcommands = {ShapesWorldCli.JudgeEval.class, ShapesWorldCli.CaptionCmd.class})
+        subcommands = {ShapesWorldCli.JudgeEval.class, ShapesWorldCli.JudgeCmd.class, ShapesWorldCli.CaptionCmd.class})
 public final class ShapesWorldCli implements Callable<Integer> {
     @Option(names = "--out", description = "output directory")
     Path out;
@@ -69,6 +69,59 @@ public final class ShapesWorldCli implements Callable<Integer> {
             JudgeStats st = JudgeStats.onRenders(seed, count, size);
             System.out.println(st.report());
             return 0;
+        }
+    }
+
+    @Command(name = "judge", mixinStandardHelpOptions = true,
+            description = "Judges images (uint8 .npy (N,H,W,3), or PNG files) against prompts (a text file, one per line, "
+                    + "or a JSON array of strings) and prints per-attribute accuracy.")
+    static final class JudgeCmd implements Callable<Integer> {
+        @Option(names = "--images", required = true, description = ".npy file, or a directory of PNGs (sorted by name)")
+        Path images;
+        @Option(names = "--prompts", required = true) Path prompts;
+        @Option(names = "--verbose", description = "print every image's verdicts") boolean verbose;
+
+        @Override
+        public Integer call() throws Exception {
+            List<RgbImage> imgs = new ArrayList<>();
+            if (java.nio.file.Files.isDirectory(images)) {
+                try (var s = java.nio.file.Files.list(images)) {
+                    for (Path p : s.filter(f -> f.toString().endsWith(".png")).sorted().toList()) imgs.add(RgbImage.readPng(p));
+                }
+            } else {
+                imgs = NpyReader.readImages(images);
+            }
+            List<String> ps = readPrompts(prompts);
+            if (ps.size() < imgs.size()) throw new IllegalArgumentException(imgs.size() + " images but " + ps.size() + " prompts");
+            JudgeStats st = new JudgeStats();
+            for (int i = 0; i < imgs.size(); i++) {
+                Judgement j = SceneJudge.judge(imgs.get(i), ps.get(i));
+                st.add(j);
+                if (verbose) {
+                    StringBuilder sb = new StringBuilder(String.format("%4d %s | %s |", i, j.allCorrect() ? "OK  " : "FAIL", ps.get(i)));
+                    Boolean[] v = j.verdicts();
+                    for (int k = 0; k < v.length; k++) if (v[k] != null && !v[k]) sb.append(' ').append(Judgement.NAMES[k]);
+                    sb.append(" | seen: ").append(j.analysis().background().word());
+                    for (DetectedObject d : j.analysis().objects())
+                        sb.append(", ").append(d.size().word()).append(' ').append(d.color().word()).append(' ')
+                                .append(d.shape().word()).append(" @").append(d.cell().words());
+                    System.out.println(sb);
+                }
+            }
+            System.out.print(st.report());
+            return 0;
+        }
+
+        static List<String> readPrompts(Path f) throws java.io.IOException {
+            String text = java.nio.file.Files.readString(f).trim();
+            List<String> out = new ArrayList<>();
+            if (text.startsWith("[")) {
+                java.util.regex.Matcher m = java.util.regex.Pattern.compile("\"((?:[^\"\\\\]|\\\\.)*)\"").matcher(text);
+                while (m.find()) out.add(m.group(1));
+            } else {
+                for (String line : text.split("\\R")) if (!line.isBlank()) out.add(line.trim());
+            }
+            return out;
         }
     }
 

@@ -17,10 +17,30 @@ class SceneJudgeTest {
     void nearPerfectOnCleanRendersAt32() {
         JudgeStats st = JudgeStats.onRenders(1234, 500, 32);
         System.out.println("judge @32\n" + st.report());
-        assertTrue(st.overall() >= 0.98, st.report());
+        assertTrue(st.overall() >= 0.995, st.report());
         for (String a : new String[] {"count", "colors", "sizes", "cells", "relation", "background"})
             assertEquals(1.0, st.accuracy(a), a + "\n" + st.report());
-        assertTrue(st.accuracy("shapes") >= 0.98);
+        assertTrue(st.accuracy("shapes") >= 0.995);
+    }
+
+    @Test
+    void judgeCommandReadsNpyAndPrompts(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        int n = 40;
+        java.nio.file.Path npy = dir.resolve("x.npy");
+        StringBuilder prompts = new StringBuilder("[");
+        try (NpyWriter w = new NpyWriter(npy, n, 32)) {
+            for (int i = 0; i < n; i++) {
+                Scene s = SceneSampler.sample(99, i);
+                w.write(i, Renderer.render(s, 32));
+                prompts.append(i == 0 ? "" : ",").append('"').append(Captions.descriptive(s)).append('"');
+            }
+        }
+        java.nio.file.Files.writeString(dir.resolve("p.json"), prompts.append("]").toString());
+        List<RgbImage> imgs = NpyReader.readImages(npy);
+        assertEquals(n, imgs.size());
+        assertEquals(Renderer.render(SceneSampler.sample(99, 5), 32), imgs.get(5));
+        assertEquals(0, new picocli.CommandLine(new ShapesWorldCli()).execute("judge", "--images", npy.toString(),
+                "--prompts", dir.resolve("p.json").toString()));
     }
 
     @Test
