@@ -2,7 +2,7 @@
 # Trains the Shapes-World demo models from scratch with fixed seeds (re-running resumes every stage from its
 # checkpoint). Checkpoints, data and logs go to $UNCLIP_TRAIN_DIR (default /root/unclip-train), outside git.
 #   stage 0: dataset (Java shapes-world CLI): 200k scenes at 32x32 (seed 1) + 2k validation scenes (seed 2)
-#   stage 1: mini-CLIP (2 threads, ~15 min on an idle 2-core machine)
+#   stage 1: mini-CLIP (2 threads, ~6 min on an idle 2-core machine, 20-30 min on a busy one)
 #   stage 2: decoder, in the background with 1 thread (runs until killed; hours)
 #   stage 3: prior, in the foreground at nice 19 with 1 thread (uses only idle CPU)
 set -euo pipefail
@@ -27,7 +27,7 @@ if [ ! -f "$D/data/train-s1-200k/dataset.json" ] || [ ! -f "$D/data/val-s2-2k/da
     java -jar "$JAR" --out "$D/data/val-s2-2k" --count 2000 --seed 2 --sizes 32,128 --format npy,png --threads 2
 fi
 
-[ -f "$D/ckpt/clip/final.pt" ] || "$PY" "$HERE/train_clip.py" --steps 1500 >> "$D/logs/clip.log" 2>&1
+[ -f "$D/ckpt/clip/final.pt" ] || "$PY" "$HERE/train_clip.py" --steps 800 >> "$D/logs/clip.log" 2>&1
 
 nohup "$PY" "$HERE/train_decoder.py" >> "$D/logs/decoder.log" 2>&1 &
 echo "decoder: pid $! (log $D/logs/decoder.log, checkpoints $D/ckpt/decoder)"

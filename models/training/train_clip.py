@@ -1,6 +1,6 @@
 """Stage 1: mini-CLIP (contrastive). Resumable: re-run the same command to continue from the checkpoint.
 
-  python3 train_clip.py --data /root/unclip-train/data/train-s1-200k --steps 1500
+  python3 train_clip.py --data /root/unclip-train/data/train-s1-200k --steps 800
 """
 import argparse
 import os
@@ -18,7 +18,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--data", default=os.path.join(TRAIN_DIR, "data/train-s1-200k"))
     ap.add_argument("--out", default=os.path.join(TRAIN_DIR, "ckpt/clip"))
-    ap.add_argument("--steps", type=int, default=1500)
+    ap.add_argument("--steps", type=int, default=800)
     ap.add_argument("--batch", type=int, default=128)
     ap.add_argument("--lr", type=float, default=1e-3)
     ap.add_argument("--warmup", type=int, default=200)
