@@ -26,11 +26,8 @@ import io.unclip.engine.tensor.Tensor;
 import io.unclip.shapes.CaptionParser;
 import io.unclip.shapes.Judgement;
 import io.unclip.shapes.PromptSpec;
-import io.unclip.shapes.Renderer;
 import io.unclip.shapes.RgbImage;
-import io.unclip.shapes.Scene;
 import io.unclip.shapes.SceneJudge;
-import io.unclip.shapes.SplitMix64;
 import java.io.IOException;
 import java.nio.charset.MalformedInputException;
 import java.nio.file.AccessDeniedException;
@@ -193,7 +190,7 @@ final class EvalCommand extends BaseCommand {
                     files.add(shown(file));
                     gen.add(Images.toRgb(r.images(), i));
                 }
-                List<RgbImage> refs = references(p, r.count(), resolved);
+                List<RgbImage> refs = ReferenceScenes.render(p, r.count(), resolved);
                 for (int i = 0; i < refs.size(); i++) {
                     Path file = refDir.resolve(p.id() + "-" + i + ".png");
                     RgbImage img = refs.get(i);
@@ -302,26 +299,11 @@ final class EvalCommand extends BaseCommand {
     private static void checkReferences(List<EvalPrompt> set) {
         for (EvalPrompt p : set) {
             try {
-                ReferenceScenes.sample(p.spec(), referenceRng(p));
+                ReferenceScenes.sample(p.spec(), new io.unclip.shapes.SplitMix64(p.seed()));
             } catch (IllegalArgumentException e) {
                 throw CliException.badInput("prompt " + p.id() + " '" + p.prompt() + "': " + e.getMessage());
             }
         }
-    }
-
-    private static SplitMix64 referenceRng(EvalPrompt p) {
-        return SplitMix64.forScene(p.seed(), 0x5EF);
-    }
-
-    /** The n reference images of a prompt: scenes satisfying it (own stream per prompt), rendered at size. */
-    static List<RgbImage> references(EvalPrompt p, int n, int size) {
-        SplitMix64 rng = referenceRng(p);
-        List<RgbImage> out = new ArrayList<>();
-        for (int i = 0; i < n; i++) {
-            Scene s = ReferenceScenes.sample(p.spec(), rng);
-            out.add(Renderer.render(s, size));
-        }
-        return out;
     }
 
     private GenerationRequest request(EvalPrompt p) {

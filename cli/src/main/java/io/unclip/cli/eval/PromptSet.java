@@ -38,8 +38,12 @@ import java.util.regex.Pattern;
  *       ceil(n/3), cell ceil(n/9).</li>
  *   <li>40% two-object prompts (32 of 80), relational captions ({@code a red circle above a blue square}: colours,
  *       shapes, colour-shape binding, relation, count). Quotas: each relation at most ceil(n/4) times, each colour
- *       ceil(2n/8) and each shape ceil(2n/4) over both objects.</li>
+ *       ceil(2n/8) + 1 and each shape ceil(2n/4) + 1 over both objects (one spare, as the last pairs could
+ *       otherwise be left needing two objects of the same colour and shape, which the world forbids).</li>
  * </ul>
+ * The quotas can reach a dead end: the last prompts may need a combination whose every text is taken. When no scene
+ * of a kind has been accepted in 20000 draws, that kind's soft quotas (cells; the two-object colours and shapes)
+ * are loosened by one, so the set always completes and stays deterministic; the other quotas stay exact.
  * No prompt text repeats. Prompt i's generation seed is {@code mix64(setSeed + 1 + i) >>> 11} (SplitMix64's
  * finaliser; 53 bits so that every JSON reader keeps it exact).
  */
@@ -53,6 +57,8 @@ public final class PromptSet {
 
     private static final Pattern ID = Pattern.compile("[A-Za-z0-9._-]{1,64}");
     private static final int MAX_SCENES = 5_000_000;
+    /** Scenes of a kind rejected in a row before that kind's quotas are loosened by one (a dead end). */
+    private static final int STUCK = 20_000;
 
     private PromptSet() {
     }
@@ -81,6 +87,10 @@ public final class PromptSet {
         List<String> singles = new ArrayList<>();
         List<String> twos = new ArrayList<>();
         Set<String> seen = new HashSet<>();
+        int singleSlack = 0;
+        int twoSlack = 0;
+        int singleMisses = 0;
+        int twoMisses = 0;
         for (long index = 0; singles.size() < nSingle || twos.size() < nTwo; index++) {
             if (index >= MAX_SCENES) {
                 throw new IllegalStateException("could not fill the prompt quotas within " + MAX_SCENES + " scenes");
@@ -92,9 +102,13 @@ public final class PromptSet {
                         "p:" + o.cell());
                 int[] caps = {ceil(nSingle, 8), ceil(nSingle, 4), ceil(nSingle, 2), ceil(nSingle, 3), ceil(nSingle, 9)};
                 String text = Captions.descriptive(s);
-                if (fits(single, keys, caps) && seen.add(text)) {
+                if (fits(single, keys, caps, singleSlack, 4) && seen.add(text)) {
                     take(single, keys);
                     singles.add(text);
+                    singleMisses = 0;
+                } else if (++singleMisses > STUCK) {
+                    singleSlack++;
+                    singleMisses = 0;
                 }
             } else if (s.objects().size() == 2 && twos.size() < nTwo) {
                 SceneObject a = s.objects().get(0);
@@ -106,10 +120,16 @@ public final class PromptSet {
                 }
                 List<String> keys = List.of("r:" + r, "c:" + a.color(), "c:" + b.color(), "s:" + a.shape(),
                         "s:" + b.shape());
-                int[] caps = {ceil(nTwo, 4), ceil(2 * nTwo, 8), ceil(2 * nTwo, 8), ceil(2 * nTwo, 4), ceil(2 * nTwo, 4)};
-                if (fits(two, keys, caps) && seen.add(text)) {
+                int c = ceil(2 * nTwo, 8) + 1;
+                int h = ceil(2 * nTwo, 4) + 1;
+                int[] caps = {ceil(nTwo, 4), c, c, h, h};
+                if (fits(two, keys, caps, twoSlack, 1) && seen.add(text)) {
                     take(two, keys);
                     twos.add(text);
+                    twoMisses = 0;
+                } else if (++twoMisses > STUCK) {
+                    twoSlack++;
+                    twoMisses = 0;
                 }
             }
         }
@@ -131,13 +151,16 @@ public final class PromptSet {
         return (n + k - 1) / k;
     }
 
-    /** Whether every key stays within its cap (keys may repeat: a two-object scene counts a colour twice). */
-    private static boolean fits(Map<String, Integer> counts, List<String> keys, int[] caps) {
+    /**
+     * Whether every key stays within its cap (keys may repeat: a two-object scene counts a colour twice); keys from
+     * index {@code softFrom} on get {@code slack} more.
+     */
+    private static boolean fits(Map<String, Integer> counts, List<String> keys, int[] caps, int slack, int softFrom) {
         Map<String, Integer> pending = new LinkedHashMap<>();
         for (int i = 0; i < keys.size(); i++) {
             String k = keys.get(i);
             int n = counts.getOrDefault(k, 0) + pending.merge(k, 1, Integer::sum);
-            if (n > caps[i]) {
+            if (n > caps[i] + (i >= softFrom ? slack : 0)) {
                 return false;
             }
         }

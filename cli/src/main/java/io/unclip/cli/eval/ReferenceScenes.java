@@ -6,6 +6,8 @@ import io.unclip.shapes.ObjectColor;
 import io.unclip.shapes.ObjectSpec;
 import io.unclip.shapes.PromptSpec;
 import io.unclip.shapes.Relation;
+import io.unclip.shapes.Renderer;
+import io.unclip.shapes.RgbImage;
 import io.unclip.shapes.Scene;
 import io.unclip.shapes.SceneObject;
 import io.unclip.shapes.SceneSampler;
@@ -64,6 +66,21 @@ public final class ReferenceScenes {
         throw new IllegalArgumentException("no Shapes-World scene satisfies it: two objects need different cells, a"
                 + " clear gap between them (two large objects cannot be in neighbouring cells), not both the same colour"
                 + " and shape, and cells that agree with the relation");
+    }
+
+    /**
+     * The {@code n} reference images of an evaluation prompt at {@code size}: scenes drawn one after the other from
+     * the prompt's own stream ({@code SplitMix64.forScene(prompt seed, 0x5EF)}), so they are the same on every run.
+     *
+     * @throws IllegalArgumentException when no scene satisfies the prompt
+     */
+    public static List<RgbImage> render(EvalPrompt p, int n, int size) {
+        SplitMix64 rng = SplitMix64.forScene(p.seed(), 0x5EF);
+        List<RgbImage> out = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            out.add(Renderer.render(sample(p.spec(), rng), size));
+        }
+        return out;
     }
 
     private static SceneObject draw(ObjectSpec o, SplitMix64 rng) {
