@@ -54,7 +54,7 @@ import picocli.CommandLine.Option;
                 + " GenEval-style), CLIP score (the bundle's mini-CLIP), FID against rendered references (bundle"
                 + " image-encoder features), IS over the captioner's (colour, shape) labels, and captioner agreement.",
                 "Prompts: the fixed default set (" + PromptSet.DEFAULT_COUNT + " prompts of scene seed "
-                        + PromptSet.DEFAULT_SEED + ": 60% one object, descriptive; 40% two objects, relational),"
+                        + PromptSet.DEFAULT_SEED + ": 60%% one object, descriptive; 40%% two objects, relational),"
                         + " --count N / --seed S for another balanced set, or --prompts FILE.jsonl (\"prompt\","
                         + " optional \"id\" and \"seed\"). The set used is written to DIR/prompts.jsonl.",
                 "Writes DIR/<id>-<i>.png, DIR/references/<id>-<i>.png and the report DIR/eval.json."},
