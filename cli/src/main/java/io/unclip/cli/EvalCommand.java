@@ -444,18 +444,18 @@ final class EvalCommand extends BaseCommand {
                 fmt(r.references().inceptionScore(), 3)));
         lines.add("");
         lines.add("Captioner agreement with the prompt (" + (style == null ? "default" : style) + " captions, parsed):");
-        lines.add(String.format(Locale.ROOT, "  %-22s %20s %20s", "attribute", "generated",
-                "references (captioner accuracy)"));
-        lines.add(String.format(Locale.ROOT, "  %-22s %20s %20s", "caption parses",
+        lines.add(String.format(Locale.ROOT, "  %-22s %-20s %s", "attribute", "generated",
+                "references (the captioner's own accuracy)"));
+        lines.add(String.format(Locale.ROOT, "  %-22s %-20s %s", "caption parses",
                 cell(r.generated().parsedCaptions(), r.generated().images()),
                 cell(r.references().parsedCaptions(), r.references().images())));
         AttributeTally cg = r.generated().captions("all");
         AttributeTally cr = r.references().captions("all");
-        lines.add(String.format(Locale.ROOT, "  %-22s %20s %20s", "all attributes", cell(cg.allCorrect(), cg.images()),
+        lines.add(String.format(Locale.ROOT, "  %-22s %-20s %s", "all attributes", cell(cg.allCorrect(), cg.images()),
                 cell(cr.allCorrect(), cr.images())));
         for (String a : Judgement.NAMES) {
             if (cg.total(a) > 0) {
-                lines.add(String.format(Locale.ROOT, "  %-22s %20s %20s", LABELS.get(a), cell(cg.correct(a),
+                lines.add(String.format(Locale.ROOT, "  %-22s %-20s %s", LABELS.get(a), cell(cg.correct(a),
                         cg.total(a)), cell(cr.correct(a), cr.total(a))));
             }
         }
@@ -470,8 +470,7 @@ final class EvalCommand extends BaseCommand {
     }
 
     private static String cell(int correct, int total) {
-        return total == 0 ? "-" : String.format(Locale.ROOT, "%.4f %5d/%-5d", (double) correct / total, correct,
-                total);
+        return total == 0 ? "-" : String.format(Locale.ROOT, "%.4f %9s", (double) correct / total, correct + "/" + total);
     }
 
     private static String fmt(double v, int decimals) {
