@@ -470,7 +470,8 @@ final class EvalCommand extends BaseCommand {
     }
 
     private static String cell(int correct, int total) {
-        return total == 0 ? "-" : String.format(Locale.ROOT, "%.4f %9s", (double) correct / total, correct + "/" + total);
+        return total == 0 ? "-"
+                : String.format(Locale.ROOT, "%.4f %9s", (double) correct / total, correct + "/" + total);
     }
 
     private static String fmt(double v, int decimals) {
