@@ -5,6 +5,7 @@ The model input `sample` is concat([x_t, interpolate(low_res, size=(out, out), m
 (3 channels, fixed_small variance). Fully convolutional, so it trains on random crops and runs on the full image.
 Reuses the ResBlock / timestep embedding of unet.py (scale-shift norm).
 """
+import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -89,3 +90,64 @@ def blur(x, sigma, k):
     xp = F.pad(x.reshape(1, b * c, h, w), (k // 2,) * 4, mode="reflect")
     wgt = ker[:, None].repeat_interleave(c, 0)  # (B*C,1,k,k)
     return F.conv2d(xp, wgt, groups=b * c).reshape(b, c, h, w)
+
+
+class PrecondUpsampler(nn.Module):
+    """The exported upsampler: an EDM-style preconditioned wrapper (Karras et al. 2022) around `Upsampler` that
+    models the RESIDUAL y = x0 - cond (cond = the bilinearly upsampled low-res image), and returns epsilon as the
+    engine's contract wants.
+
+    With a = sqrt(alphas_cumprod[t]), s = sqrt(1 - alphas_cumprod[t]) and z = x_t - a * cond = a * y + s * eps,
+    d = sqrt(s^2 + a^2 sd^2) (sd = sigma_data of the residual):
+        F      = net(concat([z / d, cond]), t)
+        y_pred = sd^2 a z / d^2 + (s sd / d) F         (c_skip * z / a + c_out * F)
+        eps    = s z / d^2 - (a sd / d) F               (= (x_t - a (cond + y_pred)) / s, written without 1/s)
+    With F = 0 (the zero-initialised output layer) the model already samples the bilinear image (plus a Wiener
+    estimate of the residual), so training only has to learn the sharpening. Training target (EDM weighting, unit
+    variance): F* = (s y - sd^2 a eps) / (sd d).
+    """
+
+    def __init__(self, net, alphas_cumprod, sigma_data=0.2):
+        super().__init__()
+        self.net = net
+        self.config = dict(net.config)
+        self.config["sigma_data"] = sigma_data
+        self.sd = float(sigma_data)
+        ac = torch.as_tensor(alphas_cumprod, dtype=torch.float64)
+        self.register_buffer("a_tab", ac.sqrt().float(), persistent=False)
+        self.register_buffer("s_tab", (1 - ac).sqrt().float(), persistent=False)
+
+    def _coef(self, t):
+        a = self.a_tab[t][:, None, None, None]
+        s = self.s_tab[t][:, None, None, None]
+        d = torch.sqrt(s * s + a * a * (self.sd * self.sd))
+        return a, s, d
+
+    def inner(self, sample, timestep):
+        c = sample.shape[1] // 2
+        xt, cond = sample[:, :c], sample[:, c:]
+        a, s, d = self._coef(timestep)
+        z = xt - a * cond
+        f = self.net(torch.cat([z / d, cond], dim=1), timestep)
+        return f, z, a, s, d
+
+    def forward(self, sample, timestep):
+        """sample (B, 6, S, S) = [x_t, bilinear(low_res)], timestep int64 (B,) -> epsilon (B, 3, S, S)."""
+        f, z, a, s, d = self.inner(sample, timestep)
+        return s * z / (d * d) - (a * self.sd / d) * f
+
+    def loss(self, x0, cond, timestep, noise):
+        a, s, d = self._coef(timestep)
+        xt = a * x0 + s * noise
+        f, _, _, _, _ = self.inner(torch.cat([xt, cond], dim=1), timestep)
+        target = (s * (x0 - cond) - self.sd * self.sd * a * noise) / (self.sd * d)
+        return ((f - target) ** 2).mean()
+
+
+def build_upsampler(config):
+    """PrecondUpsampler from a checkpoint's config (Upsampler config + sigma_data), cosine schedule T=1000."""
+    from diffusion import cosine_betas
+    cfg = dict(config)
+    sd = cfg.pop("sigma_data", 0.2)
+    ac = np.cumprod(1.0 - cosine_betas(1000))
+    return PrecondUpsampler(Upsampler(**cfg), ac, sd)
