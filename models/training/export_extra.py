@@ -100,7 +100,8 @@ def export_upsampler(name, ck_path, out, respacing):
                          "eta": 0.0},
            "resolution": {"input": S // scale, "output": S, "scale": scale},
            "lowres_resize": "bilinear",
-           "notes": "sample = concat([x_t, bilinear(low_res, %d)]); conv-only U-Net ch %d mult %s, %d params; "
+           "notes": "sample = concat([x_t, bilinear(low_res, %d)]); output epsilon of an EDM-preconditioned residual "
+                    "model (upsampler_model.PrecondUpsampler); conv-only U-Net ch %d mult %s, %d params; "
                     "trained %d steps on %dx%d crops, low-res corruption blur p=%.1f sigma %s k%d + noise p=%.1f "
                     "sigma<=%.2f; EMA weights" % (S, model.config["ch"], model.config["mult"],
                                                   sum(p.numel() for p in model.parameters()), ck["step"],
