@@ -49,6 +49,9 @@ nohup "$PY" "$HERE/train_upsampler.py" --stage 128 >> "$D/logs/upsampler_128.log
 echo "upsampler_128: pid $!"
 nohup "$PY" "$HERE/train_upsampler.py" --stage 512 >> "$D/logs/upsampler_512.log" 2>&1 &
 echo "upsampler_512: pid $!"
-nohup "$PY" "$HERE/train_captioner.py" --steps 2200 --batch 32 --eval-every 550 --eval-n 200 >> "$D/logs/captioner.log" 2>&1 &
+# captioner: phase 1 on the dataset captions, then fine-tuning on reading-order (canonical) captions
+nohup bash -c "\"$PY\" \"$HERE/train_captioner.py\" --steps 2200 --batch 32 --eval-every 550 --eval-n 200 >> \"$D/logs/captioner.log\" 2>&1 && \
+  \"$PY\" \"$HERE/train_captioner.py\" --canonical --init \"$D/ckpt/captioner/last.pt\" --out \"$D/ckpt/captioner_canon\" \
+  --steps 700 --lr 5e-4 --warmup 50 --ema 0.998 --eval-every 350 --eval-n 200 >> \"$D/logs/captioner_canon.log\" 2>&1" &
 echo "captioner: pid $!"
-echo "when they are done (or killed): $PY $HERE/export_onnx.py --out $D/bundle && $PY $HERE/export_extra.py --out $D/bundle"
+echo "when they are done (or killed): $PY $HERE/export_onnx.py --out $D/bundle && $PY $HERE/export_extra.py --out $D/bundle --captioner $D/ckpt/captioner_canon/last.pt --respacing-128 3 --respacing-512 3"
