@@ -34,3 +34,24 @@ echo "decoder: pid $! (log $D/logs/decoder.log, checkpoints $D/ckpt/decoder)"
 
 nice -n 19 "$PY" "$HERE/train_prior.py" >> "$D/logs/prior.log" 2>&1
 echo "prior done; the decoder keeps training (kill its pid to stop; re-run this script to resume)"
+
+# ---------------------------------------------------------------------------------------------------------------
+# Upsamplers (32->128, 128->512), captioner, and the extra export (upsampler_128, upsampler_512, captioner,
+# image_encoder). Data: 3000 scenes at 32/128/512 (seed 3) for the upsamplers, 64 held-out scenes (seed 4).
+# Each trainer is resumable (re-run continues from ckpt/<stage>/last.pt); they run in the background, 1 thread each.
+# ---------------------------------------------------------------------------------------------------------------
+JAR_CLI=${JAR_CLI:-$JAR}
+[ -f "$D/data/up-s3-3k/dataset.json" ] || \
+  java -jar "$JAR_CLI" --out "$D/data/up-s3-3k" --count 3000 --seed 3 --sizes 32,128,512 --format npy --threads 2
+[ -f "$D/data/upval-s4-64/dataset.json" ] || \
+  java -jar "$JAR_CLI" --out "$D/data/upval-s4-64" --count 64 --seed 4 --sizes 32,128,512 --format npy,png --threads 2
+nohup "$PY" "$HERE/train_upsampler.py" --stage 128 >> "$D/logs/upsampler_128.log" 2>&1 &
+echo "upsampler_128: pid $!"
+nohup "$PY" "$HERE/train_upsampler.py" --stage 512 >> "$D/logs/upsampler_512.log" 2>&1 &
+echo "upsampler_512: pid $!"
+# captioner: phase 1 on the dataset captions, then fine-tuning on reading-order (canonical) captions
+nohup bash -c "\"$PY\" \"$HERE/train_captioner.py\" --steps 2200 --batch 32 --eval-every 550 --eval-n 200 >> \"$D/logs/captioner.log\" 2>&1 && \
+  \"$PY\" \"$HERE/train_captioner.py\" --canonical --init \"$D/ckpt/captioner/last.pt\" --out \"$D/ckpt/captioner_canon\" \
+  --steps 700 --lr 5e-4 --warmup 50 --ema 0.998 --eval-every 350 --eval-n 200 >> \"$D/logs/captioner_canon.log\" 2>&1" &
+echo "captioner: pid $!"
+echo "when they are done (or killed): $PY $HERE/export_onnx.py --out $D/bundle && $PY $HERE/export_extra.py --out $D/bundle --captioner $D/ckpt/captioner_canon/last.pt --respacing-128 3 --respacing-512 3"
