@@ -12,6 +12,7 @@ import io.unclip.api.v1.CaptionToken;
 import io.unclip.api.v1.CaptionerService;
 import io.unclip.api.validate.GrpcStatuses;
 import io.unclip.api.validate.InvalidRequestException;
+import io.unclip.service.StageModel;
 
 /** gRPC adapter of the captioner stage: validate, then caption (once a model is loaded). */
 @GrpcService

@@ -52,14 +52,4 @@ class CaptionRequestValidatorTest {
         assertEquals("style", fails(valid().setStyleValue(9).build()).field());
         assertEquals("max_tokens", fails(valid().setMaxTokens(257).build()).field());
     }
-
-    @Test
-    void modelProbe(@TempDir Path dir) throws Exception {
-        assertEquals(Status.Code.FAILED_PRECONDITION, StageModel.probe("captioner", Optional.empty(), "captioner").code());
-        Files.createDirectories(dir.resolve("captioner"));
-        Files.writeString(dir.resolve("captioner/manifest.json"), "{}");
-        StageModel.Availability found = StageModel.probe("captioner", Optional.of(dir), "captioner");
-        assertEquals(Status.Code.UNAVAILABLE, found.code());
-        assertTrue(found.reason().startsWith("captioner model not loaded: found"), found.reason());
-    }
 }

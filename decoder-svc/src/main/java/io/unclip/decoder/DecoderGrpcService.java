@@ -12,6 +12,7 @@ import io.unclip.api.v1.DecodeRequest;
 import io.unclip.api.v1.DecoderService;
 import io.unclip.api.validate.GrpcStatuses;
 import io.unclip.api.validate.InvalidRequestException;
+import io.unclip.service.StageModel;
 
 /** gRPC adapter of the decoder stage: validate, then decode (once a model is loaded). */
 @GrpcService

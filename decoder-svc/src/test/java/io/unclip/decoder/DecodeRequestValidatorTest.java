@@ -61,14 +61,4 @@ class DecodeRequestValidatorTest {
                 .setGuidanceScale(Float.POSITIVE_INFINITY)).build()));
         assertEquals("preview_interval", field(valid().setPreviewInterval(1001).build()));
     }
-
-    @Test
-    void modelProbe(@TempDir Path dir) throws Exception {
-        assertEquals(Status.Code.FAILED_PRECONDITION, StageModel.probe("decoder", Optional.empty(), "decoder").code());
-        Files.createDirectories(dir.resolve("decoder"));
-        Files.writeString(dir.resolve("decoder/manifest.json"), "{}");
-        StageModel.Availability found = StageModel.probe("decoder", Optional.of(dir), "decoder");
-        assertEquals(Status.Code.UNAVAILABLE, found.code());
-        assertTrue(found.reason().startsWith("decoder model not loaded: found"), found.reason());
-    }
 }

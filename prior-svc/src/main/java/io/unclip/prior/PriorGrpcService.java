@@ -12,6 +12,7 @@ import io.unclip.api.v1.PriorRequest;
 import io.unclip.api.v1.PriorService;
 import io.unclip.api.validate.GrpcStatuses;
 import io.unclip.api.validate.InvalidRequestException;
+import io.unclip.service.StageModel;
 
 /** gRPC adapter of the prior stage: validate, then run the stage (once a model is loaded). */
 @GrpcService

@@ -50,20 +50,4 @@ class PriorRequestValidatorTest {
         assertEquals("params.respacing", field(valid().setParams(SamplerParams.newBuilder().setRespacing("fast")).build()));
         assertEquals("job_id", field(valid().setJobId("no spaces allowed").build()));
     }
-
-    @Test
-    void modelProbe(@TempDir Path dir) throws Exception {
-        StageModel.Availability unset = StageModel.probe("prior", Optional.empty(), "prior");
-        assertEquals(Status.Code.FAILED_PRECONDITION, unset.code());
-        assertTrue(unset.reason().contains("unclip.models.dir is not set"), unset.reason());
-        assertEquals(Status.Code.FAILED_PRECONDITION,
-                StageModel.probe("prior", Optional.of(dir.resolve("nope")), "prior").code());
-        StageModel.Availability noStage = StageModel.probe("prior", Optional.of(dir), "prior");
-        assertTrue(noStage.reason().contains("no manifest.json"), noStage.reason());
-        Files.createDirectories(dir.resolve("prior"));
-        Files.writeString(dir.resolve("prior/manifest.json"), "{}");
-        StageModel.Availability found = StageModel.probe("prior", Optional.of(dir), "prior");
-        assertEquals(Status.Code.UNAVAILABLE, found.code());
-        assertTrue(found.reason().startsWith("prior model not loaded: found"), found.reason());
-    }
 }

@@ -12,6 +12,7 @@ import io.unclip.api.v1.EncodeRequest;
 import io.unclip.api.v1.TextEncoderService;
 import io.unclip.api.validate.GrpcStatuses;
 import io.unclip.api.validate.InvalidRequestException;
+import io.unclip.service.StageModel;
 
 /** gRPC adapter of the text encoder stage: validate, then encode (once a model is loaded). */
 @GrpcService

@@ -51,15 +51,4 @@ class EncodeRequestValidatorTest {
         assertEquals("prompts", fails(tooMany.build()).field());
         assertEquals("job_id", fails(valid().setJobId("a b").build()).field());
     }
-
-    @Test
-    void modelProbe(@TempDir Path dir) throws Exception {
-        assertEquals(Status.Code.FAILED_PRECONDITION,
-                StageModel.probe("text-encoder", Optional.empty(), "text-encoder").code());
-        Files.createDirectories(dir.resolve("text-encoder"));
-        Files.writeString(dir.resolve("text-encoder/manifest.json"), "{}");
-        StageModel.Availability found = StageModel.probe("text-encoder", Optional.of(dir), "text-encoder");
-        assertEquals(Status.Code.UNAVAILABLE, found.code());
-        assertTrue(found.reason().startsWith("text-encoder model not loaded: found"), found.reason());
-    }
 }

@@ -12,6 +12,7 @@ import io.unclip.api.v1.UpsampleRequest;
 import io.unclip.api.v1.UpsamplerService;
 import io.unclip.api.validate.GrpcStatuses;
 import io.unclip.api.validate.InvalidRequestException;
+import io.unclip.service.StageModel;
 
 /** gRPC adapter of the upsampler stage: validate, then upsample (once a model is loaded). */
 @GrpcService

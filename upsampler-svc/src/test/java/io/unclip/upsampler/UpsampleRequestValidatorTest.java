@@ -59,14 +59,4 @@ class UpsampleRequestValidatorTest {
         assertEquals("params.respacing", field(valid().setParams(SamplerParams.newBuilder().setRespacing("ddim0")).build()));
         assertEquals("preview_interval", field(valid().setPreviewInterval(5000).build()));
     }
-
-    @Test
-    void modelProbe(@TempDir Path dir) throws Exception {
-        assertEquals(Status.Code.FAILED_PRECONDITION, StageModel.probe("upsampler", Optional.empty(), "upsampler").code());
-        Files.createDirectories(dir.resolve("upsampler"));
-        Files.writeString(dir.resolve("upsampler/manifest.json"), "{}");
-        StageModel.Availability found = StageModel.probe("upsampler", Optional.of(dir), "upsampler");
-        assertEquals(Status.Code.UNAVAILABLE, found.code());
-        assertTrue(found.reason().startsWith("upsampler model not loaded: found"), found.reason());
-    }
 }

@@ -1,4 +1,4 @@
-package io.unclip.gateway;
+package io.unclip.service;
 
 import io.unclip.api.v1.CancelRequest;
 import io.unclip.api.v1.CaptionRequest;

@@ -1,4 +1,4 @@
-package io.unclip.gateway;
+package io.unclip.service;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;

@@ -1,7 +1,8 @@
-package io.unclip.upsampler;
+package io.unclip.service;
 
 import jakarta.inject.Inject;
 
+import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.eclipse.microprofile.health.HealthCheck;
 import org.eclipse.microprofile.health.HealthCheckResponse;
 import org.eclipse.microprofile.health.Readiness;
@@ -12,12 +13,15 @@ public class ModelReadinessCheck implements HealthCheck {
     @Inject
     StageModel model;
 
+    @ConfigProperty(name = "unclip.stage.label")
+    String label;
+
     @Override
     public HealthCheckResponse call() {
         StageModel.Availability a = model.availability();
-        return HealthCheckResponse.named("upsampler model")
+        return HealthCheckResponse.named(label + " model")
                 .status(a.loaded())
-                .withData("reason", a.loaded() ? "loaded" : a.reason())
+                .withData("reason", a.reason())
                 .build();
     }
 }
