@@ -9,6 +9,7 @@ python3 on PATH lacks torch):
 It rewrites, under engine/src/test/resources/:
   bundles/tiny/<stage>/<stage>.onnx   one toy model per stage kind (a few KB each)
   onnx-reference/<stage>.json         fixed inputs and the outputs PyTorch computed for them
+  stage-reference/resize.json         torch F.interpolate results the engine's resizes must match
 
 The models are random (fixed seed) and meaningless; they only have the tensor contract of the
 real stages (names, element types, dynamic batch axis, int64 timestep, bool attention mask),
@@ -33,8 +34,11 @@ BUNDLE = os.path.join(RESOURCES, "bundles", "tiny")
 REFERENCE = os.path.join(RESOURCES, "onnx-reference")
 
 
-def vocab_size():
-    with open(os.path.join(BUNDLE, "text_encoder", "tokenizer.json")) as f:
+STAGE_REFERENCE = os.path.join(RESOURCES, "stage-reference")
+
+
+def vocab_size(stage="text_encoder"):
+    with open(os.path.join(BUNDLE, stage, "tokenizer.json")) as f:
         return len(json.load(f)["model"]["vocab"])
 
 
@@ -103,6 +107,32 @@ class Upsampler(nn.Module):
         return self.conv_out(h)
 
 
+class Upsampler128(nn.Module):
+    """Second 4x step: noisy 128x128 sample concatenated with the upsampled 32x32 image."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv_in = nn.Conv2d(6, 4, 3, padding=1)
+        self.time = nn.Linear(EMBED, 4)
+        self.conv_out = nn.Conv2d(4, 3, 3, padding=1)
+
+    def forward(self, sample, timestep):
+        h = torch.relu(self.conv_in(sample) + self.time(timestep_embedding(timestep, EMBED))[:, :, None, None])
+        return self.conv_out(h)
+
+
+class ImageEncoder(nn.Module):
+    """CLIP-style image tower: a 32x32 image in [-1, 1] to an image embedding."""
+
+    def __init__(self):
+        super().__init__()
+        self.patch = nn.Conv2d(3, EMBED, 8, stride=8)
+        self.proj = nn.Linear(EMBED, EMBED)
+
+    def forward(self, image):
+        return self.proj(torch.tanh(self.patch(image)).mean(dim=(2, 3)))
+
+
 class Captioner(nn.Module):
     """Next-token logits for a caption prefix, conditioned on a 32x32 image."""
 
@@ -117,13 +147,16 @@ class Captioner(nn.Module):
         return self.out(torch.tanh(self.embed(input_ids) + img[:, None, :]))
 
 
-def export(stage, file_name, model, inputs, input_names, output_names, dynamic):
+def export(stage, file_name, model, inputs, input_names, output_names, dynamic, reference=True):
     model.eval()
     path = os.path.join(BUNDLE, stage, file_name)
     with torch.no_grad():
         torch.onnx.export(model, inputs, path, opset_version=OPSET, input_names=input_names,
                           output_names=output_names, dynamic_axes=dynamic, do_constant_folding=True)
         outputs = model(*inputs)
+    print(f"{path}: {os.path.getsize(path)} bytes")
+    if not reference:  # a large image model: the reference JSON would be megabytes
+        return
     if not isinstance(outputs, tuple):
         outputs = (outputs,)
     record = {
@@ -133,7 +166,6 @@ def export(stage, file_name, model, inputs, input_names, output_names, dynamic):
     }
     with open(os.path.join(REFERENCE, f"{stage}.json"), "w") as f:
         json.dump(record, f)
-    print(f"{path}: {os.path.getsize(path)} bytes")
 
 
 def describe(name, t):
@@ -182,8 +214,35 @@ def main():
            names[:2], names[2:], batch_dims(names))
 
     names = ["image", "input_ids", "logits"]
-    export("captioner", "captioner.onnx", Captioner(vocab), (torch.randn(batch, 3, 32, 32), ids),
+    export("captioner", "captioner.onnx", Captioner(vocab_size("captioner")), (torch.randn(batch, 3, 32, 32), ids),
            names[:2], names[2:], batch_dims(names))
+
+    names = ["sample", "timestep", "out_sample"]
+    export("upsampler_128", "upsampler.onnx", Upsampler128(), (torch.randn(batch, 6, 128, 128), t),
+           names[:2], names[2:], batch_dims(names), reference=False)
+
+    names = ["image", "image_embeds"]
+    export("image_encoder", "image_encoder.onnx", ImageEncoder(), (torch.randn(batch, 3, 32, 32),),
+           names[:1], names[1:], batch_dims(names))
+
+    resize_reference()
+
+
+def resize_reference():
+    """torch.nn.functional.interpolate cases for the engine's ImageResize (float32, NCHW)."""
+    import torch.nn.functional as F
+    g = torch.Generator().manual_seed(1)
+    cases = []
+    for mode, src, dst in [("bilinear", 8, 32), ("bilinear", 5, 12), ("bilinear", 32, 8), ("bicubic", 8, 32),
+                           ("bicubic", 6, 13), ("nearest", 8, 32), ("nearest", 7, 3), ("area", 32, 8),
+                           ("area", 13, 5), ("area", 8, 8)]:
+        x = torch.rand(1, 3, src, src, generator=g) * 2 - 1
+        kwargs = {} if mode in ("nearest", "area") else {"align_corners": False}
+        y = F.interpolate(x, size=(dst, dst), mode=mode, **kwargs)
+        cases.append({"mode": mode, "input": describe("x", x), "output": describe("y", y)})
+    os.makedirs(STAGE_REFERENCE, exist_ok=True)
+    with open(os.path.join(STAGE_REFERENCE, "resize.json"), "w") as f:
+        json.dump({"torch": torch.__version__, "cases": cases}, f)
 
 
 if __name__ == "__main__":

@@ -66,6 +66,13 @@ final class JsonFields {
         return new JsonFields(file, source, v, prefix + key + ".");
     }
 
+    /** The field names of this object, in document order. */
+    List<String> keys() {
+        List<String> keys = new java.util.ArrayList<>();
+        node.fieldNames().forEachRemaining(keys::add);
+        return keys;
+    }
+
     Optional<JsonFields> optionalObject(String key) {
         return has(key) ? Optional.of(object(key)) : Optional.empty();
     }

@@ -92,7 +92,7 @@ final class ManifestConsistency {
             expectSpatial(m.outputForRole("prediction"), r.get().output(), "resolution.output");
             expectSpatial(m.inputForRole("low_res"), r.get().input(), "resolution.input");
         }
-        if (m.kind() == StageKind.CAPTIONER) {
+        if (m.kind() == StageKind.CAPTIONER || m.kind() == StageKind.IMAGE_ENCODER) {
             expectSpatial(m.inputForRole("image"), r.get().input(), "resolution.input");
         }
     }

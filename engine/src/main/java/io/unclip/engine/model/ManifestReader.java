@@ -12,7 +12,9 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.Set;
@@ -87,7 +89,7 @@ final class ManifestReader {
         if (kind.isDiffusion()) {
             diffusion = Optional.of(diffusion(m.object("diffusion")));
         } else if (m.has("diffusion")) {
-            throw m.error("diffusion", "is only for prior, decoder and upsampler stages, this one is a " + kind.id());
+            throw m.error("diffusion", "is only for prior, decoder and upsampler stages, this one is " + a(kind));
         }
         Optional<Resolution> resolution = m.optionalObject("resolution").map(ManifestReader::resolution);
         requireResolution(m, kind, resolution);
@@ -104,8 +106,29 @@ final class ManifestReader {
             throw new ModelRepositoryException(m.file(), m.source() + ": required field 'conditioning.text_tokens'"
                     + " is missing (token ids are padded to it)");
         }
+        Optional<String> lowresResize = Optional.empty();
+        if (kind == StageKind.UPSAMPLER) {
+            lowresResize = Optional.of(m.has("lowres_resize")
+                    ? m.oneOf("lowres_resize", StageManifest.LOWRES_RESIZES) : "bilinear");
+        } else if (m.has("lowres_resize")) {
+            throw m.error("lowres_resize", "is only for upsampler stages, this one is " + a(kind));
+        }
+        Map<String, String> captionStyles = new LinkedHashMap<>();
+        if (kind == StageKind.CAPTIONER) {
+            m.optionalObject("caption_styles").ifPresent(styles -> {
+                List<String> names = styles.keys();
+                if (names.isEmpty()) {
+                    throw m.error("caption_styles", "must name at least one style, e.g. {\"short\": \"[SHORT]\"}");
+                }
+                for (String name : names) {
+                    captionStyles.put(name, styles.text(name));
+                }
+            });
+        } else if (m.has("caption_styles")) {
+            throw m.error("caption_styles", "is only for captioner stages, this one is " + a(kind));
+        }
         StageManifest manifest = new StageManifest(stage, dir, kind, onnx, external, inputs, outputs, diffusion,
-                resolution, normalization, conditioning, tokenizer);
+                resolution, normalization, conditioning, tokenizer, lowresResize, captionStyles);
         List<String> problems = ManifestConsistency.check(manifest);
         if (!problems.isEmpty()) {
             throw new ModelRepositoryException(m.file(), problems.stream()
@@ -179,7 +202,7 @@ final class ManifestReader {
         Set<String> required = inputs ? kind.requiredInputRoles() : kind.requiredOutputRoles();
         List<String> missing = required.stream().filter(r -> !roles.contains(r)).sorted().toList();
         if (!missing.isEmpty()) {
-            throw m.error(key, "has no " + what + " with role " + String.join(", ", missing) + " (a " + kind.id()
+            throw m.error(key, "has no " + what + " with role " + String.join(", ", missing) + " (" + a(kind)
                     + " needs " + String.join(", ", required.stream().sorted().toList()) + ")");
         }
         return decls;
@@ -320,7 +343,7 @@ final class ManifestReader {
         List<String> needed = switch (kind) {
             case DECODER -> List.of("output");
             case UPSAMPLER -> List.of("input", "output", "scale");
-            case CAPTIONER -> List.of("input");
+            case CAPTIONER, IMAGE_ENCODER -> List.of("input");
             default -> List.of();
         };
         for (String field : needed) {
@@ -331,7 +354,7 @@ final class ManifestReader {
             }).orElse(false);
             if (!present) {
                 throw new ModelRepositoryException(m.file(), m.source() + ": required field 'resolution." + field
-                        + "' is missing (a " + kind.id() + " needs resolution " + String.join(", ", needed) + ")");
+                        + "' is missing (" + a(kind) + " needs resolution " + String.join(", ", needed) + ")");
             }
         }
     }
@@ -364,6 +387,11 @@ final class ManifestReader {
             }
         }
         return new Normalization(mean, std);
+    }
+
+    /** "a decoder", "an upsampler", "an image_encoder". */
+    static String a(StageKind kind) {
+        return ("aeiou".indexOf(kind.id().charAt(0)) >= 0 ? "an " : "a ") + kind.id();
     }
 
     private static List<String> concat(Set<String> a, Set<String> b) {

@@ -86,6 +86,14 @@ public final class ModelRepository {
                         + stripName(e.getMessage(), file.toString()), e);
             }
         }
+        for (var style : manifest.captionStyles().entrySet()) {
+            if (tokenizer != null && tokenizer.tokenId(style.getValue()).isEmpty()) {
+                tokenizer.close();
+                throw new ModelRepositoryException(manifest.dir().resolve("manifest.json"), source
+                        + ": field 'caption_styles." + style.getKey() + "' names token '" + style.getValue()
+                        + "', which " + manifest.tokenizer().get().getFileName() + " does not have");
+            }
+        }
         return new LoadedStage(manifest, session, tokenizer);
     }
 

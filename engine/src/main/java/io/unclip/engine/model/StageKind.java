@@ -24,7 +24,11 @@ public enum StageKind {
             Set.of("prediction"), Set.of()),
     CAPTIONER(false,
             Set.of("image", "input_ids"), Set.of("attention_mask"),
-            Set.of("logits"), Set.of());
+            Set.of("logits"), Set.of()),
+    /** CLIP-style image tower: image -> image embedding (variations, interpolation). */
+    IMAGE_ENCODER(false,
+            Set.of("image"), Set.of(),
+            Set.of("image_embeds"), Set.of());
 
     private final boolean diffusion;
     private final Set<String> requiredInputs;
@@ -41,7 +45,7 @@ public enum StageKind {
         this.optionalOutputs = optionalOutputs;
     }
 
-    /** Manifest spelling: "text_encoder", "prior", "decoder", "upsampler", "captioner". */
+    /** Manifest spelling: "text_encoder", "prior", "decoder", "upsampler", "captioner", "image_encoder". */
     public String id() {
         return name().toLowerCase(Locale.ROOT);
     }

@@ -1,7 +1,10 @@
 package io.unclip.engine.model;
 
 import java.nio.file.Path;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -20,17 +23,39 @@ import java.util.Optional;
  * @param normalization embedding statistics, where the stage needs them
  * @param conditioning  conditioning sizes
  * @param tokenizer     tokenizer.json of text encoder and captioner stages
+ * @param lowresResize  upsamplers: how the low-resolution image is resized to the output size
+ *                      before it is concatenated to the noisy sample ({@link #LOWRES_RESIZES});
+ *                      empty for other kinds (an upsampler without the field gets "bilinear")
+ * @param captionStyles captioners: caption style name to the prefix token that selects it, in
+ *                      manifest order (the first is the default style); empty for other kinds
  */
 public record StageManifest(String stage, Path dir, StageKind kind, Path onnxFile, List<Path> externalData,
                             List<TensorDecl> inputs, List<TensorDecl> outputs,
                             Optional<DiffusionSpec> diffusion, Optional<Resolution> resolution,
                             Optional<Normalization> normalization, Conditioning conditioning,
-                            Optional<Path> tokenizer) {
+                            Optional<Path> tokenizer, Optional<String> lowresResize,
+                            Map<String, String> captionStyles) {
+
+    /** Values of {@code lowres_resize}: torch F.interpolate modes (align_corners=False, no antialias). */
+    public static final List<String> LOWRES_RESIZES = List.of("bilinear", "bicubic", "nearest");
 
     public StageManifest {
         externalData = List.copyOf(externalData);
         inputs = List.copyOf(inputs);
         outputs = List.copyOf(outputs);
+        lowresResize = lowresResize == null ? Optional.empty() : lowresResize;
+        captionStyles = captionStyles == null ? Map.of()
+                : Collections.unmodifiableMap(new LinkedHashMap<>(captionStyles));
+    }
+
+    /** A manifest without the upsampler and captioner fields. */
+    public StageManifest(String stage, Path dir, StageKind kind, Path onnxFile, List<Path> externalData,
+                         List<TensorDecl> inputs, List<TensorDecl> outputs,
+                         Optional<DiffusionSpec> diffusion, Optional<Resolution> resolution,
+                         Optional<Normalization> normalization, Conditioning conditioning,
+                         Optional<Path> tokenizer) {
+        this(stage, dir, kind, onnxFile, externalData, inputs, outputs, diffusion, resolution, normalization,
+                conditioning, tokenizer, Optional.empty(), Map.of());
     }
 
     /** The input with the given role (e.g. "sample", "timestep"), if declared. */

@@ -55,11 +55,11 @@ class ModelRepositoryTest {
         try (ModelBundle b = repository.load(bundle)) {
             assertEquals("tiny", b.name());
             assertEquals("1.0.0", b.version());
-            assertEquals(List.of("text_encoder", "prior", "decoder", "upsampler_32", "captioner"),
-                    List.copyOf(b.stages().keySet()));
+            assertEquals(List.of("text_encoder", "prior", "decoder", "upsampler_32", "upsampler_128", "captioner",
+                    "image_encoder"), List.copyOf(b.stages().keySet()));
             assertEquals(StageKind.UPSAMPLER, b.stage("upsampler_32").kind());
-            assertEquals(1, b.stagesOfKind(StageKind.UPSAMPLER).size());
-            assertEquals(5, runtime.sessions().size());
+            assertEquals(2, b.stagesOfKind(StageKind.UPSAMPLER).size());
+            assertEquals(7, runtime.sessions().size());
             assertEquals(Device.CPU, b.stage("decoder").session().device());
             assertTrue(b.stage("prior").tokenizer().isEmpty());
             assertEquals(24, b.stage("captioner").tokenizer().orElseThrow().contextLength());
@@ -150,8 +150,8 @@ class ModelRepositoryTest {
 
     @Test
     void stageDirectoryListedButMissing() {
-        editBundle(b -> ((ArrayNode) b.get("stages")).add("upsampler_128"));
-        assertRefused("upsampler_128/: stage directory listed in bundle.json is missing", () -> repository.load(bundle));
+        editBundle(b -> ((ArrayNode) b.get("stages")).add("upsampler_512"));
+        assertRefused("upsampler_512/: stage directory listed in bundle.json is missing", () -> repository.load(bundle));
     }
 
     @Test
@@ -200,7 +200,7 @@ class ModelRepositoryTest {
                 () -> repository.load(bundle));
         edit("decoder", m -> m.put("kind", "vae"));
         assertRefused("decoder/manifest.json: field 'kind' is 'vae', expected one of text_encoder, prior, decoder,"
-                + " upsampler, captioner", () -> repository.load(bundle));
+                + " upsampler, captioner, image_encoder", () -> repository.load(bundle));
     }
 
     @Test

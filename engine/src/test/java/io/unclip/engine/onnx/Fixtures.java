@@ -27,7 +27,7 @@ public final class Fixtures {
         }
     }
 
-    /** The tiny bundle: text_encoder, prior, decoder, upsampler_32, captioner. */
+    /** The tiny bundle: text_encoder, prior, decoder, upsampler_32, upsampler_128, captioner, image_encoder. */
     public static Path tinyBundle() {
         return resource("bundles/tiny");
     }

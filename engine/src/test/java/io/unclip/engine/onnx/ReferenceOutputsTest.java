@@ -30,7 +30,7 @@ class ReferenceOutputsTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"text_encoder", "prior", "decoder", "upsampler_32", "captioner"})
+    @ValueSource(strings = {"text_encoder", "prior", "decoder", "upsampler_32", "captioner", "image_encoder"})
     void matchesPyTorch(String stage) throws IOException {
         JsonNode ref = new ObjectMapper().readTree(Fixtures.resource("onnx-reference/" + stage + ".json").toFile());
         ModelSession session = runtime.session(stage, Fixtures.resource(ref.get("model").asText()));

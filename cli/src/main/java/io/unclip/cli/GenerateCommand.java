@@ -1,0 +1,196 @@
+package io.unclip.cli;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.unclip.engine.pipeline.Cascade;
+import io.unclip.engine.pipeline.GenerationRequest;
+import io.unclip.engine.pipeline.GenerationResult;
+import io.unclip.engine.pipeline.StageOverrides;
+import java.io.IOException;
+import java.math.BigInteger;
+import java.nio.charset.MalformedInputException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.regex.Pattern;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code unclip generate}: text to image, one prompt or a JSONL file of them. */
+@Command(name = "generate", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Generate images from a text prompt: text encoder, prior, decoder, then the upsamplers up to"
+                + " --size.",
+                "Batch mode: --prompts FILE.jsonl --out-dir DIR, one JSON object per line with \"id\", \"prompt\""
+                        + " and optionally \"seed\" (other fields are ignored); each line's images go to"
+                        + " DIR/<id>.png (DIR/<id>-<i>.png with -n > 1). Bad lines are reported with their line"
+                        + " number and the other lines still run; the exit status is 1 if any line failed."},
+        footer = {"", "Several images (-n > 1) are written as out-0.png, out-1.png, ... (from -o out.png).",
+                "Exit status: 0 ok, 1 failed, 2 bad input, 3 missing or invalid model bundle."})
+final class GenerateCommand extends BaseCommand {
+    private static final Pattern ID = Pattern.compile("[A-Za-z0-9._-]{1,64}");
+
+    @Parameters(index = "0", arity = "0..1", paramLabel = "PROMPT", description = "What to draw.")
+    String prompt;
+
+    @Option(names = {"-n", "--num-images"}, paramLabel = "N", defaultValue = "1",
+            description = "Images per prompt, 1..8, sampled as one batch. Default: ${DEFAULT-VALUE}.")
+    int numImages;
+
+    @Option(names = {"-o", "--output"}, paramLabel = "FILE", defaultValue = "out.png",
+            description = "Output PNG. Default: ${DEFAULT-VALUE}.")
+    Path outFile;
+
+    @Option(names = "--prompts", paramLabel = "FILE.jsonl", description = "Batch mode: prompts, one JSON object a line.")
+    Path prompts;
+
+    @Option(names = "--out-dir", paramLabel = "DIR", description = "Batch mode: where the images go.")
+    Path outDir;
+
+    @Mixin
+    PriorOptions prior;
+
+    @Mixin
+    ImageOptions image;
+
+    @Override
+    int run() throws IOException {
+        if (prompts != null) {
+            return batch();
+        }
+        if (outDir != null) {
+            throw CliException.badInput("--out-dir is for batch mode (--prompts FILE.jsonl); use -o FILE");
+        }
+        if (prompt == null) {
+            throw CliException.badInput("a PROMPT is required (or --prompts FILE.jsonl)");
+        }
+        GenerationRequest request = request(prompt, image.seed());
+        request.validate(); // bad input is reported before the models load
+        output.previewsTo(image.previews);
+        try (Cascade cascade = openCascade()) {
+            GenerationResult r = cascade.generate(request, output, null);
+            summary(r, writeImages(r, outFile, false));
+        }
+        return ExitCodes.OK;
+    }
+
+    private GenerationRequest request(String text, Long seed) {
+        StageOverrides o = image.overrides(prior.overrides(StageOverrides.none()));
+        return GenerationRequest.of(text).withNumImages(numImages).withSeed(seed).withSize(image.size)
+                .withOverrides(o).withPreviewInterval(image.previewInterval()).withPriorCandidates(prior.candidates);
+    }
+
+    /** One line of a prompts file, parsed. */
+    private record Line(int number, String id, String prompt, Long seed) {
+    }
+
+    private int batch() throws IOException {
+        if (prompt != null) {
+            throw CliException.badInput("give a PROMPT or --prompts FILE.jsonl, not both");
+        }
+        if (outDir == null) {
+            throw CliException.badInput("--out-dir DIR is required with --prompts");
+        }
+        Path file = environment().workDir().resolve(prompts);
+        List<String> lines;
+        try {
+            lines = Files.readAllLines(file, StandardCharsets.UTF_8);
+        } catch (NoSuchFileException e) {
+            throw CliException.badInput("cannot read prompts file " + prompts + ": no such file");
+        } catch (MalformedInputException e) {
+            throw CliException.badInput("prompts file " + prompts + " is not UTF-8 text");
+        }
+        request("a", null).validate(); // the options every line shares
+        Path dir = environment().workDir().resolve(outDir);
+        ObjectMapper json = new ObjectMapper();
+        Set<String> ids = new HashSet<>();
+        int failed = 0;
+        int done = 0;
+        int total = 0;
+        output.previewsTo(image.previews);
+        try (Cascade cascade = openCascade()) {
+            for (int i = 0; i < lines.size(); i++) {
+                String text = lines.get(i);
+                if (text.isBlank()) {
+                    continue;
+                }
+                total++;
+                int number = i + 1;
+                output.context("");
+                Line line;
+                try {
+                    line = parse(json, number, text, ids);
+                } catch (CliException e) {
+                    output.error("line " + number + ": " + e.getMessage());
+                    failed++;
+                    continue;
+                }
+                output.context(line.id());
+                try {
+                    GenerationResult r = cascade.generate(request(line.prompt(), line.seed()), output, null);
+                    writeImages(r, dir.resolve(line.id() + ".png"), false);
+                    done++;
+                } catch (Exception e) {
+                    output.context("");
+                    output.error("line " + number + " (" + line.id() + "): " + message(e));
+                    failed++;
+                }
+            }
+        }
+        output.context("");
+        output.event("batch_finished", Output.map("lines", total, "done", done, "failed", failed));
+        output.info("batch: " + done + " of " + total + " prompts done" + (failed > 0 ? ", " + failed + " failed" : ""));
+        return failed > 0 ? ExitCodes.FAILED : ExitCodes.OK;
+    }
+
+    private static Line parse(ObjectMapper json, int number, String text, Set<String> ids) {
+        JsonNode node;
+        try {
+            node = json.readTree(text);
+        } catch (JsonProcessingException e) {
+            throw CliException.badInput("not valid JSON: " + e.getOriginalMessage());
+        }
+        if (node == null || !node.isObject()) {
+            throw CliException.badInput("expected a JSON object with \"id\" and \"prompt\"");
+        }
+        JsonNode p = node.get("prompt");
+        if (p == null || !p.isTextual()) {
+            throw CliException.badInput("\"prompt\" is missing or not a string");
+        }
+        String id = "line-" + number;
+        JsonNode idNode = node.get("id");
+        if (idNode != null && !idNode.isNull()) {
+            if (!(idNode.isTextual() || idNode.isIntegralNumber())) {
+                throw CliException.badInput("\"id\" must be a string or an integer");
+            }
+            id = idNode.asText();
+            if (!ID.matcher(id).matches()) {
+                throw CliException.badInput("\"id\" '" + id + "' must be 1..64 characters of A-Z a-z 0-9 . _ -"
+                        + " (it names the output file)");
+            }
+        }
+        if (!ids.add(id)) {
+            throw CliException.badInput("\"id\" '" + id + "' is used by an earlier line");
+        }
+        Long seed = null;
+        JsonNode s = node.get("seed");
+        if (s != null && !s.isNull()) {
+            if (s.isIntegralNumber() && s.bigIntegerValue().signum() >= 0
+                    && s.bigIntegerValue().bitLength() <= 64) {
+                seed = s.bigIntegerValue().longValue();
+            } else if (s.isTextual()) {
+                seed = ImageOptions.parseSeed("\"seed\"", s.asText());
+            } else {
+                throw CliException.badInput("\"seed\" must be an integer from 0 to " + BigInteger.ONE.shiftLeft(64)
+                        .subtract(BigInteger.ONE) + ", got " + s);
+            }
+        }
+        return new Line(number, id, p.asText(), seed);
+    }
+}

@@ -1,0 +1,67 @@
+package io.unclip.cli;
+
+import io.unclip.engine.pipeline.StageOverrides;
+import io.unclip.engine.stage.SamplerOverrides;
+import java.nio.file.Path;
+import picocli.CommandLine.Option;
+
+/** Options of every command that makes images: seed, size, decoder and upsampler sampling, previews. */
+public final class ImageOptions {
+    @Option(names = "--seed", paramLabel = "S",
+            description = "Seed, 0 .. 18446744073709551615 (default: random, printed).")
+    String seed;
+
+    @Option(names = "--size", paramLabel = "PX",
+            description = "Output size: one of the bundle's sizes, e.g. 32, 128 or 512 (default: the largest).")
+    Integer size;
+
+    @Option(names = "--decoder-steps", paramLabel = "N", description = "Decoder sampling steps.")
+    Integer decoderSteps;
+
+    @Option(names = "--decoder-guidance", paramLabel = "S", description = "Decoder classifier-free guidance scale.")
+    Double decoderGuidance;
+
+    @Option(names = "--sampler", paramLabel = "ddpm|ddim", description = "Decoder sampler.")
+    String sampler;
+
+    @Option(names = "--eta", paramLabel = "ETA", description = "Decoder DDIM eta in [0, 1] (with --sampler ddim).")
+    Double eta;
+
+    @Option(names = {"--sr-steps", "--upsampler-steps"}, paramLabel = "N",
+            description = "Sampling steps of every upsampler.")
+    Integer srSteps;
+
+    @Option(names = "--previews", paramLabel = "DIR", description = "Write x0 previews (PNG) to DIR while sampling.")
+    Path previews;
+
+    @Option(names = "--preview-interval", paramLabel = "N", defaultValue = "5",
+            description = "With --previews: a preview every N steps (and the last). Default: ${DEFAULT-VALUE}.")
+    int previewInterval;
+
+    Long seed() {
+        return parseSeed("--seed", seed);
+    }
+
+    static Long parseSeed(String option, String text) {
+        if (text == null) {
+            return null;
+        }
+        try {
+            return Long.parseUnsignedLong(text.trim());
+        } catch (NumberFormatException e) {
+            throw CliException.badInput(option + ": '" + text + "' is not a seed (an integer from 0 to "
+                    + Long.toUnsignedString(-1L) + ")");
+        }
+    }
+
+    int previewInterval() {
+        return previews == null ? 0 : previewInterval;
+    }
+
+    StageOverrides overrides(StageOverrides base) {
+        SamplerOverrides d = base.decoder().overriddenBy(new SamplerOverrides(sampler, decoderSteps, null, eta,
+                decoderGuidance, null));
+        SamplerOverrides u = base.upsampler().overriddenBy(SamplerOverrides.none().withSteps(srSteps));
+        return base.withDecoder(d).withUpsampler(u);
+    }
+}

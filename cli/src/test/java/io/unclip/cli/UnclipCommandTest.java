@@ -1,0 +1,364 @@
+package io.unclip.cli;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.unclip.engine.image.DecodedImage;
+import io.unclip.engine.image.PngCodec;
+import io.unclip.engine.tensor.Tensor;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.stream.Stream;
+import java.util.zip.CRC32;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/** The unclip command end to end against the engine's tiny bundle. */
+class UnclipCommandTest {
+    private static final String BUNDLE = System.getProperty("unclip.tiny.bundle",
+            "../engine/src/test/resources/bundles/tiny");
+    /** Few steps: the tiny models are random, the plumbing is under test. */
+    private static final String[] FAST = {"--models", BUNDLE, "--prior-steps", "2", "--decoder-steps", "3",
+        "--sr-steps", "2", "--threads", "1"};
+    private static final String[] FAST_IMAGE = {"--models", BUNDLE, "--decoder-steps", "3", "--sr-steps", "2",
+        "--threads", "1"};
+    private static final String PROMPT = "a small red circle at the top left";
+
+    @TempDir
+    Path tmp;
+
+    record Result(int code, String out, String err) {
+        List<String> errLines() {
+            return err.isEmpty() ? List.of() : List.of(err.split("\n"));
+        }
+    }
+
+    /** Runs {@code new CommandLine(new UnclipCommand()).execute(args)} capturing stdout and stderr. */
+    static Result run(UnclipCommand command, String... args) {
+        CommandLine cl = new CommandLine(command);
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        cl.setOut(new PrintWriter(out, true));
+        cl.setErr(new PrintWriter(err, true));
+        int code = cl.execute(args);
+        return new Result(code, out.toString(), err.toString());
+    }
+
+    static Result run(String... args) {
+        return run(new UnclipCommand(), args);
+    }
+
+    static String[] args(String[] base, String... more) {
+        String[] all = Arrays.copyOf(more, more.length + base.length);
+        System.arraycopy(base, 0, all, more.length, base.length);
+        return all;
+    }
+
+    private Path generate(String name, String... more) {
+        Path out = tmp.resolve(name);
+        List<String> a = new ArrayList<>(List.of("generate", PROMPT, "--size", "32", "-o", out.toString()));
+        a.addAll(List.of(more));
+        if (!a.contains("--seed")) {
+            a.addAll(List.of("--seed", "42"));
+        }
+        Result r = run(args(FAST, a.toArray(String[]::new)));
+        assertEquals(0, r.code(), r.err());
+        return out;
+    }
+
+    // ---- generate ----
+
+    @Test
+    void generateWritesAPngWithItsParameters() throws IOException {
+        Path out = generate("out.png");
+        DecodedImage img = PngCodec.withDefaultLimits().read(out);
+        assertEquals(32, img.width());
+        Map<String, String> t = img.text();
+        assertEquals(PROMPT, t.get("prompt"));
+        assertEquals("42", t.get("seed"));
+        assertEquals("32x32", t.get("size"));
+        assertEquals("8,32", t.get("sizes"));
+        assertEquals("ddpm, 3 (3 steps), eta 0, guidance 8, clip 1", t.get("decoder"));
+        assertEquals("ddim, ddim2 (2 steps), eta 0, guidance 4, clip none", t.get("prior"));
+        assertEquals("ddim, ddim2 (2 steps), eta 0, guidance 1, clip 1", t.get("upsampler_32"));
+        assertEquals("tiny 1.0.0", t.get("bundle"));
+        JsonNode p = new ObjectMapper().readTree(t.get("parameters"));
+        assertEquals("generate", p.get("mode").asText());
+        assertEquals(3, p.get("stages").get("decoder").get("steps").asInt());
+        assertEquals("tiny", p.get("bundle").get("name").asText());
+    }
+
+    @Test
+    void sameSeedSameBytesAndSeveralImagesAreNumbered() throws IOException {
+        Path a = generate("a.png");
+        Path b = generate("b.png");
+        assertArrayEquals(Files.readAllBytes(a), Files.readAllBytes(b));
+        generate("many.png", "-n", "3", "--decoder-guidance", "2", "--sampler", "ddim", "--eta", "0.5");
+        for (int i = 0; i < 3; i++) {
+            Path f = tmp.resolve("many-" + i + ".png");
+            assertTrue(Files.exists(f), f.toString());
+            Map<String, String> t = PngCodec.withDefaultLimits().read(f).text();
+            assertEquals(String.valueOf(i), t.get("image_index"));
+            assertEquals("ddim, 3 (3 steps), eta 0.5, guidance 2, clip 1", t.get("decoder"));
+        }
+        assertFalse(Files.exists(tmp.resolve("many.png")));
+    }
+
+    @Test
+    void jsonEventsOnePerLine() throws IOException {
+        Path out = tmp.resolve("j.png");
+        Result r = run(args(FAST, "generate", PROMPT, "--size", "8", "-o", out.toString(), "--json"));
+        assertEquals(0, r.code(), r.err());
+        ObjectMapper json = new ObjectMapper();
+        List<JsonNode> events = new ArrayList<>();
+        for (String line : r.out().split("\n")) {
+            events.add(json.readTree(line));
+        }
+        assertEquals("started", events.get(0).get("event").asText());
+        String seed = events.get(0).get("seed").asText();
+        assertTrue(events.stream().anyMatch(e -> e.get("event").asText().equals("stage_finished")
+                && e.get("stage").asText().equals("decoder") && e.get("ort_ms").isNumber()));
+        JsonNode done = events.get(events.size() - 1);
+        assertEquals("done", done.get("event").asText());
+        assertEquals(seed, done.get("seed").asText());
+        assertEquals(out.toString(), done.get("files").get(0).asText());
+        assertEquals(seed, PngCodec.withDefaultLimits().read(out).text().get("seed"), "random seed reported");
+    }
+
+    @Test
+    void plainProgressLinesAndPreviews() throws IOException {
+        Path previews = tmp.resolve("previews");
+        Result r = run(args(FAST, "generate", PROMPT, "--size", "32", "-o", tmp.resolve("p.png").toString(),
+                "--previews", previews.toString(), "--preview-interval", "2"));
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("decoder: step 1/3"), r.out());
+        assertTrue(r.out().lines().anyMatch(l -> l.startsWith("decoder") && l.contains("3 steps")), r.out());
+        assertTrue(r.out().contains("done: seed "), r.out());
+        try (Stream<Path> files = Files.list(previews)) {
+            assertEquals(List.of("decoder-step002-0.png", "decoder-step003-0.png", "upsampler_32-step002-0.png"),
+                    files.map(f -> f.getFileName().toString()).sorted().toList());
+        }
+    }
+
+    @Test
+    void batchModeRunsGoodLinesAndReportsBadOnes() throws IOException {
+        Path prompts = tmp.resolve("prompts.jsonl");
+        Files.writeString(prompts, String.join("\n",
+                "{\"id\": \"one\", \"prompt\": \"a red circle\", \"seed\": 5, \"style\": \"ignored\"}",
+                "{not json",
+                "",
+                "{\"id\": \"two\", \"prompt\": \"a red dog\"}",
+                "{\"prompt\": \"a blue square\"}",
+                "{\"id\": \"one\", \"prompt\": \"a red circle\"}",
+                "{\"id\": \"s\", \"prompt\": \"a red circle\", \"seed\": -1}",
+                "{\"id\": \"empty\", \"prompt\": \" \"}") + "\n");
+        Path dir = tmp.resolve("batch");
+        Result r = run(args(FAST, "generate", "--prompts", prompts.toString(), "--out-dir", dir.toString(),
+                "--size", "8"));
+        assertEquals(1, r.code(), "some lines failed");
+        assertTrue(Files.exists(dir.resolve("one.png")));
+        assertTrue(Files.exists(dir.resolve("line-5.png")));
+        assertEquals("5", PngCodec.withDefaultLimits().read(dir.resolve("one.png")).text().get("seed"));
+        List<String> errors = r.errLines();
+        assertEquals(5, errors.size(), r.err());
+        assertTrue(errors.get(0).startsWith("unclip: line 2: not valid JSON"), errors.get(0));
+        assertEquals("unclip: line 4 (two): prompt: uses a word outside the model's vocabulary: 'dog'", errors.get(1));
+        assertEquals("unclip: line 6: \"id\" 'one' is used by an earlier line", errors.get(2));
+        assertEquals("unclip: line 7: \"seed\" must be an integer from 0 to 18446744073709551615, got -1",
+                errors.get(3));
+        assertEquals("unclip: line 8 (empty): prompt: must not be empty", errors.get(4));
+        assertTrue(r.out().contains("batch: 2 of 7 prompts done, 5 failed"), r.out());
+    }
+
+    // ---- other commands ----
+
+    @Test
+    void variationsInterpolateInpaintCaption() throws IOException {
+        Path source = generate("src.png");
+        Path other = generate("other.png", "--seed", "7");
+
+        Result v = run(args(FAST_IMAGE, "variations", source.toString(), "-n", "2", "--size", "32", "-o",
+                tmp.resolve("var.png").toString()));
+        assertEquals(0, v.code(), v.err());
+        assertEquals("variations", PngCodec.withDefaultLimits().read(tmp.resolve("var-1.png")).text().get("mode"));
+
+        Result i = run(args(FAST_IMAGE, "interpolate", source.toString(), other.toString(), "--frames", "3",
+                "--size", "8", "-o", tmp.resolve("f.png").toString()));
+        assertEquals(0, i.code(), i.err());
+        assertTrue(Files.exists(tmp.resolve("f-2.png")));
+        Result t = run(args(FAST_IMAGE, "interpolate", source.toString(), "--towards", "a large blue square",
+                "--frames", "2", "--size", "8", "-o", tmp.resolve("t.png").toString()));
+        assertEquals(0, t.code(), t.err());
+        assertEquals("a large blue square", PngCodec.withDefaultLimits().read(tmp.resolve("t-1.png")).text()
+                .get("towards"));
+
+        Tensor mask = Tensor.zeros(1, 3, 32, 32);
+        for (int k = 0; k < mask.size(); k++) {
+            int x = k % 32;
+            mask.set(k, x >= 16 ? 1f : -1f); // right half white: regenerate
+        }
+        Path maskFile = tmp.resolve("mask.png");
+        PngCodec.withDefaultLimits().write(mask, 0, Map.of(), maskFile);
+        Path inpainted = tmp.resolve("inp.png");
+        Result p = run(args(FAST, "inpaint", source.toString(), "--mask", maskFile.toString(),
+                "a blue square at the right", "--size", "32", "-o", inpainted.toString()));
+        assertEquals(0, p.code(), p.err());
+        Tensor before = PngCodec.withDefaultLimits().read(source).pixels();
+        Tensor after = PngCodec.withDefaultLimits().read(inpainted).pixels();
+        for (int k = 0; k < before.size(); k++) {
+            if (k % 32 < 16) {
+                assertEquals(before.get(k), after.get(k), 1e-6, "kept pixel " + k);
+            }
+        }
+
+        Result c = run("caption", source.toString(), "--models", BUNDLE, "--style", "descriptive", "--max-tokens",
+                "4");
+        assertEquals(0, c.code(), c.err());
+        assertEquals(1, c.out().lines().count(), c.out());
+        assertFalse(c.out().isBlank());
+    }
+
+    @Test
+    void modelsCheck() {
+        Result r = run("models", "check", BUNDLE);
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("bundle tiny 1.0.0"), r.out());
+        assertTrue(r.out().contains("sizes: 8, 32, 128"), r.out());
+        assertTrue(r.out().contains("stage upsampler_128 (upsampler)"), r.out());
+        assertTrue(r.out().contains("low-res image: bilinear resize"), r.out());
+        assertTrue(r.out().contains("caption styles: short [SHORT], descriptive [DESC]"), r.out());
+        assertTrue(r.out().contains("defaults: ddim, ddim25 (25 steps), eta 0, guidance 4, clip none; 2 candidates"),
+                r.out());
+        Result json = run("models", "check", BUNDLE, "--json");
+        assertEquals(0, json.code());
+        assertTrue(json.out().startsWith("{\"event\":\"bundle\",\"bundle\":\"tiny\""), json.out());
+    }
+
+    // ---- errors: one line, exit status, no stack trace ----
+
+    @Test
+    void badInputIsOneLineAndExitTwo() throws IOException {
+        assertOneLine(2, "unclip: prompt: must not be empty", run(args(FAST, "generate", "")));
+        assertOneLine(2, "unclip: prompt: is 300 characters long, the limit is 256",
+                run(args(FAST, "generate", "a".repeat(300))));
+        assertOneLine(2, "unclip: prompt: uses words outside the model's vocabulary: 'dog', 'cat'",
+                run(args(FAST, "generate", "a dog and a cat")));
+        assertOneLine(2, "unclip: -n: must be between 1 and 8, got 9", run(args(FAST, "generate", PROMPT, "-n", "9")));
+        assertOneLine(2, "unclip: --size: 64 is not a size this bundle makes; it makes 8, 32, 128",
+                run(args(FAST, "generate", PROMPT, "--size", "64")));
+        assertOneLine(2, "unclip: --seed: 'x1' is not a seed (an integer from 0 to 18446744073709551615)",
+                run(args(FAST, "generate", PROMPT, "--seed", "x1")));
+        assertOneLine(2, "unclip: --decoder-guidance: must be in [0, 50], got 99.0",
+                run(args(FAST, "generate", PROMPT, "--decoder-guidance", "99")));
+        assertOneLine(2, "unclip: --eta: applies to the ddim sampler only (this run uses ddpm)",
+                run(args(FAST, "generate", PROMPT, "--eta", "0.2")));
+        assertOneLine(2, "unclip: --frames: must be between 2 and 32, got 1",
+                run(args(FAST_IMAGE, "interpolate", generate("i.png").toString(), "--towards", "a red circle",
+                        "--frames", "1")));
+        Path missing = tmp.resolve("nope.png");
+        assertOneLine(2, "unclip: cannot read image " + missing + ": no such file",
+                run("caption", missing.toString(), "--models", BUNDLE));
+        Path text = tmp.resolve("text.png");
+        Files.writeString(text, "hello");
+        assertOneLine(2, "unclip: image " + text + ": not a PNG image", run("caption", text.toString(), "--models",
+                BUNDLE));
+        Path bomb = tmp.resolve("bomb.png");
+        Files.write(bomb, pngHeader(100_000, 100_000));
+        assertOneLine(2, "unclip: image " + bomb + ": PNG is 100000x100000 (10000000000 pixels), limit is 4096x4096"
+                + " and 16777216 pixels", run("variations", bomb.toString(), "--models", BUNDLE));
+        // picocli's own usage errors: non-zero, no stack trace
+        Result usage = run(args(FAST, "generate", PROMPT, "-n", "many"));
+        assertEquals(2, usage.code());
+        assertTrue(usage.err().startsWith("Invalid value for option '--num-images': 'many' is not an int"),
+                usage.err());
+        assertFalse(usage.err().contains("\tat "));
+    }
+
+    @Test
+    void bundleProblemsAreExitThree(@TempDir Path work) throws IOException {
+        Environment empty = new Environment(Map.of(), work, Optional.empty(), false);
+        assertOneLine(3, "unclip: no model bundle at models/bundle (the demo bundle is trained by models/training;"
+                + " use --models DIR)", run(new UnclipCommand(empty), "generate", PROMPT));
+        assertOneLine(3, "unclip: no model bundle at models/bundle (the demo bundle is trained by models/training;"
+                + " use --models DIR)", run(new UnclipCommand(empty), "models", "check"));
+        assertOneLine(3, "unclip: no model bundle at /no/such/dir", run("generate", PROMPT, "--models",
+                "/no/such/dir"));
+        Environment viaEnv = new Environment(Map.of("UNCLIP_MODELS", "elsewhere"), work, Optional.empty(), false);
+        assertOneLine(3, "unclip: no model bundle at elsewhere (from UNCLIP_MODELS; use --models DIR)",
+                run(new UnclipCommand(viaEnv), "generate", PROMPT));
+
+        // the default location relative to the working directory, and a broken manifest there
+        Path bundle = work.resolve("models/bundle");
+        copyTree(Path.of(BUNDLE), bundle);
+        Result ok = run(new UnclipCommand(empty), "models", "check");
+        assertEquals(0, ok.code(), ok.err());
+        Path decoder = bundle.resolve("decoder/manifest.json");
+        Files.writeString(decoder, Files.readString(decoder).replace("\"squaredcos_cap_v2\"", "\"cosin\""));
+        assertOneLine(3, "unclip: invalid model bundle: decoder/manifest.json: field 'diffusion.schedule' is 'cosin',"
+                + " expected one of linear, cosine, squaredcos_cap_v2",
+                run(new UnclipCommand(empty), "generate", PROMPT, "-o", work.resolve("x.png").toString()));
+    }
+
+    @Test
+    void debugShowsTheStackTrace() {
+        Result r = run("generate", PROMPT, "--models", "/no/such/dir", "--debug");
+        assertEquals(3, r.code());
+        assertTrue(r.err().startsWith("unclip: no model bundle at /no/such/dir\n"), r.err());
+        assertTrue(r.err().contains("\tat io.unclip.cli."), r.err());
+    }
+
+    @Test
+    void mainStyleUsageErrorsAreOneLine() {
+        CommandLine cl = UnclipCommand.commandLine(new UnclipCommand());
+        StringWriter err = new StringWriter();
+        cl.setErr(new PrintWriter(err, true));
+        cl.setOut(new PrintWriter(new StringWriter(), true));
+        assertEquals(2, cl.execute("generate", PROMPT, "--bogus"));
+        assertEquals("unclip: Unknown option: '--bogus' (see 'unclip generate --help')", err.toString().strip());
+    }
+
+    private static void assertOneLine(int code, String message, Result r) {
+        assertEquals(code, r.code(), r.err());
+        assertEquals(List.of(message), r.errLines(), "stderr");
+    }
+
+    /** A PNG signature and IHDR chunk (valid CRC) declaring a huge image, and nothing else. */
+    private static byte[] pngHeader(int width, int height) {
+        ByteBuffer b = ByteBuffer.allocate(8 + 25);
+        b.put(new byte[] {(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'});
+        b.putInt(13);
+        b.put(new byte[] {'I', 'H', 'D', 'R'});
+        b.putInt(width).putInt(height).put((byte) 8).put((byte) 2).put((byte) 0).put((byte) 0).put((byte) 0);
+        CRC32 crc = new CRC32();
+        crc.update(b.array(), 12, 17);
+        b.putInt((int) crc.getValue());
+        return b.array();
+    }
+
+    private static void copyTree(Path from, Path to) throws IOException {
+        try (Stream<Path> paths = Files.walk(from)) {
+            for (Path p : (Iterable<Path>) paths::iterator) {
+                Path target = to.resolve(from.relativize(p).toString());
+                if (Files.isDirectory(p)) {
+                    Files.createDirectories(target);
+                } else {
+                    Files.copy(p, target);
+                }
+            }
+        }
+    }
+}

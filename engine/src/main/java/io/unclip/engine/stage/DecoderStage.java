@@ -1,0 +1,133 @@
+package io.unclip.engine.stage;
+
+import io.unclip.engine.model.LoadedStage;
+import io.unclip.engine.model.StageKind;
+import io.unclip.engine.model.StageManifest;
+import io.unclip.engine.onnx.ModelInputs;
+import io.unclip.engine.tensor.Tensor;
+
+/**
+ * Decoder stage: CLIP image embeddings (plus the prompt's text conditioning, where the model takes
+ * it) to base-resolution images (DALL-E 2 section 2.2, GLIDE-style).
+ *
+ * <ul>
+ *   <li>Classifier-free guidance in one model call per step: rows {@code [cond; uncond]}; the
+ *       unconditional rows get a zero image embedding and the empty prompt's text conditioning.</li>
+ *   <li>Learned-range variance, epsilon or x0 prediction, clipping: from the manifest.</li>
+ *   <li>Progress every step, with the x0 prediction as preview every
+ *       {@link RunContext#previewInterval()} steps.</li>
+ *   <li>Noise: image i reads stream (seed, "decoder", i, 0).</li>
+ *   <li>Optional {@link Inpainting}: known pixels replaced at every step.</li>
+ * </ul>
+ * Thread-safe.
+ */
+public final class DecoderStage {
+    public static final String NOISE_STREAM = "decoder";
+    private static final String[] TEXT_ROLES = {"text_embeds", "text_hidden", "text_mask", "input_ids"};
+
+    private final LoadedStage stage;
+    private final StageManifest manifest;
+    private final DiffusionRunner runner;
+    private final int size;
+    private final int channels;
+
+    public DecoderStage(LoadedStage stage) {
+        if (stage.kind() != StageKind.DECODER) {
+            throw new IllegalArgumentException(stage.name() + " is a " + stage.kind().id() + ", not a decoder");
+        }
+        this.stage = stage;
+        this.manifest = stage.manifest();
+        this.runner = new DiffusionRunner(stage);
+        this.size = manifest.resolution().orElseThrow().output().getAsInt();
+        this.channels = (int) manifest.inputForRole("sample").orElseThrow().fixedDim(1).orElse(3);
+    }
+
+    public LoadedStage stage() {
+        return stage;
+    }
+
+    /** Output resolution (square). */
+    public int outputSize() {
+        return size;
+    }
+
+    /** Whether the model takes any text conditioning. */
+    public boolean usesText() {
+        for (String role : TEXT_ROLES) {
+            if (StageRun.has(manifest, role)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    public SamplerSettings settings(SamplerOverrides overrides) {
+        return SamplerSettings.resolve("decoder", runner.spec(), overrides);
+    }
+
+    /**
+     * @param imageEmbeds {@code [N, E]}, one row per request row
+     * @param text        the prompt's conditioning, N rows; null = unconditional text (the empty prompt)
+     * @param uncond      the empty prompt's conditioning (1 row); needed when guided or {@code text} is null
+     *                    and the model takes text
+     * @param inpaint     known pixels at {@link #outputSize()}, or null
+     */
+    public DiffusionOutput decode(Tensor imageEmbeds, TextConditioning text, TextConditioning uncond,
+                                  DiffusionRequest request, Inpainting inpaint, RunContext ctx) {
+        int n = request.rows();
+        if (imageEmbeds.rank() != 2 || imageEmbeds.dim(0) != n) {
+            throw new IllegalArgumentException("decoder: image embeddings " + imageEmbeds + " for " + n + " images");
+        }
+        if (text != null && text.rows() != n) {
+            throw new IllegalArgumentException("decoder: " + text.rows() + " text rows for " + n + " images");
+        }
+        SamplerSettings settings = settings(request.overrides());
+        boolean guided = settings.guided();
+        Tensor embeds = guided ? Tensors.concatRows(imageEmbeds, Tensor.zeros(imageEmbeds.shape())) : imageEmbeds;
+        TextConditioning rowsText = null;
+        if (usesText()) {
+            if (uncond == null && (text == null || guided)) {
+                throw new IllegalArgumentException("decoder: needs the unconditional (empty prompt) text conditioning");
+            }
+            rowsText = text != null ? text : uncond.repeat(0, n);
+            if (guided) {
+                rowsText = rowsText.concat(uncond.repeat(0, n));
+            }
+            if (StageRun.has(manifest, "text_hidden") && rowsText.hiddenStates() == null) {
+                throw new IllegalArgumentException(stage.name() + " needs per-token text features (text_hidden), the"
+                        + " text encoder gives none");
+            }
+        }
+        TextConditioning t = rowsText;
+        DiffusionRunner.Conditioning conditioning = (in, modelRows) -> {
+            if (StageRun.has(manifest, "image_embeds")) {
+                StageRun.put(in, manifest, "image_embeds", embeds);
+            }
+            if (t != null) {
+                putText(in, t);
+            }
+        };
+        int[] images = request.imageIndices();
+        DiffusionRunner.Outcome out = runner.run(new long[] {n, channels, size, size},
+                RowNoise.of(request.seed(), NOISE_STREAM, 0, images), settings, conditioning, null, true,
+                inpaint == null ? null : inpaint.resized(size),
+                inpaint == null ? null : RowNoise.of(request.seed(), NOISE_STREAM + "/inpaint", 0, images),
+                0, ctx);
+        return new DiffusionOutput(out.sample(), settings, out.timings());
+    }
+
+    private void putText(ModelInputs in, TextConditioning t) {
+        if (StageRun.has(manifest, "text_embeds")) {
+            StageRun.put(in, manifest, "text_embeds", t.textEmbeds());
+        }
+        if (StageRun.has(manifest, "text_hidden")) {
+            StageRun.put(in, manifest, "text_hidden", t.hiddenStates());
+        }
+        if (StageRun.has(manifest, "text_mask")) {
+            StageRun.putIntegers(in, manifest, "text_mask", t.mask(), t.tokenShape());
+        }
+        if (StageRun.has(manifest, "input_ids")) {
+            StageRun.putIntegers(in, manifest, "input_ids", t.ids(), t.tokenShape());
+        }
+    }
+}

@@ -1,0 +1,159 @@
+package io.unclip.engine.stage;
+
+import io.unclip.engine.model.LoadedStage;
+import io.unclip.engine.model.Normalization;
+import io.unclip.engine.model.StageKind;
+import io.unclip.engine.model.StageManifest;
+import io.unclip.engine.onnx.ModelInputs;
+import io.unclip.engine.tensor.Tensor;
+
+/**
+ * Diffusion prior stage: text conditioning to CLIP image embeddings (DALL-E 2 section 2.1).
+ *
+ * <ul>
+ *   <li>For every image it samples {@code candidates} embeddings (default 2) and keeps the one
+ *       whose de-normalised embedding has the higher cosine similarity (dot product of the
+ *       L2-normalised vectors) with the image's text embedding.</li>
+ *   <li>Classifier-free guidance runs conditional and unconditional rows in one model call per
+ *       step: rows {@code [cond candidates; uncond candidates]}; the unconditional text is the
+ *       text encoder's output for the empty prompt.</li>
+ *   <li>The model samples in normalised space ((x - mean) / std, the manifest's
+ *       {@code normalization}); results are de-normalised (x * std + mean).</li>
+ *   <li>Noise: candidate c of image i reads stream (seed, "prior", i, c) of
+ *       {@link io.unclip.engine.seed.NoiseSeeds}.</li>
+ * </ul>
+ * Thread-safe.
+ */
+public final class PriorStage {
+    /** Noise stream name of the prior. */
+    public static final String NOISE_STREAM = "prior";
+    public static final int DEFAULT_CANDIDATES = 2;
+    public static final int MAX_CANDIDATES = 8;
+
+    private final LoadedStage stage;
+    private final StageManifest manifest;
+    private final DiffusionRunner runner;
+    private final int dim;
+
+    public PriorStage(LoadedStage stage) {
+        if (stage.kind() != StageKind.PRIOR) {
+            throw new IllegalArgumentException(stage.name() + " is a " + stage.kind().id() + ", not a prior");
+        }
+        this.stage = stage;
+        this.manifest = stage.manifest();
+        this.runner = new DiffusionRunner(stage);
+        var sample = manifest.inputForRole("sample").orElseThrow();
+        if (sample.rank() != 2) {
+            throw new IllegalArgumentException(stage.name() + ": the prior's sample input must be [batch, E], got "
+                    + sample.shapeText());
+        }
+        this.dim = (int) sample.fixedDim(1).orElse(manifest.conditioning().embeddingDim().orElse(-1));
+    }
+
+    public LoadedStage stage() {
+        return stage;
+    }
+
+    /** E, the image embedding width (-1 when neither the sample input nor the manifest fixes it). */
+    public int embeddingDim() {
+        return dim;
+    }
+
+    /** The manifest defaults with {@code overrides} applied. */
+    public SamplerSettings settings(SamplerOverrides overrides) {
+        return SamplerSettings.resolve("prior", runner.spec(), overrides);
+    }
+
+    /**
+     * @param text       conditioning, one row per request row (row r for image {@code imageIndices[r]})
+     * @param uncond     the empty prompt's conditioning (1 row), used when guided
+     * @param request    seed, image indices and overrides
+     * @param candidates embeddings sampled per image, 1..8
+     */
+    public PriorResult sample(TextConditioning text, TextConditioning uncond, DiffusionRequest request, int candidates,
+                              RunContext ctx) {
+        if (candidates < 1 || candidates > MAX_CANDIDATES) {
+            throw new InvalidRequestException("prior.candidates", "must be between 1 and " + MAX_CANDIDATES
+                    + ", got " + candidates);
+        }
+        int n = request.rows();
+        if (text.rows() != n) {
+            throw new IllegalArgumentException("prior: " + text.rows() + " text rows for " + n + " images");
+        }
+        SamplerSettings settings = settings(request.overrides());
+        int e = dim > 0 ? dim : (int) text.textEmbeds().dim(1);
+        int rows = n * candidates;
+        int[] textRow = new int[rows];
+        int[] images = new int[rows];
+        int[] cands = new int[rows];
+        int[] imageIndices = request.imageIndices();
+        for (int r = 0; r < rows; r++) {
+            textRow[r] = r / candidates;
+            images[r] = imageIndices[r / candidates];
+            cands[r] = r % candidates;
+        }
+        TextConditioning model = text.gather(textRow);
+        if (settings.guided()) {
+            if (uncond == null) {
+                throw new IllegalArgumentException("prior: guidance needs the unconditional (empty prompt) text");
+            }
+            model = model.concat(uncond.repeat(0, rows));
+        }
+        TextConditioning rowsText = model;
+        if (StageRun.has(manifest, "text_hidden") && rowsText.hiddenStates() == null) {
+            throw new IllegalArgumentException(stage.name() + " needs per-token text features (text_hidden), the text"
+                    + " encoder gives none");
+        }
+        DiffusionRunner.Conditioning conditioning = (in, modelRows) -> putText(in, rowsText);
+        DiffusionRunner.Outcome out = runner.run(new long[] {rows, e},
+                RowNoise.of(request.seed(), NOISE_STREAM, images, cands), settings, conditioning, null, false,
+                null, null, 0, ctx);
+
+        float[] all = out.sample().toArray();
+        manifest.normalization().ifPresent(norm -> denormalize(all, norm, e));
+        Tensor candidatesTensor = Tensor.of(all, rows, e);
+        double[] scores = new double[rows];
+        int[] chosen = new int[n];
+        Tensor kept = Tensor.zeros(n, e);
+        for (int i = 0; i < n; i++) {
+            float[] t = text.embedding(i);
+            int best = 0;
+            for (int c = 0; c < candidates; c++) {
+                int r = i * candidates + c;
+                float[] v = new float[e];
+                System.arraycopy(all, r * e, v, 0, e);
+                scores[r] = Tensors.cosine(v, t);
+                if (scores[r] > scores[i * candidates + best]) {
+                    best = c;
+                }
+            }
+            chosen[i] = best;
+            kept.buffer().put(i * e, all, (i * candidates + best) * e, e);
+        }
+        return new PriorResult(kept, candidatesTensor, scores, chosen, candidates, settings, out.timings());
+    }
+
+    private void putText(ModelInputs in, TextConditioning t) {
+        if (StageRun.has(manifest, "text_embeds")) {
+            StageRun.put(in, manifest, "text_embeds", t.textEmbeds());
+        }
+        if (StageRun.has(manifest, "text_hidden")) {
+            StageRun.put(in, manifest, "text_hidden", t.hiddenStates());
+        }
+        if (StageRun.has(manifest, "text_mask")) {
+            StageRun.putIntegers(in, manifest, "text_mask", t.mask(), t.tokenShape());
+        }
+    }
+
+    static void denormalize(float[] x, Normalization norm, int e) {
+        float[] mean = norm.mean();
+        float[] std = norm.std();
+        if (mean.length != e) {
+            throw new IllegalArgumentException("normalization has " + mean.length + " values, embeddings have " + e);
+        }
+        for (int i = 0; i < x.length; i++) {
+            int d = i % e;
+            x[i] = x[i] * std[d] + mean[d];
+        }
+    }
+}

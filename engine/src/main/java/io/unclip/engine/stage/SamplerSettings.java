@@ -1,0 +1,159 @@
+package io.unclip.engine.stage;
+
+import io.unclip.engine.diffusion.BetaSchedule;
+import io.unclip.engine.diffusion.ClassifierFreeGuidance;
+import io.unclip.engine.diffusion.DiffusionSampler;
+import io.unclip.engine.diffusion.GaussianDiffusion;
+import io.unclip.engine.diffusion.ModelOutputSpec;
+import io.unclip.engine.diffusion.Prediction;
+import io.unclip.engine.diffusion.Respacing;
+import io.unclip.engine.diffusion.VarianceType;
+import io.unclip.engine.diffusion.X0Clip;
+import io.unclip.engine.model.DiffusionSpec;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.OptionalDouble;
+
+/**
+ * The sampling parameters a diffusion stage run actually used: the manifest's defaults with the
+ * request's {@link SamplerOverrides} applied and validated.
+ *
+ * @param sampler       "ddpm" or "ddim"
+ * @param respacing     respacing string
+ * @param steps         sampling steps the respacing keeps (= model calls)
+ * @param eta           DDIM eta (0 for ddpm)
+ * @param guidanceScale classifier-free guidance scale; 1 = no guidance (N model rows, not 2N)
+ * @param clipRange     x0 clamp; empty = none
+ */
+public record SamplerSettings(String sampler, String respacing, int steps, double eta, double guidanceScale,
+                              OptionalDouble clipRange) {
+    public static final double MAX_GUIDANCE = 50;
+
+    /**
+     * Applies {@code overrides} to {@code spec}.
+     *
+     * @param field field path prefix for error messages, e.g. "decoder"
+     * @throws InvalidRequestException naming the field when an override is out of range
+     */
+    public static SamplerSettings resolve(String field, DiffusionSpec spec, SamplerOverrides overrides) {
+        SamplerOverrides o = overrides == null ? SamplerOverrides.none() : overrides;
+        int t = spec.trainTimesteps();
+        String sampler = spec.sampler();
+        if (o.sampler() != null) {
+            sampler = o.sampler().trim().toLowerCase(Locale.ROOT);
+            if (!DiffusionSpec.SAMPLERS.contains(sampler)) {
+                throw new InvalidRequestException(field + ".sampler", "is '" + o.sampler()
+                        + "', expected ddpm or ddim");
+            }
+        }
+        if (o.steps() != null && o.respacing() != null) {
+            throw new InvalidRequestException(field + ".steps", "give steps or respacing, not both");
+        }
+        String respacing = spec.respacing();
+        if (o.steps() != null) {
+            int n = o.steps();
+            if (n < 1 || n > t) {
+                throw new InvalidRequestException(field + ".steps", "must be between 1 and " + t + ", got " + n);
+            }
+            respacing = spec.respacing().startsWith("ddim") && hasDdimStride(n, t) ? "ddim" + n : Integer.toString(n);
+        } else if (o.respacing() != null) {
+            respacing = o.respacing().trim();
+            if (respacing.isEmpty() || respacing.length() > 64) {
+                throw new InvalidRequestException(field + ".respacing", "must be 1..64 characters");
+            }
+        }
+        int steps;
+        try {
+            steps = Respacing.parse(respacing, t).numSteps();
+        } catch (IllegalArgumentException e) {
+            throw new InvalidRequestException(field + ".respacing", "'" + respacing + "' is not usable with "
+                    + t + " train timesteps: " + e.getMessage());
+        }
+        double eta;
+        if (o.eta() != null) {
+            eta = o.eta();
+            if (!(eta >= 0 && eta <= 1)) {
+                throw new InvalidRequestException(field + ".eta", "must be in [0, 1], got " + eta);
+            }
+            if (sampler.equals("ddpm") && eta != 0) {
+                throw new InvalidRequestException(field + ".eta", "applies to the ddim sampler only (this run uses"
+                        + " ddpm)");
+            }
+        } else {
+            eta = sampler.equals("ddim") ? spec.eta() : 0.0;
+        }
+        double guidance = o.guidanceScale() != null ? o.guidanceScale() : spec.guidanceScale();
+        if (!(guidance >= 0 && guidance <= MAX_GUIDANCE)) {
+            throw new InvalidRequestException(field + ".guidance_scale", "must be in [0, " + (int) MAX_GUIDANCE
+                    + "], got " + guidance);
+        }
+        OptionalDouble clip = spec.clipRange();
+        if (o.clipRange() != null) {
+            double c = o.clipRange();
+            if (c == Double.POSITIVE_INFINITY) {
+                clip = OptionalDouble.empty();
+            } else if (c > 0 && Double.isFinite(c)) {
+                clip = OptionalDouble.of(c);
+            } else {
+                throw new InvalidRequestException(field + ".clip", "must be > 0 (or none), got " + c);
+            }
+        }
+        return new SamplerSettings(sampler, respacing, steps, eta, guidance, clip);
+    }
+
+    private static boolean hasDdimStride(int n, int t) {
+        for (int stride = 1; stride < t; stride++) {
+            if ((t + stride - 1) / stride == n) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Whether the run uses classifier-free guidance (2N model rows per step). */
+    public boolean guided() {
+        return guidanceScale != 1.0;
+    }
+
+    /** The respaced chain of {@code spec} these settings run. */
+    public GaussianDiffusion diffusion(DiffusionSpec spec) {
+        return GaussianDiffusion.create(BetaSchedule.fromName(spec.schedule()), spec.trainTimesteps(),
+                Respacing.parse(respacing, spec.trainTimesteps()));
+    }
+
+    /** The sampler for {@code spec} with these settings. */
+    public DiffusionSampler sampler(DiffusionSpec spec) {
+        ModelOutputSpec out = new ModelOutputSpec(Prediction.fromName(spec.prediction()),
+                VarianceType.fromName(spec.variance()),
+                clipRange.isPresent() ? X0Clip.to(clipRange.getAsDouble()) : X0Clip.off());
+        return DiffusionSampler.named(sampler, diffusion(spec), out, eta);
+    }
+
+    /** The guidance to apply, or null without guidance. */
+    public ClassifierFreeGuidance guidance() {
+        return guided() ? new ClassifierFreeGuidance(guidanceScale) : null;
+    }
+
+    /** For logs and PNG metadata: "ddim, ddim25 (25 steps), eta 0, guidance 4, clip 1". */
+    public String describe() {
+        return sampler + ", " + respacing + " (" + steps + " steps), eta " + num(eta) + ", guidance "
+                + num(guidanceScale) + ", clip " + (clipRange.isPresent() ? num(clipRange.getAsDouble()) : "none");
+    }
+
+    /** As a JSON-friendly map. */
+    public Map<String, Object> toMap() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("sampler", sampler);
+        m.put("respacing", respacing);
+        m.put("steps", steps);
+        m.put("eta", eta);
+        m.put("guidance_scale", guidanceScale);
+        m.put("clip_range", clipRange.isPresent() ? clipRange.getAsDouble() : null);
+        return m;
+    }
+
+    static String num(double v) {
+        return v == Math.rint(v) && Math.abs(v) < 1e15 ? Long.toString((long) v) : Double.toString(v);
+    }
+}
