@@ -394,6 +394,11 @@ public final class StageWorker implements AutoCloseable {
             reject(rec, TaskRejectedException.invalid(e.field(), e.getMessage(), jobId), format, task);
             done.add(key);
             return Completion.COMMIT;
+        } catch (io.unclip.engine.stage.InvalidRequestException e) {
+            ev.close(); // the request does not fit the loaded model (vocabulary, sizes, overrides)
+            reject(rec, TaskRejectedException.invalid(e.field(), e.getMessage(), jobId), format, task);
+            done.add(key);
+            return Completion.COMMIT;
         } catch (Exception e) {
             ev.close();
             if (stopping) {
