@@ -69,6 +69,9 @@ public class DecoderHandler implements StageHandler {
         TextConditioning cond = codec.toEngine("inputs.text", task.getInputs().getText(), task.getInputs().hasText());
         TextConditioning uncond = codec.toEngine("inputs.unconditional", task.getInputs().getUnconditional(),
                 task.getInputs().hasUnconditional());
+        StageCodec.checkEmbeddings("inputs.image_embeds", embeds, n, decoder.stage().manifest());
+        StageCodec.checkText("inputs.text", cond, decoder.stage().manifest());
+        StageCodec.checkText("inputs.unconditional", uncond, decoder.stage().manifest());
         Generation.Recorder rec = new Generation.Recorder(ctx);
         DiffusionOutput out = decoder.decode(embeds, cond.repeat(0, n), uncond,
                 Generation.diffusion(g, Generation.decoder(g)), null, rec.context());

@@ -58,6 +58,8 @@ public class PriorHandler implements StageHandler {
         TextConditioning cond = codec.toEngine("inputs.text", task.getInputs().getText(), task.getInputs().hasText());
         TextConditioning uncond = codec.toEngine("inputs.unconditional", task.getInputs().getUnconditional(),
                 task.getInputs().hasUnconditional());
+        StageCodec.checkText("inputs.text", cond, prior.stage().manifest());
+        StageCodec.checkText("inputs.unconditional", uncond, prior.stage().manifest());
         int n = Generation.numImages(g);
         Generation.Recorder rec = new Generation.Recorder(ctx);
         PriorResult pr = prior.sample(cond.repeat(0, n), uncond, Generation.diffusion(g, Generation.prior(g)),

@@ -127,6 +127,41 @@ public final class StageCodec {
         return new TextConditioning(embeds, hidden, ids, mask, l, new boolean[1]);
     }
 
+    // ---- checks against the loaded model ----
+
+    /**
+     * Checks that a conditioning fits the model's inputs where the manifest fixes their sizes
+     * (text_embeds width, token count, per-token width), so a mismatch is an invalid task, not an
+     * inference error.
+     */
+    public static void checkText(String field, TextConditioning t, io.unclip.engine.model.StageManifest m) {
+        expect(field + ".text_embeds", m, "text_embeds", 1, t.textEmbeds().dim(1));
+        for (String role : new String[] {"text_hidden", "text_mask", "input_ids"}) {
+            expect(field + (role.equals("text_hidden") ? ".last_hidden_state" : ".attention_mask"), m, role, 1, t.length());
+        }
+        if (t.hiddenStates() != null) {
+            expect(field + ".last_hidden_state", m, "text_hidden", 2, t.hiddenStates().dim(2));
+        }
+    }
+
+    /** Checks image embeddings [N, E] against the model's image_embeds input, if it has one. */
+    public static void checkEmbeddings(String field, Tensor embeds, int rows, io.unclip.engine.model.StageManifest m) {
+        if (embeds.rank() != 2 || embeds.dim(0) != rows) {
+            throw Checks.invalid(field + ".shape", "must be [" + rows + ", E] for " + rows + " images, got "
+                    + Arrays.toString(embeds.shape()));
+        }
+        expect(field, m, "image_embeds", 1, embeds.dim(1));
+    }
+
+    private static void expect(String field, io.unclip.engine.model.StageManifest m, String role, int dim, long actual) {
+        m.inputForRole(role).ifPresent(d -> d.fixedDim(dim).ifPresent(want -> {
+            if (want != actual) {
+                throw Checks.invalid(field, m.stage() + " takes " + want + " at dimension " + dim + " of its " + role
+                        + " input, got " + actual);
+            }
+        }));
+    }
+
     // ---- tensors ----
 
     public FloatTensor toProto(Tensor t) {
