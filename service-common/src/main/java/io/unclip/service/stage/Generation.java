@@ -166,12 +166,13 @@ public final class Generation {
             return new RunContext(this, ctx.cancellation(), ctx.previewInterval());
         }
 
+        /** This run's timings, with the time its task waited in its topic. */
         public io.unclip.api.v1.StageTimings timings(io.unclip.api.v1.StageName stage) {
             StageTimings t = timings;
-            if (t == null) {
-                return io.unclip.api.v1.StageTimings.newBuilder().setStage(stage).build();
-            }
-            return StageCodec.timings(t, stage);
+            io.unclip.api.v1.StageTimings.Builder b = t == null
+                    ? io.unclip.api.v1.StageTimings.newBuilder().setStage(stage)
+                    : StageCodec.timings(t, stage).toBuilder();
+            return b.setQueueMs(ctx.queueMs()).build();
         }
     }
 }
