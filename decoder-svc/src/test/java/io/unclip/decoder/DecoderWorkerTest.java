@@ -1,5 +1,10 @@
 package io.unclip.decoder;
 
+import io.grpc.ManagedChannelBuilder;
+import io.unclip.api.v1.DecodeEvent;
+import io.unclip.api.v1.DecodeRequest;
+import io.unclip.api.v1.DecoderServiceGrpc;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -137,5 +142,25 @@ class DecoderWorkerTest {
         JobEvent last = JobEvent.parseFrom(kafka.settle(TopicProbe.on(Topics.EVENTS, "dec-1"), Duration.ZERO)
                 .get(kinds.size() - 1).value());
         assertEquals(StageName.DECODER, last.getEvent().getStageFinished().getStage());
+    }
+
+    @Test
+    void grpcDecode() {
+        var channel = ManagedChannelBuilder.forAddress(base.getHost(), base.getPort()).usePlaintext().build();
+        try {
+            Random r = new Random(3);
+            List<DecodeEvent> events = new java.util.ArrayList<>();
+            DecoderServiceGrpc.newBlockingStub(channel).withDeadlineAfter(30, java.util.concurrent.TimeUnit.SECONDS)
+                    .decode(DecodeRequest.newBuilder().setImageEmbeds(random(r, 1, 16)).setText(text(r))
+                            .setUnconditional(text(r)).setSeed(1).setPreviewInterval(10).setEncodePng(true).build())
+                    .forEachRemaining(events::add);
+            DecodeEvent last = events.get(events.size() - 1);
+            assertEquals(List.of(1L, 3L, 8L, 8L), last.getOutput().getPixels().getShapeList());
+            assertEquals(8, io.unclip.engine.image.PngCodec.withDefaultLimits()
+                    .decode(last.getOutput().getImages(0).getPng().toByteArray()).width());
+            assertTrue(events.stream().anyMatch(e -> e.hasProgress() && e.getProgress().hasPreviewPng()));
+        } finally {
+            channel.shutdownNow();
+        }
     }
 }

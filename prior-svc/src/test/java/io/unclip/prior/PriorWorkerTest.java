@@ -1,5 +1,10 @@
 package io.unclip.prior;
 
+import io.grpc.ManagedChannelBuilder;
+import io.unclip.api.v1.PriorEvent;
+import io.unclip.api.v1.PriorRequest;
+import io.unclip.api.v1.PriorServiceGrpc;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -110,5 +115,23 @@ class PriorWorkerTest {
         assertEquals(FailureCode.INVALID_REQUEST, bad.getError().getCode());
         assertEquals(StageName.PRIOR, bad.getError().getStage());
         assertEquals(1, kafka.settle(TopicProbe.on(Topics.DEAD_LETTER, "pr-bad"), Duration.ZERO).size());
+    }
+
+    @Test
+    void grpcSample() {
+        var channel = ManagedChannelBuilder.forAddress(base.getHost(), base.getPort()).usePlaintext().build();
+        try {
+            Random r = new Random(2);
+            List<PriorEvent> events = new java.util.ArrayList<>();
+            PriorServiceGrpc.newBlockingStub(channel).withDeadlineAfter(30, java.util.concurrent.TimeUnit.SECONDS)
+                    .sample(PriorRequest.newBuilder().setText(text(r, 16)).setUnconditional(text(r, 16)).setNumImages(2)
+                            .setSeed(1).build()).forEachRemaining(events::add);
+            PriorEvent last = events.get(events.size() - 1);
+            assertEquals(List.of(2L, 16L), last.getImageEmbeds().getShapeList());
+            assertTrue(events.get(0).hasProgress());
+            assertEquals(StageName.PRIOR, last.getTimings().getStage());
+        } finally {
+            channel.shutdownNow();
+        }
     }
 }

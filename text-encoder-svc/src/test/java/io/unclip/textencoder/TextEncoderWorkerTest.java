@@ -1,5 +1,11 @@
 package io.unclip.textencoder;
 
+import io.grpc.ManagedChannelBuilder;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.unclip.api.v1.EncodeRequest;
+import io.unclip.api.v1.TextEncoderServiceGrpc;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -122,5 +128,24 @@ class TextEncoderWorkerTest {
         assertEquals(JobState.FAILED, pb.getStatus());
         assertEquals(FailureCode.INVALID_REQUEST, pb.getError().getCode());
         assertEquals("prompt", pb.getError().getField());
+    }
+
+    @Test
+    void grpcEncode() {
+        var channel = ManagedChannelBuilder.forAddress(base.getHost(), base.getPort()).usePlaintext().build();
+        try {
+            var stub = TextEncoderServiceGrpc.newBlockingStub(channel).withDeadlineAfter(30, java.util.concurrent.TimeUnit.SECONDS);
+            var reply = stub.encode(EncodeRequest.newBuilder().addPrompts("a red circle").addPrompts("a blue square")
+                    .setIncludeUnconditional(true).build());
+            assertEquals(2, reply.getEncodingsCount());
+            assertEquals(List.of(24L, 16L), reply.getEncodings(1).getLastHiddenState().getShapeList());
+            assertTrue(reply.hasUnconditional());
+            StatusRuntimeException e = org.junit.jupiter.api.Assertions.assertThrows(StatusRuntimeException.class,
+                    () -> stub.encode(EncodeRequest.newBuilder().addPrompts("a red circle").addPrompts("a zeppelin").build()));
+            assertEquals(Status.Code.INVALID_ARGUMENT, e.getStatus().getCode());
+            assertTrue(e.getStatus().getDescription().startsWith("prompts[1]: "), e.getStatus().getDescription());
+        } finally {
+            channel.shutdownNow();
+        }
     }
 }

@@ -1,5 +1,11 @@
 package io.unclip.upsampler;
 
+import io.grpc.ManagedChannelBuilder;
+import io.unclip.api.v1.ImageRef;
+import io.unclip.api.v1.UpsampleEvent;
+import io.unclip.api.v1.UpsampleRequest;
+import io.unclip.api.v1.UpsamplerServiceGrpc;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.net.URL;
@@ -96,5 +102,24 @@ class UpsamplerWorkerTest {
         assertEquals(128, r128.getImages(0).getHeight());
         assertEquals(2, r128.getTimingsCount());
         assertEquals(List.of(0, 1), r128.getTimingsList().stream().map(t -> t.getCascadeStep()).toList());
+    }
+
+    @Test
+    void grpcUpsampleAPng() {
+        var channel = ManagedChannelBuilder.forAddress(base.getHost(), base.getPort()).usePlaintext().build();
+        try {
+            byte[] png = PngCodec.withDefaultLimits().encode(io.unclip.engine.tensor.Tensor.zeros(1, 3, 8, 8), 0,
+                    java.util.Map.of());
+            List<UpsampleEvent> events = new java.util.ArrayList<>();
+            UpsamplerServiceGrpc.newBlockingStub(channel).withDeadlineAfter(30, java.util.concurrent.TimeUnit.SECONDS)
+                    .upsample(UpsampleRequest.newBuilder().setImage(ImageRef.newBuilder()
+                            .setPng(com.google.protobuf.ByteString.copyFrom(png))).setCascadeStep(0).setSeed(2)
+                            .setEncodePng(true).build()).forEachRemaining(events::add);
+            UpsampleEvent last = events.get(events.size() - 1);
+            assertEquals(List.of(1L, 3L, 32L, 32L), last.getOutput().getPixels().getShapeList());
+            assertEquals(32, last.getOutput().getImages(0).getWidth());
+        } finally {
+            channel.shutdownNow();
+        }
     }
 }
