@@ -139,12 +139,6 @@ class DistributedStackTest {
         GenerateEvent last = events.get(events.size() - 1);
         assertTrue(last.hasResult(), last.toString());
         assertEquals(2, last.getResult().getImagesCount());
-        for (int i = 0; i < events.size(); i++) {
-            GenerateEvent e = events.get(i);
-            System.out.printf("  +%5d ms %s%n", run.msTo(i), e.getEventCase() + (e.hasStageStarted() ? " "
-                    + e.getStageStarted().getStage() : e.hasProgress() ? " " + e.getProgress().getStage() + " "
-                    + e.getProgress().getStep() + "/" + e.getProgress().getTotal() : ""));
-        }
 
         try (Cascade cascade = Cascade.open(bundle, RuntimeOptions.defaults())) {
             GenerationResult embedded = cascade.generate(new GenerationRequest(PROMPT, 2, 7L, 128,
@@ -176,6 +170,51 @@ class DistributedStackTest {
                 last.getResult().getTimingsCount());
         assertEquals(JobState.SUCCEEDED, images.getJob(GetJobRequest.newBuilder()
                 .setJobId(events.get(0).getAccepted().getJobId()).build()).getState());
+
+        // steadier figures: a few more jobs (replicas warm), medians
+        List<Long> e2e = new ArrayList<>();
+        List<Long> preview = new ArrayList<>();
+        List<Long> queue = new ArrayList<>();
+        for (int k = 0; k < 4; k++) {
+            Run r = generate(request().setSeed(100 + k).build());
+            e2e.add(r.msTo(r.events().size() - 1));
+            for (int i = 0; i < r.events().size(); i++) {
+                if (r.events().get(i).hasProgress() && r.events().get(i).getProgress().hasPreviewPng()) {
+                    preview.add(r.msTo(i));
+                    break;
+                }
+            }
+            GenerateEvent end = r.events().get(r.events().size() - 1);
+            queue.add(end.getResult().getTimingsList().stream().mapToLong(t -> t.getQueueMs()).sum()
+                    / end.getResult().getTimingsCount());
+        }
+        System.out.printf("median of 4 more jobs: %d ms end to end, first preview at %d ms, %d ms per hop in the topic%n",
+                median(e2e), median(preview), median(queue));
+    }
+
+    static long median(List<Long> v) {
+        List<Long> s = new ArrayList<>(v);
+        s.sort(null);
+        return s.get(s.size() / 2);
+    }
+
+    @Test
+    @Order(2)
+    void captionGoesThroughTheGatewayToTheCaptioner() throws Exception {
+        byte[] png = PngCodec.withDefaultLimits().encode(io.unclip.engine.tensor.Tensor.zeros(1, 3, 32, 32), 0, Map.of());
+        List<io.unclip.api.v1.CaptionToken> tokens = new ArrayList<>();
+        images.withDeadlineAfter(WAIT.toSeconds(), TimeUnit.SECONDS).caption(io.unclip.api.v1.CaptionRequest.newBuilder()
+                .setImage(com.google.protobuf.ByteString.copyFrom(png)).build()).forEachRemaining(tokens::add);
+        assertTrue(tokens.get(tokens.size() - 1).getLast());
+
+        // metrics of a stage worker
+        var metrics = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
+                java.net.URI.create("http://localhost:" + stack.process("prior-1").orElseThrow().port() + "/q/metrics"))
+                .build(), java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+        for (String m : List.of("unclip_stage_latency_seconds", "unclip_stage_steps_per_second", "unclip_stage_batch_size",
+                "unclip_worker_records_total", "unclip_worker_consumer_lag")) {
+            assertTrue(metrics.contains(m), m);
+        }
     }
 
     /** Job ids whose records land on every partition (Kafka's default partitioner: murmur2 of the key). */
@@ -193,7 +232,7 @@ class DistributedStackTest {
     }
 
     @Test
-    @Order(2)
+    @Order(3)
     void jsonBatchJobsEndAsJsonResultsAndBothDecoderReplicasTakeWork() throws Exception {
         List<String> ids = idsOnEveryPartition("batch-");
         kafka.send("unclip.jobs", "batch-bad", "{\"job_id\": \"batch-bad\", \"prompt\": ".getBytes(StandardCharsets.UTF_8));
@@ -248,7 +287,7 @@ class DistributedStackTest {
     }
 
     @Test
-    @Order(3)
+    @Order(4)
     void cancelStopsTheRunningStage() throws Exception {
         Iterator<GenerateEvent> it = images.withDeadlineAfter(WAIT.toSeconds(), TimeUnit.SECONDS).generate(slow(11));
         String jobId = it.next().getAccepted().getJobId();
@@ -283,7 +322,7 @@ class DistributedStackTest {
     }
 
     @Test
-    @Order(4)
+    @Order(5)
     void aWorkerKilledMidJobLosesNothing() throws Exception {
         Iterator<GenerateEvent> it = images.withDeadlineAfter(WAIT.toSeconds(), TimeUnit.SECONDS).generate(slow(12));
         String jobId = it.next().getAccepted().getJobId();
