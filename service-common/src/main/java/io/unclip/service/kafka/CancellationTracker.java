@@ -53,7 +53,7 @@ public final class CancellationTracker implements AutoCloseable {
 
     private void onRecord(ConsumerRecord<String, byte[]> rec) {
         String kind = RecordHeaders.text(rec.headers(), RecordHeaders.EVENT);
-        if ("cancelled".equals(kind)) {
+        if ("cancelled".equals(kind) && rec.key() != null) {
             cancel(rec.key());
         } else if (kind == null && rec.value() != null) {
             try {
