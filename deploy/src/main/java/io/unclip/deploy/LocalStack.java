@@ -432,8 +432,9 @@ public final class LocalStack {
         try (Admin admin = Admin.create(p)) {
             Set<String> existing = admin.listTopics().names().get(30, TimeUnit.SECONDS);
             List<NewTopic> topics = TOPICS.stream().filter(t -> !existing.contains(t))
-                    .map(t -> new NewTopic(t, partitions, (short) 1)
-                            .configs(Map.of("max.message.bytes", Integer.toString(MAX_RECORD_BYTES))))
+                    .map(t -> new NewTopic(t, partitions, (short) 1).configs(t.equals("unclip.events")
+                            ? Map.of("max.message.bytes", Integer.toString(MAX_RECORD_BYTES), "retention.ms", "3600000")
+                            : Map.of("max.message.bytes", Integer.toString(MAX_RECORD_BYTES))))
                     .toList();
             for (var f : admin.createTopics(topics).values().values()) {
                 try {

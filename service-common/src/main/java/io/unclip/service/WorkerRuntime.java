@@ -87,6 +87,7 @@ public class WorkerRuntime {
     private volatile String status = "not started";
     private volatile boolean started;
     private volatile WorkerStack stack;
+    private volatile boolean stopping;
     private ProtoTensors tensors;
 
     void onStart(@Observes StartupEvent ev) {
@@ -104,11 +105,21 @@ public class WorkerRuntime {
         }
         status = "waiting for the model";
         model.loaded().thenAcceptAsync(l -> {
-            try {
-                startWorker();
-            } catch (RuntimeException e) {
-                status = "worker not started: " + e.getMessage();
-                LOG.errorf(e, "%s", status);
+            // Kafka may come up after this service (Kubernetes): keep trying
+            while (!stopping) {
+                try {
+                    startWorker();
+                    return;
+                } catch (RuntimeException e) {
+                    status = "worker not started (retrying in 5 s): " + e.getMessage();
+                    LOG.warnf("%s", status);
+                    try {
+                        Thread.sleep(5000);
+                    } catch (InterruptedException ie) {
+                        Thread.currentThread().interrupt();
+                        return;
+                    }
+                }
             }
         });
     }
@@ -142,6 +153,7 @@ public class WorkerRuntime {
     }
 
     void onStop(@Observes ShutdownEvent ev) {
+        stopping = true;
         WorkerStack s = stack;
         if (s != null) {
             s.close();

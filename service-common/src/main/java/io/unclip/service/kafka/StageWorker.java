@@ -409,7 +409,7 @@ public final class StageWorker implements AutoCloseable {
             if (attempt < config.maxAttempts()) {
                 LOG.warnf(e, "%s: %s attempt %d failed; queued again", config.stage(), key, attempt);
                 StageTask again = task.toBuilder().setAttempt(attempt + 1).setCreatedAt(Records.now()).build();
-                send(producer.send(record(rec.topic(), again, format)));
+                send(producer.send(record(Topics.forStage(task.getStage()), again, format)));
                 metrics.outcome("retried");
                 return Completion.COMMIT;
             }

@@ -60,6 +60,14 @@ public final class Topics {
         return "unclip." + forStage(stage).substring("stage.".length());
     }
 
+    /** Per-topic settings: large records everywhere; events (previews) kept an hour only. */
+    public static Map<String, String> configs(String topic) {
+        if (EVENTS.equals(topic)) {
+            return Map.of("max.message.bytes", Integer.toString(MAX_RECORD_BYTES), "retention.ms", "3600000");
+        }
+        return Map.of("max.message.bytes", Integer.toString(MAX_RECORD_BYTES));
+    }
+
     /**
      * Creates the missing topics ({@link #ALL}) with {@code partitions} partitions each and
      * replication factor 1 (or the broker's default when {@code replicationFactor} is 0);
@@ -74,7 +82,7 @@ public final class Topics {
                     NewTopic nt = replicationFactor > 0
                             ? new NewTopic(t, partitions, replicationFactor)
                             : new NewTopic(t, java.util.Optional.of(partitions), java.util.Optional.empty());
-                    missing.add(nt.configs(Map.of("max.message.bytes", Integer.toString(MAX_RECORD_BYTES))));
+                    missing.add(nt.configs(configs(t)));
                 }
             }
             if (missing.isEmpty()) {
