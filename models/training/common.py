@@ -1,0 +1,208 @@
+"""Shared helpers for the unclip demo-model training (torch 1.13, CPU).
+
+Data: a dataset written by the shapes-world CLI (``images_<size>.npy`` uint8 (N,S,S,3) + ``captions.jsonl``).
+Checkpoints live outside git (default /root/unclip-train, override with UNCLIP_TRAIN_DIR) and are written
+atomically; every training script resumes from its latest checkpoint when re-run.
+"""
+import json
+import math
+import os
+import random
+import sys
+import time
+
+import numpy as np
+import torch
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TRAIN_DIR = os.environ.get("UNCLIP_TRAIN_DIR", "/root/unclip-train")
+
+# ---------------------------------------------------------------------------------------------------------------
+# Tokenizer: word level over the closed Shapes-World vocabulary (same order as io.unclip.shapes.Vocabulary.WORDS)
+# ---------------------------------------------------------------------------------------------------------------
+SPECIALS = ["[PAD]", "[UNK]", "[BOS]", "[EOS]"]
+WORDS = ["a", "and", "at", "the", "on", "of", "to", "background", "above", "below", "top", "bottom", "left", "right",
+         "center", "small", "large", "red", "green", "blue", "yellow", "purple", "orange", "cyan", "pink", "circle",
+         "square", "triangle", "diamond", "white", "gray", "black", ","]
+VOCAB = {t: i for i, t in enumerate(SPECIALS + WORDS)}
+PAD, UNK, BOS, EOS = 0, 1, 2, 3
+CONTEXT = 24  # the longest caption (two-object descriptive) is 22 words + BOS + EOS
+
+
+def split_words(text):
+    """Whitespace split with every comma its own token (what HF's Whitespace pre-tokenizer does for this grammar)."""
+    out = []
+    for part in text.lower().split():
+        cur = ""
+        for ch in part:
+            if ch == ",":
+                if cur:
+                    out.append(cur)
+                out.append(",")
+                cur = ""
+            else:
+                cur += ch
+        if cur:
+            out.append(cur)
+    return out
+
+
+def encode(text, context=CONTEXT):
+    ids = [BOS] + [VOCAB.get(w, UNK) for w in split_words(text)][: context - 2] + [EOS]
+    return ids + [PAD] * (context - len(ids))
+
+
+def tokenizer_json(context=CONTEXT):
+    """A HuggingFace tokenizer.json (WordLevel, Whitespace pre-tokenizer, BOS/EOS template, fixed padding)."""
+    added = [{"id": VOCAB[t], "content": t, "single_word": False, "lstrip": False, "rstrip": False,
+              "normalized": False, "special": True} for t in SPECIALS]
+    return {
+        "version": "1.0",
+        "truncation": {"direction": "Right", "max_length": context, "strategy": "LongestFirst", "stride": 0},
+        "padding": {"strategy": {"Fixed": context}, "direction": "Right", "pad_to_multiple_of": None,
+                    "pad_id": PAD, "pad_type_id": 0, "pad_token": "[PAD]"},
+        "added_tokens": added,
+        "normalizer": {"type": "Lowercase"},
+        "pre_tokenizer": {"type": "Whitespace"},
+        "post_processor": {
+            "type": "TemplateProcessing",
+            "single": [{"SpecialToken": {"id": "[BOS]", "type_id": 0}}, {"Sequence": {"id": "A", "type_id": 0}},
+                       {"SpecialToken": {"id": "[EOS]", "type_id": 0}}],
+            "pair": [{"SpecialToken": {"id": "[BOS]", "type_id": 0}}, {"Sequence": {"id": "A", "type_id": 0}},
+                     {"Sequence": {"id": "B", "type_id": 1}}, {"SpecialToken": {"id": "[EOS]", "type_id": 0}}],
+            "special_tokens": {
+                "[BOS]": {"id": "[BOS]", "ids": [BOS], "tokens": ["[BOS]"]},
+                "[EOS]": {"id": "[EOS]", "ids": [EOS], "tokens": ["[EOS]"]},
+            },
+        },
+        "decoder": {"type": "WordPiece", "prefix": "##", "cleanup": True},
+        "model": {"type": "WordLevel", "vocab": VOCAB, "unk_token": "[UNK]"},
+    }
+
+
+def write_tokenizer(path, context=CONTEXT):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w") as f:
+        json.dump(tokenizer_json(context), f, indent=1)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Data
+# ---------------------------------------------------------------------------------------------------------------
+STYLES = ("short", "descriptive", "relational")
+
+
+class ShapesData:
+    """Images (uint8 N,S,S,3 in RAM) and pre-tokenised captions (N,3,CONTEXT int64; style 2 missing for 1-object)."""
+
+    def __init__(self, root, size=32, limit=None):
+        self.root = root
+        imgs = np.load(os.path.join(root, "images_%d.npy" % size), mmap_mode="r")
+        n = imgs.shape[0] if limit is None else min(limit, imgs.shape[0])
+        self.images = np.ascontiguousarray(imgs[:n])
+        cache = os.path.join(root, "tokens_%d.npz" % n)
+        if os.path.exists(cache):
+            z = np.load(cache)
+            self.tokens, self.valid = z["tokens"], z["valid"]
+            self.captions = None
+        else:
+            toks = np.zeros((n, 3, CONTEXT), dtype=np.int64)
+            valid = np.zeros((n, 3), dtype=bool)
+            with open(os.path.join(root, "captions.jsonl")) as f:
+                for i, line in enumerate(f):
+                    if i >= n:
+                        break
+                    rec = json.loads(line)
+                    assert rec["id"] == i
+                    for k, st in enumerate(STYLES):
+                        if rec[st] is not None:
+                            toks[i, k] = encode(rec[st])
+                            valid[i, k] = True
+            self.tokens, self.valid = toks, valid
+            tmp = cache + ".tmp.npz"
+            np.savez(tmp, tokens=toks, valid=valid)
+            os.replace(tmp, cache)
+        self.n = n
+
+    def __len__(self):
+        return self.n
+
+    def batch(self, g, batch_size):
+        """A random batch drawn with torch.Generator g: (images float [-1,1] B,3,S,S; token ids B,CONTEXT; indices)."""
+        idx = torch.randint(0, self.n, (batch_size,), generator=g)
+        # pick one of the valid caption styles uniformly
+        u = torch.rand(batch_size, generator=g)
+        valid = torch.from_numpy(self.valid[idx.numpy()])
+        nvalid = valid.sum(1)
+        k = torch.minimum((u * nvalid).long(), nvalid - 1)
+        # map k-th valid style to the style index
+        order = torch.cumsum(valid.long(), 1) - 1
+        style = (order == k[:, None]) & valid
+        style = style.float().argmax(1)
+        toks = torch.from_numpy(self.tokens[idx.numpy(), style.numpy()])
+        x = torch.from_numpy(self.images[idx.numpy()]).permute(0, 3, 1, 2).float() / 127.5 - 1.0
+        return x, toks, idx
+
+
+def images_to_float(u8):
+    return torch.from_numpy(np.ascontiguousarray(u8)).permute(0, 3, 1, 2).float() / 127.5 - 1.0
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Reproducibility, checkpoints, logging
+# ---------------------------------------------------------------------------------------------------------------
+def seed_all(seed):
+    random.seed(seed)
+    np.random.seed(seed % (2 ** 32))
+    torch.manual_seed(seed)
+
+
+def step_generator(seed, step):
+    """Every training step draws from its own generator, so a resumed run repeats exactly what it would have done."""
+    return torch.Generator().manual_seed((seed * 1_000_003 + step) % (2 ** 63))
+
+
+def save_ckpt(path, obj):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    tmp = path + ".tmp"
+    torch.save(obj, tmp)
+    os.replace(tmp, path)
+
+
+def load_ckpt(path):
+    if os.path.exists(path):
+        return torch.load(path, map_location="cpu")
+    return None
+
+
+class Logger:
+    def __init__(self, path):
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        self.f = open(path, "a")
+
+    def log(self, **kw):
+        kw["time"] = round(time.time(), 1)
+        line = json.dumps(kw)
+        self.f.write(line + "\n")
+        self.f.flush()
+        print(line, flush=True)
+
+
+def count_params(m):
+    return sum(p.numel() for p in m.parameters())
+
+
+def save_png(path, arr_u8):
+    """Writes an (H,W,3) uint8 array as PNG (Pillow from Debian)."""
+    from PIL import Image
+    Image.fromarray(arr_u8).save(path)
+
+
+def grid(images_u8, cols):
+    n, h, w, c = images_u8.shape
+    rows = int(math.ceil(n / cols))
+    out = np.zeros((rows * h, cols * w, c), dtype=np.uint8)
+    for i in range(n):
+        r, cc = divmod(i, cols)
+        out[r * h:(r + 1) * h, cc * w:(cc + 1) * w] = images_u8[i]
+    return out

@@ -1,0 +1,155 @@
+"""Exports the trained stages as an unclip model bundle (engine/MANIFEST.md, manifest version 1): ONNX opset 17,
+dynamic batch, int64 timesteps, EMA weights for the diffusion stages.
+
+  python3 export_onnx.py --out /root/unclip-train/bundle [--stages text_encoder,prior,decoder]
+
+Conventions the engine must follow for these models (also written into each manifest's "notes"):
+- text_embeds are L2-normalised (done inside the exported text encoder);
+- decoder image_embeds are L2-normalised CLIP image embeddings; the unconditional row uses zeros for
+  image_embeds and the encoding of the empty caption "" for the text inputs;
+- the prior works on (e - mean) / std (embedding_stats.json) and predicts x0; its unconditional row uses the
+  empty caption.
+"""
+import argparse
+import json
+import os
+import shutil
+
+import numpy as np
+import onnx
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from clip_model import MiniClip
+from common import CONTEXT, PAD, TRAIN_DIR, encode, load_ckpt, write_tokenizer
+from prior_model import Prior
+from unet import Decoder
+
+
+class TextEncoderExport(nn.Module):
+    def __init__(self, text):
+        super().__init__()
+        self.text = text
+
+    def forward(self, input_ids):
+        emb, hid = self.text(input_ids)
+        return F.normalize(emb, dim=-1), hid
+
+
+def tensor(name, type_, shape, role=None):
+    d = {"name": name, "type": type_, "shape": shape}
+    if role:
+        d["role"] = role
+    return d
+
+
+def export(model, args, path, in_names, out_names):
+    dyn = {n: {0: "batch"} for n in in_names + out_names}
+    torch.onnx.export(model, args, path, opset_version=17, input_names=in_names, output_names=out_names,
+                      dynamic_axes=dyn, do_constant_folding=True)
+    onnx.checker.check_model(onnx.load(path))
+    with torch.no_grad():
+        ref = model(*args)
+    return ref
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--out", default=os.path.join(TRAIN_DIR, "bundle"))
+    ap.add_argument("--clip", default=os.path.join(TRAIN_DIR, "ckpt/clip/final.pt"))
+    ap.add_argument("--prior", default=os.path.join(TRAIN_DIR, "ckpt/prior/last.pt"))
+    ap.add_argument("--prior-stats", default=os.path.join(TRAIN_DIR, "ckpt/prior/embed_norm.json"))
+    ap.add_argument("--decoder", default=os.path.join(TRAIN_DIR, "ckpt/decoder/last.pt"))
+    ap.add_argument("--stages", default="text_encoder,prior,decoder")
+    args = ap.parse_args()
+    torch.set_num_threads(1)
+    stages = [s for s in args.stages.split(",") if s]
+    os.makedirs(args.out, exist_ok=True)
+    clip = MiniClip()
+    clip.load_state_dict(load_ckpt(args.clip)["model"])
+    clip.eval()
+    E, W = clip.text.embed_dim, clip.text.width
+    ids = torch.tensor([encode("a red circle"), encode("a small blue square at the top left on a white background")])
+    B = ids.shape[0]
+
+    if "text_encoder" in stages:
+        d = os.path.join(args.out, "text_encoder")
+        os.makedirs(d, exist_ok=True)
+        export(TextEncoderExport(clip.text).eval(), (ids,), os.path.join(d, "text_encoder.onnx"), ["input_ids"],
+               ["text_embeds", "last_hidden_state"])
+        write_tokenizer(os.path.join(d, "tokenizer.json"))
+        man = {"manifest_version": 1, "kind": "text_encoder", "onnx": "text_encoder.onnx", "tokenizer": "tokenizer.json",
+               "inputs": [tensor("input_ids", "int64", ["batch", CONTEXT])],
+               "outputs": [tensor("text_embeds", "float32", ["batch", E]),
+                           tensor("last_hidden_state", "float32", ["batch", CONTEXT, W])],
+               "conditioning": {"embedding_dim": E, "text_tokens": CONTEXT, "text_hidden_dim": W},
+               "notes": "mini-CLIP text tower; text_embeds L2-normalised; causal attention, so padding needs no mask"}
+        json.dump(man, open(os.path.join(d, "manifest.json"), "w"), indent=1)
+
+    if "prior" in stages:
+        ck = load_ckpt(args.prior)
+        pr = Prior(**ck["config"])
+        pr.load_state_dict(ck["ema"])
+        pr.eval()
+        d = os.path.join(args.out, "prior")
+        os.makedirs(d, exist_ok=True)
+        with torch.no_grad():
+            temb, hid = TextEncoderExport(clip.text)(ids)
+        pargs = (torch.randn(B, E), torch.tensor([3, 700]), temb, hid, (ids != PAD).long())
+        export(pr, pargs, os.path.join(d, "prior.onnx"),
+               ["hidden_states", "timestep", "proj_embedding", "encoder_hidden_states", "attention_mask"],
+               ["predicted_image_embedding"])
+        shutil.copy(args.prior_stats, os.path.join(d, "embedding_stats.json"))
+        man = {"manifest_version": 1, "kind": "prior", "onnx": "prior.onnx",
+               "inputs": [tensor("hidden_states", "float32", ["batch", E], "sample"),
+                          tensor("timestep", "int64", ["batch"]),
+                          tensor("proj_embedding", "float32", ["batch", E], "text_embeds"),
+                          tensor("encoder_hidden_states", "float32", ["batch", CONTEXT, W], "text_hidden"),
+                          tensor("attention_mask", "int64", ["batch", CONTEXT], "text_mask")],
+               "outputs": [tensor("predicted_image_embedding", "float32", ["batch", E], "prediction")],
+               "diffusion": {"schedule": "cosine", "train_timesteps": 1000, "prediction": "x0",
+                             "variance": "fixed_small", "clip_range": None, "sampler": "ddpm", "respacing": "25",
+                             "eta": 0.0, "guidance_scale": 2.0},
+               "normalization": "embedding_stats.json",
+               "conditioning": {"embedding_dim": E, "text_tokens": CONTEXT, "text_hidden_dim": W},
+               "notes": "works on (l2-normalised CLIP image embedding - mean) / std; unconditional row = empty caption"}
+        json.dump(man, open(os.path.join(d, "manifest.json"), "w"), indent=1)
+
+    if "decoder" in stages:
+        ck = load_ckpt(args.decoder)
+        dec = Decoder(**ck["config"])
+        dec.load_state_dict(ck["ema"])
+        dec.eval()
+        d = os.path.join(args.out, "decoder")
+        os.makedirs(d, exist_ok=True)
+        with torch.no_grad():
+            temb, hid = TextEncoderExport(clip.text)(ids)
+        S = dec.config["size"]
+        dargs = (torch.randn(B, 3, S, S), torch.tensor([3, 700]), F.normalize(torch.randn(B, E), dim=-1), temb, hid)
+        export(dec, dargs, os.path.join(d, "decoder.onnx"),
+               ["sample", "timestep", "image_embeds", "text_embeds", "encoder_hidden_states"], ["out_sample"])
+        man = {"manifest_version": 1, "kind": "decoder", "onnx": "decoder.onnx",
+               "inputs": [tensor("sample", "float32", ["batch", 3, S, S]),
+                          tensor("timestep", "int64", ["batch"]),
+                          tensor("image_embeds", "float32", ["batch", E]),
+                          tensor("text_embeds", "float32", ["batch", E]),
+                          tensor("encoder_hidden_states", "float32", ["batch", CONTEXT, W], "text_hidden")],
+               "outputs": [tensor("out_sample", "float32", ["batch", 6, S, S], "prediction")],
+               "diffusion": {"schedule": "cosine", "train_timesteps": 1000, "prediction": "epsilon",
+                             "variance": "learned_range", "clip_range": 1.0, "sampler": "ddpm", "respacing": "50",
+                             "eta": 0.0, "guidance_scale": 3.0},
+               "resolution": {"output": S},
+               "conditioning": {"embedding_dim": E, "text_tokens": CONTEXT, "text_hidden_dim": W},
+               "notes": "unconditional row: image_embeds = zeros, text = encoding of the empty caption; "
+                        "trained %d steps (EMA weights)" % ck["step"]}
+        json.dump(man, open(os.path.join(d, "manifest.json"), "w"), indent=1)
+
+    json.dump({"name": "shapes-demo", "version": "0.1.0",
+               "description": "Shapes-World demo models (mini-CLIP, prior, 32x32 decoder); upsamplers and captioner pending",
+               "stages": stages}, open(os.path.join(args.out, "bundle.json"), "w"), indent=1)
+    print("bundle written to", args.out, "stages", stages)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,89 @@
+"""Stage 1: mini-CLIP (contrastive). Resumable: re-run the same command to continue from the checkpoint.
+
+  python3 train_clip.py --data /root/unclip-train/data/train-s1-200k --steps 800
+"""
+import argparse
+import os
+import time
+
+import numpy as np
+import torch
+
+from clip_model import MiniClip, contrastive_loss
+from common import (TRAIN_DIR, Logger, ShapesData, count_params, load_ckpt, save_ckpt, seed_all, step_generator,
+                    write_tokenizer)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--data", default=os.path.join(TRAIN_DIR, "data/train-s1-200k"))
+    ap.add_argument("--out", default=os.path.join(TRAIN_DIR, "ckpt/clip"))
+    ap.add_argument("--steps", type=int, default=800)
+    ap.add_argument("--batch", type=int, default=128)
+    ap.add_argument("--lr", type=float, default=1e-3)
+    ap.add_argument("--warmup", type=int, default=200)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--save-every-s", type=float, default=180)
+    ap.add_argument("--limit", type=int, default=None, help="use only the first N training scenes (smoke tests)")
+    args = ap.parse_args()
+
+    torch.set_num_threads(args.threads)
+    seed_all(args.seed)
+    os.makedirs(args.out, exist_ok=True)
+    write_tokenizer(os.path.join(args.out, "tokenizer.json"))
+    log = Logger(os.path.join(args.out, "metrics.jsonl"))
+    data = ShapesData(args.data, 32, args.limit)
+    model = MiniClip()
+    opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.05, betas=(0.9, 0.98))
+    ck_path = os.path.join(args.out, "last.pt")
+    ck = load_ckpt(ck_path)
+    step = 0
+    if ck is not None:
+        model.load_state_dict(ck["model"])
+        opt.load_state_dict(ck["opt"])
+        step = ck["step"]
+        print("resumed clip at step", step, flush=True)
+    log.log(event="start", step=step, params=count_params(model), text_params=count_params(model.text),
+            image_params=count_params(model.image), n=len(data))
+
+    def lr_at(s):
+        if s < args.warmup:
+            return args.lr * (s + 1) / args.warmup
+        p = (s - args.warmup) / max(1, args.steps - args.warmup)
+        return args.lr * 0.5 * (1 + np.cos(np.pi * min(1.0, p)))
+
+    last_save = time.time()
+    t0, acc_loss, acc_acc, acc_n = time.time(), 0.0, 0.0, 0
+    model.train()
+    while step < args.steps:
+        g = step_generator(args.seed, step)
+        x, ids, _ = data.batch(g, args.batch)
+        for pg in opt.param_groups:
+            pg["lr"] = lr_at(step)
+        img, txt, scale = model(x, ids)
+        loss, logits = contrastive_loss(img, txt, scale, ids)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        step += 1
+        with torch.no_grad():
+            same = (ids[:, None, :] == ids[None, :, :]).all(-1)
+            acc = same[torch.arange(len(ids)), logits.argmax(1)].float().mean().item()
+        acc_loss += loss.item()
+        acc_acc += acc
+        acc_n += 1
+        if step % 50 == 0 or step == args.steps:
+            log.log(step=step, loss=round(acc_loss / acc_n, 4), i2t_acc=round(acc_acc / acc_n, 4),
+                    scale=round(scale.item(), 2), lr=lr_at(step), s_per_step=round((time.time() - t0) / acc_n, 3))
+            t0, acc_loss, acc_acc, acc_n = time.time(), 0.0, 0.0, 0
+        if time.time() - last_save > args.save_every_s or step == args.steps:
+            save_ckpt(ck_path, {"model": model.state_dict(), "opt": opt.state_dict(), "step": step, "args": vars(args)})
+            last_save = time.time()
+    save_ckpt(os.path.join(args.out, "final.pt"), {"model": model.state_dict(), "step": step, "args": vars(args)})
+    log.log(event="done", step=step)
+
+
+if __name__ == "__main__":
+    main()
