@@ -121,7 +121,7 @@ class DistributedStackTest {
 
     @Test
     @Order(1)
-    void generateStreamsEveryStageAndMatchesTheEmbeddedCascadeByteForByte() throws Exception {
+    void generateStreamsEveryStageAndMatchesTheEmbeddedCascade() throws Exception {
         generate(request().setSeed(1).build()); // warm-up: first calls load code paths in every JVM
         Run run = generate(request().build());
         List<GenerateEvent> events = run.events();
@@ -145,8 +145,20 @@ class DistributedStackTest {
             PngCodec png = PngCodec.withDefaultLimits();
             for (int i = 0; i < 2; i++) {
                 byte[] expected = png.encode(embedded.images(), i, embedded.parameters().pngText(i));
-                assertArrayEquals(expected, last.getResult().getImages(i).getImage().getPng().toByteArray(),
-                        "image " + i + " is the embedded cascade's PNG, byte for byte");
+                byte[] actual = last.getResult().getImages(i).getImage().getPng().toByteArray();
+                // The image data (IDAT onwards) byte for byte. The text chunks are compared as text: the engine
+                // writes "bundle": {name, version} from a Map.of, whose order differs from JVM to JVM.
+                assertArrayEquals(fromIdat(expected), fromIdat(actual), "image " + i + ": the embedded cascade's pixels");
+                var e = png.decode(expected).text();
+                var a = png.decode(actual).text();
+                assertEquals(e.keySet(), a.keySet());
+                for (String k : e.keySet()) {
+                    if (k.equals("parameters")) {
+                        assertEquals(JSON.readTree(e.get(k)), JSON.readTree(a.get(k)));
+                    } else {
+                        assertEquals(e.get(k), a.get(k), k);
+                    }
+                }
             }
         }
 
@@ -189,6 +201,19 @@ class DistributedStackTest {
         }
         System.out.printf("median of 4 more jobs: %d ms end to end, first preview at %d ms, %d ms per hop in the topic%n",
                 median(e2e), median(preview), median(queue));
+    }
+
+    /** A PNG from its first IDAT chunk to the end: the encoded pixels. */
+    static byte[] fromIdat(byte[] png) {
+        int i = 8;
+        while (i + 8 <= png.length) {
+            int n = java.nio.ByteBuffer.wrap(png, i, 4).getInt();
+            if (new String(png, i + 4, 4, StandardCharsets.US_ASCII).equals("IDAT")) {
+                return java.util.Arrays.copyOfRange(png, i, png.length);
+            }
+            i += 12 + n;
+        }
+        throw new AssertionError("no IDAT chunk");
     }
 
     static long median(List<Long> v) {
@@ -292,7 +317,6 @@ class DistributedStackTest {
         String jobId = it.next().getAccepted().getJobId();
         until(it, StageName.UPSAMPLER, 1);
         Thread.sleep(300);
-        long sent = System.nanoTime();
         var reply = images.cancel(CancelRequest.newBuilder().setJobId(jobId).build());
         assertTrue(reply.getCancelled());
         List<GenerateEvent> rest = new ArrayList<>();
@@ -302,12 +326,10 @@ class DistributedStackTest {
         // the upsampler stops at its next step: its progress stops well short of 1000 and it writes no result
         List<ConsumerRecord<String, byte[]>> evs = kafka.settle(TopicProbe.on("unclip.events", jobId), Duration.ofSeconds(2));
         int lastStep = 0;
-        long lastAt = 0;
         for (ConsumerRecord<String, byte[]> rec : evs) {
             JobEvent e = JobEvent.parseFrom(rec.value());
             if (e.getEvent().hasProgress() && e.getStage() == StageName.UPSAMPLER && e.getCascadeStep() == 1) {
                 lastStep = Math.max(lastStep, e.getEvent().getProgress().getStep());
-                lastAt = Math.max(lastAt, rec.timestamp());
             }
             assertFalse(e.getEvent().hasStageFinished() && e.getStage() == StageName.UPSAMPLER && e.getCascadeStep() == 1,
                     "the cancelled stage did not finish");
@@ -316,8 +338,7 @@ class DistributedStackTest {
         List<ConsumerRecord<String, byte[]>> results = kafka.settle(TopicProbe.on("unclip.results", jobId), Duration.ZERO);
         assertEquals(1, results.size(), "one result: the gateway's CANCELLED");
         assertEquals(JobState.CANCELLED, images.getJob(GetJobRequest.newBuilder().setJobId(jobId).build()).getState());
-        System.out.printf("cancel: upsampler stopped at step %d of 1000; last progress event %d ms after Cancel was sent%n",
-                lastStep, lastAt - System.currentTimeMillis() + (System.nanoTime() - sent) / 1_000_000);
+        System.out.printf("cancel: the upsampler stopped at step %d of 1000 (progress seen by the gateway)%n", lastStep);
     }
 
     @Test
