@@ -2,41 +2,80 @@ package io.unclip.captioner;
 
 import jakarta.inject.Inject;
 
-import org.jboss.logging.Logger;
-
-import io.grpc.Status;
 import io.quarkus.grpc.GrpcService;
 import io.smallrye.mutiny.Multi;
 import io.unclip.api.v1.CaptionImageRequest;
+import io.unclip.api.v1.CaptionStyle;
 import io.unclip.api.v1.CaptionToken;
 import io.unclip.api.v1.CaptionerService;
-import io.unclip.api.validate.GrpcStatuses;
-import io.unclip.api.validate.InvalidRequestException;
+import io.unclip.api.v1.ImageRef;
+import io.unclip.api.validate.Checks;
+import io.unclip.engine.image.PngCodec;
+import io.unclip.engine.stage.Caption;
+import io.unclip.engine.stage.CaptionerStage;
+import io.unclip.engine.stage.RunContext;
+import io.unclip.engine.tensor.Tensor;
+import io.unclip.service.StageCalls;
+import io.unclip.service.StageModel;
 
-/** gRPC adapter of the captioner stage: validate, then caption (once a model is loaded). */
+/**
+ * gRPC adapter of the captioner: validate, decode the PNG (its size read from the header first),
+ * caption it on a model thread, streaming each token as it is decoded and the whole caption last.
+ * The gateway's public Caption calls this.
+ */
 @GrpcService
 public class CaptionerGrpcService implements CaptionerService {
-    private static final Logger LOG = Logger.getLogger(CaptionerGrpcService.class);
-
     private final CaptionRequestValidator validator = new CaptionRequestValidator();
+    private final PngCodec png = PngCodec.withDefaultLimits();
 
     @Inject
     StageModel model;
 
+    @Inject
+    StageCalls calls;
+
+    private volatile CaptionerStage stage;
+
+    CaptionerStage captioner() {
+        CaptionerStage s = stage;
+        if (s == null) {
+            synchronized (this) {
+                if (stage == null) {
+                    stage = new CaptionerStage(model.require().stages().get(0));
+                }
+                s = stage;
+            }
+        }
+        return s;
+    }
+
     @Override
     public Multi<CaptionToken> caption(CaptionImageRequest request) {
         try {
-            validator.validate(request);
-            StageModel.Availability a = model.availability();
-            if (!a.loaded()) {
-                return Multi.createFrom().failure(a.error());
-            }
-            return Multi.createFrom().failure(Status.UNIMPLEMENTED.withDescription("captioning").asRuntimeException());
-        } catch (InvalidRequestException e) {
-            return Multi.createFrom().failure(GrpcStatuses.invalidArgument(e));
+            CaptionRequestValidator.Valid valid = validator.validate(request);
+            model.require();
+            return calls.<CaptionToken>stream((emit, cancelled) -> {
+                CaptionerStage c = captioner();
+                if (request.getImage().getSourceCase() != ImageRef.SourceCase.PNG) {
+                    throw Checks.invalid("image.uri", "this service reads inline PNGs only");
+                }
+                Tensor image = png.decode(request.getImage().getPng().toByteArray()).pixels();
+                String style = style(c, valid.style());
+                int budget = valid.maxTokens() == 0 ? 0 : Math.min(valid.maxTokens(), c.maxTokens());
+                Caption caption = c.caption(image, style, budget, t -> emit.accept(CaptionToken.newBuilder()
+                        .setText(t.text()).setIndex(t.index()).setLogprob(t.logprob()).build()),
+                        new RunContext(null, cancelled, 0)).get(0);
+                emit.accept(CaptionToken.newBuilder().setLast(true).setIndex(caption.tokenIds().length)
+                        .setCaption(caption.text()).build());
+            }, false);
         } catch (RuntimeException e) {
-            LOG.error("captioner request failed", e);
-            return Multi.createFrom().failure(Status.INTERNAL.withDescription(e.toString()).asRuntimeException());
+            return Multi.createFrom().failure(StageCalls.status(e));
         }
+    }
+
+    /** The captioner's style for the API's: its "short" / "descriptive" if it has them, else its default. */
+    static String style(CaptionerStage c, CaptionStyle s) {
+        String wanted = s == CaptionStyle.DESCRIPTIVE ? "descriptive" : "short";
+        return c.styles().contains(wanted) ? wanted : null;
     }
 }

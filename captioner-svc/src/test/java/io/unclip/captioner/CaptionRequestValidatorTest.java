@@ -4,14 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.Optional;
-
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
-import io.grpc.Status;
 import io.unclip.api.v1.CaptionImageRequest;
 import io.unclip.api.v1.CaptionStyle;
 import io.unclip.api.v1.ImageRef;
@@ -51,15 +45,5 @@ class CaptionRequestValidatorTest {
                 .setWidth(512).setHeight(512)).build()).field());
         assertEquals("style", fails(valid().setStyleValue(9).build()).field());
         assertEquals("max_tokens", fails(valid().setMaxTokens(257).build()).field());
-    }
-
-    @Test
-    void modelProbe(@TempDir Path dir) throws Exception {
-        assertEquals(Status.Code.FAILED_PRECONDITION, StageModel.probe("captioner", Optional.empty(), "captioner").code());
-        Files.createDirectories(dir.resolve("captioner"));
-        Files.writeString(dir.resolve("captioner/manifest.json"), "{}");
-        StageModel.Availability found = StageModel.probe("captioner", Optional.of(dir), "captioner");
-        assertEquals(Status.Code.UNAVAILABLE, found.code());
-        assertTrue(found.reason().startsWith("captioner model not loaded: found"), found.reason());
     }
 }

@@ -3,16 +3,9 @@ package io.unclip.decoder;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.Optional;
 
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
-import io.grpc.Status;
 import io.unclip.api.v1.DecodeRequest;
 import io.unclip.api.v1.Sampler;
 import io.unclip.api.v1.SamplerParams;
@@ -60,15 +53,5 @@ class DecodeRequestValidatorTest {
         assertEquals("params.guidance_scale", field(valid().setParams(SamplerParams.newBuilder()
                 .setGuidanceScale(Float.POSITIVE_INFINITY)).build()));
         assertEquals("preview_interval", field(valid().setPreviewInterval(1001).build()));
-    }
-
-    @Test
-    void modelProbe(@TempDir Path dir) throws Exception {
-        assertEquals(Status.Code.FAILED_PRECONDITION, StageModel.probe("decoder", Optional.empty(), "decoder").code());
-        Files.createDirectories(dir.resolve("decoder"));
-        Files.writeString(dir.resolve("decoder/manifest.json"), "{}");
-        StageModel.Availability found = StageModel.probe("decoder", Optional.of(dir), "decoder");
-        assertEquals(Status.Code.UNAVAILABLE, found.code());
-        assertTrue(found.reason().startsWith("decoder model not loaded: found"), found.reason());
     }
 }

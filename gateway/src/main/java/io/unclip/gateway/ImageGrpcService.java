@@ -1,11 +1,18 @@
 package io.unclip.gateway;
 
+import java.security.SecureRandom;
+import java.time.Instant;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
 import jakarta.inject.Inject;
 
 import org.jboss.logging.Logger;
 
+import io.grpc.Context;
+import io.grpc.Deadline;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.quarkus.grpc.GrpcService;
@@ -15,25 +22,43 @@ import io.unclip.api.v1.CancelReply;
 import io.unclip.api.v1.CancelRequest;
 import io.unclip.api.v1.CaptionRequest;
 import io.unclip.api.v1.CaptionToken;
+import io.unclip.api.v1.FailureCode;
 import io.unclip.api.v1.GenerateEvent;
 import io.unclip.api.v1.GenerateRequest;
 import io.unclip.api.v1.GetJobRequest;
 import io.unclip.api.v1.ImageService;
 import io.unclip.api.v1.InterpolateRequest;
+import io.unclip.api.v1.JobAccepted;
+import io.unclip.api.v1.JobRequest;
 import io.unclip.api.v1.JobState;
 import io.unclip.api.v1.JobStatus;
+import io.unclip.api.v1.StageName;
+import io.unclip.api.v1.StageTask;
 import io.unclip.api.v1.VariationsRequest;
 import io.unclip.api.validate.GrpcStatuses;
 import io.unclip.api.validate.InvalidRequestException;
+import io.unclip.service.CascadePlan;
+import io.unclip.service.ImageRequestValidator;
+import io.unclip.service.kafka.Records;
 
 /**
- * The public ImageService: validates every request at the edge; job submission is refused with
- * UNAVAILABLE until the distributed pipeline is wired; GetJob / Cancel look jobs up in the
- * {@link JobRegistry} (NOT_FOUND for unknown ids).
+ * The public ImageService on the distributed pipeline.
+ *
+ * <ul>
+ *   <li>Generate: validates at the edge, resolves the seed, sends {@code accepted} to the client,
+ *       queues the job's first task on stage.text-encoder and streams the job's events (from the
+ *       {@link JobHub}) until its result, failure or cancellation. A client that goes away (or
+ *       whose deadline passes) cancels its job.</li>
+ *   <li>GetJob / Cancel: any job this gateway has seen events of (NOT_FOUND otherwise).</li>
+ *   <li>Caption: forwarded to the captioner service over gRPC ({@link Captions}).</li>
+ *   <li>Variations / Interpolate: validated, then UNIMPLEMENTED on the distributed pipeline (they
+ *       need the image encoder, which has no stage service yet).</li>
+ * </ul>
  */
 @GrpcService
 public class ImageGrpcService implements ImageService {
     private static final Logger LOG = Logger.getLogger(ImageGrpcService.class);
+    private static final SecureRandom SEEDS = new SecureRandom();
 
     private final ImageRequestValidator validator = new ImageRequestValidator();
 
@@ -41,40 +66,156 @@ public class ImageGrpcService implements ImageService {
     Pipeline pipeline;
 
     @Inject
-    JobRegistry jobs;
+    JobHub hub;
+
+    @Inject
+    Captions captions;
 
     @Override
     public Multi<GenerateEvent> generate(GenerateRequest request) {
-        return submit(() -> validator.validate(request));
+        try {
+            ImageRequestValidator.ValidGenerate valid = validator.validate(request);
+            if (!pipeline.started()) {
+                return Multi.createFrom().failure(pipeline.unavailable());
+            }
+            List<StageName> plan = List.of();
+            if (pipeline.plan().isPresent()) {
+                CascadePlan p = pipeline.plan().get();
+                plan = p.generatePlan(p.resolveSize(valid.size()));
+            }
+            if (!request.getRequestId().isEmpty()) {
+                var existing = hub.jobForRequest(request.getRequestId());
+                if (existing.isPresent()) {
+                    return follow(existing.get());
+                }
+            }
+            return submit(request, plan, Context.current().getDeadline());
+        } catch (RuntimeException e) {
+            return Multi.createFrom().failure(toStatus(e));
+        }
+    }
+
+    private Multi<GenerateEvent> submit(GenerateRequest request, List<StageName> plan, Deadline deadline) {
+        String jobId = UUID.randomUUID().toString();
+        long seed = request.hasSeed() ? request.getSeed() : SEEDS.nextLong();
+        JobRequest.Builder job = JobRequest.newBuilder()
+                .setJobId(jobId)
+                .setGenerate(request.toBuilder().setSeed(seed))
+                .setSubmittedAt(Records.now())
+                .setSubmitter("gateway/" + pipeline.instance())
+                .setStreamProgress(true);
+        if (deadline != null) {
+            job.setDeadline(Records.timestamp(Instant.now().plusMillis(deadline.timeRemaining(TimeUnit.MILLISECONDS))));
+        }
+        StageTask task = StageTask.newBuilder().setJobId(jobId).setStage(StageName.TEXT_ENCODER).setAttempt(1)
+                .setRequest(job).setCreatedAt(Records.now()).build();
+        GenerateEvent accepted = GenerateEvent.newBuilder().setJobId(jobId).setTime(Records.now())
+                .setAccepted(JobAccepted.newBuilder().setJobId(jobId).setSeed(seed).addAllPlan(plan)).build();
+        return Multi.createFrom().emitter(em -> {
+            ClientStream stream = new ClientStream(em);
+            hub.accepted(jobId, request.getRequestId());
+            hub.subscribe(jobId, stream);
+            stream.offer(accepted);
+            em.onTermination(() -> {
+                hub.unsubscribe(jobId, stream);
+                if (em.isCancelled()) {
+                    cancel(jobId, "disconnect");
+                }
+            });
+            pipeline.submit(task, accepted).whenComplete((ok, e) -> {
+                if (e != null) {
+                    LOG.errorf("job %s not queued: %s", jobId, e);
+                    hub.onResult(Records.failedResult(jobId, Records.failure(FailureCode.MODEL_UNAVAILABLE,
+                            "the job could not be queued: " + e.getMessage(), null, "", true), task));
+                }
+            });
+        });
+    }
+
+    /** Streams an existing job's events from now on (idempotent resubmission by request_id). */
+    private Multi<GenerateEvent> follow(String jobId) {
+        return Multi.createFrom().emitter(em -> {
+            ClientStream stream = new ClientStream(em);
+            JobStatus s = hub.find(jobId).orElseThrow();
+            stream.offer(GenerateEvent.newBuilder().setJobId(jobId).setTime(Records.now())
+                    .setAccepted(JobAccepted.newBuilder().setJobId(jobId)).build());
+            if (isTerminal(s.getState())) {
+                stream.offer(terminalEvent(s));
+                return;
+            }
+            hub.subscribe(jobId, stream);
+            em.onTermination(() -> hub.unsubscribe(jobId, stream));
+        });
+    }
+
+    static GenerateEvent terminalEvent(JobStatus s) {
+        GenerateEvent.Builder e = GenerateEvent.newBuilder().setJobId(s.getJobId()).setTime(s.getUpdatedAt());
+        return switch (s.getState()) {
+            case SUCCEEDED -> e.setResult(s.getResult()).build();
+            case CANCELLED -> e.setCancelled(io.unclip.api.v1.JobCancelled.newBuilder().setStage(s.getError().getStage())
+                    .setReason(s.getError().getMessage())).build();
+            default -> e.setFailed(s.getError()).build();
+        };
+    }
+
+    private boolean cancel(String jobId, String why) {
+        JobStatus s = hub.find(jobId).orElse(null);
+        if (s == null || isTerminal(s.getState())) {
+            return false;
+        }
+        StageName stage = s.getState() == JobState.RUNNING ? s.getStage() : StageName.STAGE_NAME_UNSPECIFIED;
+        if (!hub.cancelLocally(jobId, why)) {
+            return false;
+        }
+        try {
+            pipeline.cancel(jobId, why, stage);
+        } catch (RuntimeException e) {
+            LOG.warnf("job %s: cancellation not sent: %s", jobId, e);
+        }
+        return true;
     }
 
     @Override
     public Multi<GenerateEvent> variations(VariationsRequest request) {
-        return submit(() -> validator.validate(request));
+        return unsupported(() -> validator.validate(request), "variations");
     }
 
     @Override
     public Multi<GenerateEvent> interpolate(InterpolateRequest request) {
-        return submit(() -> validator.validate(request));
+        return unsupported(() -> validator.validate(request), "interpolations");
+    }
+
+    private Multi<GenerateEvent> unsupported(Supplier<?> validation, String what) {
+        try {
+            validation.get();
+            if (!pipeline.started()) {
+                return Multi.createFrom().failure(pipeline.unavailable());
+            }
+            return Multi.createFrom().failure(Status.UNIMPLEMENTED.withDescription(what
+                    + " are not run by the distributed pipeline yet (no image encoder stage service); use the embedded"
+                    + " pipeline (unclip serve)").asRuntimeException());
+        } catch (RuntimeException e) {
+            return Multi.createFrom().failure(toStatus(e));
+        }
     }
 
     @Override
     public Multi<CaptionToken> caption(CaptionRequest request) {
-        return submit(() -> validator.validate(request));
+        try {
+            validator.validate(request);
+            return captions.caption(request);
+        } catch (RuntimeException e) {
+            return Multi.createFrom().failure(toStatus(e));
+        }
     }
 
     @Override
     public Uni<CancelReply> cancel(CancelRequest request) {
-        return lookup(() -> validator.validate(request)).flatMap(job -> {
-            if (isTerminal(job.getState())) {
-                // idempotent: a finished or already-cancelled job stays as it is
-                return Uni.createFrom().item(CancelReply.newBuilder()
-                        .setJobId(job.getJobId())
-                        .setState(job.getState())
-                        .setCancelled(false)
-                        .build());
-            }
-            return Uni.createFrom().failure(pipeline.unavailable());
+        return lookup(() -> validator.validate(request)).map(job -> {
+            boolean cancelled = !isTerminal(job.getState()) && cancel(job.getJobId(), "client");
+            JobState state = cancelled ? JobState.CANCELLED : hub.find(job.getJobId()).map(JobStatus::getState)
+                    .orElse(job.getState());
+            return CancelReply.newBuilder().setJobId(job.getJobId()).setState(state).setCancelled(cancelled).build();
         });
     }
 
@@ -87,22 +228,10 @@ public class ImageGrpcService implements ImageService {
         return lookup(() -> validator.validate(request));
     }
 
-    private <T> Multi<T> submit(Supplier<?> validation) {
-        try {
-            validation.get();
-            if (!pipeline.started()) {
-                return Multi.createFrom().failure(pipeline.unavailable());
-            }
-            return Multi.createFrom().failure(Status.UNIMPLEMENTED.withDescription("job submission").asRuntimeException());
-        } catch (RuntimeException e) {
-            return Multi.createFrom().failure(toStatus(e));
-        }
-    }
-
     private Uni<JobStatus> lookup(Supplier<String> validation) {
         try {
             String jobId = validation.get();
-            return jobs.find(jobId)
+            return hub.find(jobId)
                     .map(job -> Uni.createFrom().item(job))
                     .orElseGet(() -> Uni.createFrom().failure(
                             Status.NOT_FOUND.withDescription("job " + jobId + " not found").asRuntimeException()));
@@ -111,9 +240,12 @@ public class ImageGrpcService implements ImageService {
         }
     }
 
-    private static StatusRuntimeException toStatus(RuntimeException e) {
+    static StatusRuntimeException toStatus(RuntimeException e) {
         if (e instanceof InvalidRequestException invalid) {
             return GrpcStatuses.invalidArgument(invalid);
+        }
+        if (e instanceof StatusRuntimeException s) {
+            return s;
         }
         LOG.error("request failed", e);
         return Status.INTERNAL.withDescription(e.toString()).asRuntimeException();

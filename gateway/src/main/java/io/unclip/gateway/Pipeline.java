@@ -1,27 +1,232 @@
 package io.unclip.gateway;
 
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import jakarta.inject.Inject;
+
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.Producer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.jboss.logging.Logger;
 
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
+import io.quarkus.runtime.ShutdownEvent;
+import io.quarkus.runtime.StartupEvent;
+import io.unclip.api.v1.FailureCode;
+import io.unclip.api.v1.GenerateEvent;
+import io.unclip.api.v1.JobCancelled;
+import io.unclip.api.v1.JobEvent;
+import io.unclip.api.v1.ResultFormat;
+import io.unclip.api.v1.StageName;
+import io.unclip.api.v1.StageTask;
+import io.unclip.engine.model.BundleManifest;
+import io.unclip.engine.model.ModelRepository;
+import io.unclip.engine.model.StageManifest;
+import io.unclip.service.CascadePlan;
+import io.unclip.service.kafka.BroadcastConsumer;
+import io.unclip.service.kafka.EventPublisher;
+import io.unclip.service.kafka.KafkaSettings;
+import io.unclip.service.kafka.RecordHeaders;
+import io.unclip.service.kafka.Records;
+import io.unclip.service.kafka.ResultPublisher;
+import io.unclip.service.kafka.Topics;
 
 /**
- * The gateway's view of the distributed pipeline (Kafka producer for unclip.jobs and stage
- * topics, consumers of unclip.events / unclip.results). Not wired yet: every job submission is
- * refused with UNAVAILABLE, and readiness is DOWN, with {@link #reason()}.
+ * The gateway's side of the distributed pipeline. With {@code kafka.bootstrap.servers} set it
+ * creates the topics if needed, opens a producer (job tasks to stage.text-encoder, accepted and
+ * cancelled events, cancelled results) and a broadcast consumer of unclip.events,
+ * unclip.results and unclip.dead-letter that reads every partition itself (so every gateway
+ * replica sees every job's events, like a consumer group of its own) and feeds the
+ * {@link JobHub}. It is started (readiness UP, jobs accepted) once that consumer is positioned,
+ * so no event of a job accepted afterwards can be missed.
+ *
+ * <p>With {@code unclip.models.dir} set it also reads the bundle's manifests to check sizes at
+ * the edge and announce each job's plan; without it the text encoder checks sizes.
  */
 @ApplicationScoped
 public class Pipeline {
+    private static final Logger LOG = Logger.getLogger(Pipeline.class);
+
+    @ConfigProperty(name = "kafka.bootstrap.servers")
+    Optional<String> bootstrapServers;
+
+    @ConfigProperty(name = "unclip.instance-id")
+    Optional<String> instanceId;
+
+    @ConfigProperty(name = "unclip.kafka.partitions", defaultValue = "8")
+    int partitions;
+
+    @ConfigProperty(name = "unclip.kafka.create-topics", defaultValue = "true")
+    boolean createTopics;
+
+    @ConfigProperty(name = "unclip.models.dir")
+    Optional<String> modelsDir;
+
+    @Inject
+    JobHub hub;
+
+    private volatile boolean started;
+    private volatile boolean stopping;
+    private volatile String reason = "distributed pipeline not started: kafka.bootstrap.servers is not set";
+    private volatile Producer<String, byte[]> producer;
+    private volatile EventPublisher events;
+    private volatile ResultPublisher results;
+    private volatile BroadcastConsumer feed;
+    private volatile CascadePlan plan;
+    private String instance;
+
+    void onStart(@Observes StartupEvent ev) {
+        instance = instanceId.filter(s -> !s.isBlank()).orElseGet(io.unclip.service.WorkerRuntime::defaultInstance);
+        modelsDir.map(String::trim).filter(s -> !s.isEmpty()).ifPresent(d -> plan = readPlan(Path.of(d)));
+        if (bootstrapServers.isEmpty() || bootstrapServers.get().isBlank()) {
+            return;
+        }
+        reason = "distributed pipeline not started: connecting to Kafka at " + bootstrapServers.get();
+        Thread t = new Thread(this::connect, "unclip-gateway-connect");
+        t.setDaemon(true);
+        t.start();
+    }
+
+    private void connect() {
+        KafkaSettings settings = KafkaSettings.of(bootstrapServers.get());
+        while (!stopping && !started) {
+            try {
+                if (createTopics) {
+                    try (Admin admin = Admin.create(settings.admin("unclip-gateway-admin-" + instance))) {
+                        Topics.ensure(admin, partitions, (short) 0, 30_000);
+                    }
+                }
+                if (producer == null) {
+                    producer = new KafkaProducer<>(settings.producer("unclip-gateway-" + instance));
+                    events = new EventPublisher(producer, "gateway/" + instance, 0);
+                    results = new ResultPublisher(producer, Path.of(System.getProperty("java.io.tmpdir")));
+                }
+                BroadcastConsumer f = new BroadcastConsumer(settings, "unclip-gateway-feed-" + instance,
+                        List.of(Topics.EVENTS, Topics.RESULTS, Topics.DEAD_LETTER), Duration.ZERO, hub::onRecord).start();
+                if (!f.awaitReady(Duration.ofSeconds(60))) {
+                    f.close();
+                    throw new IllegalStateException("the event consumer did not start within 60 s: " + f.failure());
+                }
+                feed = f;
+                started = true;
+                reason = "started: " + bootstrapServers.get();
+                LOG.infof("gateway %s connected to Kafka at %s", instance, bootstrapServers.get());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            } catch (RuntimeException e) {
+                reason = "distributed pipeline not started: " + e.getMessage();
+                LOG.warnf("%s; retrying in 5 s", reason);
+                try {
+                    Thread.sleep(5000);
+                } catch (InterruptedException ie) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
+            }
+        }
+    }
+
+    void onStop(@Observes ShutdownEvent ev) {
+        stopping = true;
+        started = false;
+        if (feed != null) {
+            feed.close();
+        }
+        if (events != null) {
+            events.close();
+        }
+        if (producer != null) {
+            producer.close(Duration.ofSeconds(5));
+        }
+    }
 
     public boolean started() {
-        return false;
+        return started && feed != null && feed.failure() == null;
     }
 
     public String reason() {
-        return "distributed pipeline not started: this gateway build has no Kafka connection to the stage services";
+        BroadcastConsumer f = feed;
+        if (f != null && f.failure() != null) {
+            return "distributed pipeline stopped: the event consumer failed: " + f.failure();
+        }
+        return reason;
     }
 
     public StatusRuntimeException unavailable() {
         return Status.UNAVAILABLE.withDescription(reason()).asRuntimeException();
+    }
+
+    /** The bundle's cascade, when unclip.models.dir is set and readable. */
+    public Optional<CascadePlan> plan() {
+        return Optional.ofNullable(plan);
+    }
+
+    public String instance() {
+        return instance;
+    }
+
+    /**
+     * Announces the job (accepted event, so that every gateway replica knows it) and queues its
+     * first task; completes when the broker has the task.
+     */
+    public CompletableFuture<Void> submit(StageTask task, GenerateEvent accepted) {
+        events.publish(Records.event(task.getJobId(), null, 0, accepted.toBuilder(), events.instance()));
+        ProducerRecord<String, byte[]> rec = new ProducerRecord<>(Topics.TEXT_ENCODER, task.getJobId(), task.toByteArray());
+        RecordHeaders.put(rec.headers(), RecordHeaders.RESULT_FORMAT, RecordHeaders.PROTOBUF);
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        producer.send(rec, (md, e) -> {
+            if (e == null) {
+                done.complete(null);
+            } else {
+                done.completeExceptionally(e);
+            }
+        });
+        return done;
+    }
+
+    /**
+     * Cancels a job everywhere: a cancelled event (every stage worker stops the job's sampling
+     * within one step and skips its queued tasks) and the job's CANCELLED result.
+     */
+    public void cancel(String jobId, String why, StageName stage) {
+        JobEvent e = Records.event(jobId, null, 0, GenerateEvent.newBuilder()
+                .setCancelled(JobCancelled.newBuilder().setStage(stage).setReason(why)), events.instance());
+        events.publish(e);
+        results.publish(Records.failedResult(jobId, Records.failure(FailureCode.CANCELLED_BY_CLIENT,
+                "cancelled by " + why, stage, "", false), null), ResultFormat.PROTOBUF);
+    }
+
+    static CascadePlan readPlan(Path dir) {
+        try {
+            ModelRepository reader = new ModelRepository(null);
+            BundleManifest bundle = reader.readBundle(dir);
+            Map<String, StageManifest> manifests = new LinkedHashMap<>();
+            for (String s : bundle.stages()) {
+                try {
+                    manifests.put(s, reader.readStage(dir, s));
+                } catch (RuntimeException e) {
+                    LOG.warnf("gateway: stage %s of %s not read: %s", s, dir, e.getMessage());
+                }
+            }
+            CascadePlan p = CascadePlan.of(bundle, manifests);
+            LOG.infof("gateway: bundle %s makes sizes %s", dir, p.sizes());
+            return p.sizes().isEmpty() ? null : p;
+        } catch (RuntimeException e) {
+            LOG.warnf("gateway: cannot read the model bundle at %s (%s); sizes are checked by the text encoder", dir,
+                    e.getMessage());
+            return null;
+        }
     }
 }

@@ -61,6 +61,15 @@ class ImageServiceTest {
         channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
     }
 
+    static io.unclip.api.v1.GenerateRequest.Builder generate() {
+        return io.unclip.api.v1.GenerateRequest.newBuilder()
+                .setPrompt("a small red circle at the top left on a white background")
+                .setNumImages(4)
+                .setSeed(0)
+                .setSize(128)
+                .setPreviewInterval(5);
+    }
+
     /** Calls a (streaming or unary) RPC and returns the status it fails with. */
     <T> StatusRuntimeException failure(Function<ImageServiceGrpc.ImageServiceBlockingStub, T> call) {
         var stub = images.withDeadlineAfter(10, TimeUnit.SECONDS);
@@ -111,10 +120,10 @@ class ImageServiceTest {
 
     @Test
     void invalidRequestsAreInvalidArgumentNamingTheField() {
-        assertInvalid(failure(s -> s.generate(ImageRequestValidatorTest.generate().setPrompt("").build())), "prompt");
-        assertInvalid(failure(s -> s.generate(ImageRequestValidatorTest.generate().setPrompt("x".repeat(257)).build())), "prompt");
-        assertInvalid(failure(s -> s.generate(ImageRequestValidatorTest.generate().setNumImages(9).build())), "num_images");
-        assertInvalid(failure(s -> s.generate(ImageRequestValidatorTest.generate()
+        assertInvalid(failure(s -> s.generate(generate().setPrompt("").build())), "prompt");
+        assertInvalid(failure(s -> s.generate(generate().setPrompt("x".repeat(257)).build())), "prompt");
+        assertInvalid(failure(s -> s.generate(generate().setNumImages(9).build())), "num_images");
+        assertInvalid(failure(s -> s.generate(generate()
                 .setDecoder(io.unclip.api.v1.SamplerParams.newBuilder().setGuidanceScale(51)).build())), "decoder.guidance_scale");
         assertInvalid(failure(s -> s.variations(VariationsRequest.newBuilder()
                 .setImage(Images.pngHeaderClaiming(5000, 5000)).build())), "image");
@@ -127,13 +136,17 @@ class ImageServiceTest {
     @Test
     void validSubmissionsAreUnavailableUntilThePipelineRuns() {
         for (StatusRuntimeException e : List.of(
-                failure(s -> s.generate(ImageRequestValidatorTest.generate().build())),
-                failure(s -> s.variations(VariationsRequest.newBuilder().setImage(Images.encode("png", 64, 64)).build())),
-                failure(s -> s.caption(CaptionRequest.newBuilder().setImage(Images.encode("jpg", 64, 64)).build())))) {
+                failure(s -> s.generate(generate().build())),
+                failure(s -> s.variations(VariationsRequest.newBuilder().setImage(Images.encode("png", 64, 64)).build())))) {
             assertEquals(Status.Code.UNAVAILABLE, e.getStatus().getCode(), e.getStatus().toString());
             assertTrue(e.getStatus().getDescription().startsWith("distributed pipeline not started"),
                     e.getStatus().getDescription());
         }
+        StatusRuntimeException e = failure(s -> s.caption(CaptionRequest.newBuilder()
+                .setImage(Images.encode("jpg", 64, 64)).build()));
+        assertEquals(Status.Code.UNAVAILABLE, e.getStatus().getCode(), e.getStatus().toString());
+        assertTrue(e.getStatus().getDescription().contains("unclip.captioner.address is not set"),
+                e.getStatus().getDescription());
     }
 
     @Test

@@ -2,16 +2,9 @@ package io.unclip.prior;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.Optional;
 
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
-import io.grpc.Status;
 import io.unclip.api.v1.PriorRequest;
 import io.unclip.api.v1.SamplerParams;
 import io.unclip.api.validate.InvalidRequestException;
@@ -49,21 +42,5 @@ class PriorRequestValidatorTest {
         assertEquals("params.guidance_scale", field(valid().setParams(SamplerParams.newBuilder().setGuidanceScale(51)).build()));
         assertEquals("params.respacing", field(valid().setParams(SamplerParams.newBuilder().setRespacing("fast")).build()));
         assertEquals("job_id", field(valid().setJobId("no spaces allowed").build()));
-    }
-
-    @Test
-    void modelProbe(@TempDir Path dir) throws Exception {
-        StageModel.Availability unset = StageModel.probe("prior", Optional.empty(), "prior");
-        assertEquals(Status.Code.FAILED_PRECONDITION, unset.code());
-        assertTrue(unset.reason().contains("unclip.models.dir is not set"), unset.reason());
-        assertEquals(Status.Code.FAILED_PRECONDITION,
-                StageModel.probe("prior", Optional.of(dir.resolve("nope")), "prior").code());
-        StageModel.Availability noStage = StageModel.probe("prior", Optional.of(dir), "prior");
-        assertTrue(noStage.reason().contains("no manifest.json"), noStage.reason());
-        Files.createDirectories(dir.resolve("prior"));
-        Files.writeString(dir.resolve("prior/manifest.json"), "{}");
-        StageModel.Availability found = StageModel.probe("prior", Optional.of(dir), "prior");
-        assertEquals(Status.Code.UNAVAILABLE, found.code());
-        assertTrue(found.reason().startsWith("prior model not loaded: found"), found.reason());
     }
 }

@@ -1,42 +1,79 @@
 package io.unclip.textencoder;
 
+import java.util.ArrayList;
+import java.util.List;
+
 import jakarta.inject.Inject;
 
-import org.jboss.logging.Logger;
-
-import io.grpc.Status;
 import io.quarkus.grpc.GrpcService;
 import io.smallrye.mutiny.Uni;
 import io.unclip.api.v1.EncodeReply;
 import io.unclip.api.v1.EncodeRequest;
+import io.unclip.api.v1.StageName;
 import io.unclip.api.v1.TextEncoderService;
-import io.unclip.api.validate.GrpcStatuses;
-import io.unclip.api.validate.InvalidRequestException;
+import io.unclip.engine.stage.RunContext;
+import io.unclip.engine.stage.StageListener;
+import io.unclip.engine.stage.StageTimings;
+import io.unclip.engine.stage.TextConditioning;
+import io.unclip.engine.stage.TextEncoderStage;
+import io.unclip.service.StageCalls;
+import io.unclip.service.StageModel;
+import io.unclip.service.WorkerRuntime;
+import io.unclip.service.stage.StageCodec;
 
-/** gRPC adapter of the text encoder stage: validate, then encode (once a model is loaded). */
+/**
+ * gRPC adapter of the text encoder stage: validate, then encode all prompts in one model call
+ * (on a model thread), with the empty prompt's encoding when asked.
+ */
 @GrpcService
 public class TextEncoderGrpcService implements TextEncoderService {
-    private static final Logger LOG = Logger.getLogger(TextEncoderGrpcService.class);
-
     private final EncodeRequestValidator validator = new EncodeRequestValidator();
 
     @Inject
     StageModel model;
 
+    @Inject
+    TextEncoderHandler stage;
+
+    @Inject
+    WorkerRuntime runtime;
+
+    @Inject
+    StageCalls calls;
+
     @Override
     public Uni<EncodeReply> encode(EncodeRequest request) {
         try {
-            validator.validate(request);
-            StageModel.Availability a = model.availability();
-            if (!a.loaded()) {
-                return Uni.createFrom().failure(a.error());
-            }
-            return Uni.createFrom().failure(Status.UNIMPLEMENTED.withDescription("text encoding").asRuntimeException());
-        } catch (InvalidRequestException e) {
-            return Uni.createFrom().failure(GrpcStatuses.invalidArgument(e));
+            EncodeRequestValidator.Valid valid = validator.validate(request);
+            model.require();
+            return calls.<EncodeReply>stream((emit, cancelled) -> {
+                TextEncoderStage te = stage.encoder();
+                for (int i = 0; i < valid.prompts().size(); i++) {
+                    te.checkPrompt("prompts[" + i + "]", valid.prompts().get(i));
+                }
+                StageTimings[] timings = new StageTimings[1];
+                TextConditioning out = te.encode(valid.prompts(), new RunContext(new StageListener() {
+                    @Override
+                    public void stageFinished(StageTimings t) {
+                        timings[0] = t;
+                    }
+                }, cancelled, 0));
+                StageCodec codec = new StageCodec(runtime.tensors());
+                List<io.unclip.api.v1.TextConditioning> encodings = new ArrayList<>();
+                for (int i = 0; i < out.rows(); i++) {
+                    encodings.add(codec.toProto(out, i));
+                }
+                EncodeReply.Builder reply = EncodeReply.newBuilder().addAllEncodings(encodings);
+                if (valid.includeUnconditional()) {
+                    reply.setUnconditional(codec.toProto(te.emptyPrompt(), 0));
+                }
+                if (timings[0] != null) {
+                    reply.setTimings(StageCodec.timings(timings[0], StageName.TEXT_ENCODER));
+                }
+                emit.accept(reply.build());
+            }, false).toUni();
         } catch (RuntimeException e) {
-            LOG.error("text encoder request failed", e);
-            return Uni.createFrom().failure(Status.INTERNAL.withDescription(e.toString()).asRuntimeException());
+            return Uni.createFrom().failure(StageCalls.status(e));
         }
     }
 }

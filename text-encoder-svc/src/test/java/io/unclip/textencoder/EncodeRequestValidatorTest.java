@@ -2,16 +2,9 @@ package io.unclip.textencoder;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.Optional;
 
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
-import io.grpc.Status;
 import io.unclip.api.v1.EncodeRequest;
 import io.unclip.api.validate.InvalidRequestException;
 
@@ -50,16 +43,5 @@ class EncodeRequestValidatorTest {
         }
         assertEquals("prompts", fails(tooMany.build()).field());
         assertEquals("job_id", fails(valid().setJobId("a b").build()).field());
-    }
-
-    @Test
-    void modelProbe(@TempDir Path dir) throws Exception {
-        assertEquals(Status.Code.FAILED_PRECONDITION,
-                StageModel.probe("text-encoder", Optional.empty(), "text-encoder").code());
-        Files.createDirectories(dir.resolve("text-encoder"));
-        Files.writeString(dir.resolve("text-encoder/manifest.json"), "{}");
-        StageModel.Availability found = StageModel.probe("text-encoder", Optional.of(dir), "text-encoder");
-        assertEquals(Status.Code.UNAVAILABLE, found.code());
-        assertTrue(found.reason().startsWith("text-encoder model not loaded: found"), found.reason());
     }
 }

@@ -1,42 +1,133 @@
 package io.unclip.upsampler;
 
+import java.util.List;
+import java.util.Map;
+
 import jakarta.inject.Inject;
 
-import org.jboss.logging.Logger;
+import com.google.protobuf.ByteString;
 
-import io.grpc.Status;
 import io.quarkus.grpc.GrpcService;
 import io.smallrye.mutiny.Multi;
+import io.unclip.api.v1.ImageRef;
+import io.unclip.api.v1.StageImages;
+import io.unclip.api.v1.StageName;
 import io.unclip.api.v1.UpsampleEvent;
 import io.unclip.api.v1.UpsampleRequest;
 import io.unclip.api.v1.UpsamplerService;
-import io.unclip.api.validate.GrpcStatuses;
-import io.unclip.api.validate.InvalidRequestException;
+import io.unclip.api.validate.Checks;
+import io.unclip.engine.image.PngCodec;
+import io.unclip.engine.stage.DiffusionOutput;
+import io.unclip.engine.stage.DiffusionRequest;
+import io.unclip.engine.stage.RunContext;
+import io.unclip.engine.stage.StageListener;
+import io.unclip.engine.stage.StageProgress;
+import io.unclip.engine.stage.StageTimings;
+import io.unclip.engine.stage.UpsamplerStage;
+import io.unclip.engine.tensor.Tensor;
+import io.unclip.service.StageCalls;
+import io.unclip.service.StageModel;
+import io.unclip.service.WorkerRuntime;
+import io.unclip.service.stage.StageCodec;
 
-/** gRPC adapter of the upsampler stage: validate, then upsample (once a model is loaded). */
+/**
+ * gRPC adapter of the upsamplers: one 4x step ({@code cascade_step} picks the model) on a model
+ * thread, from exact pixels or a client's PNG, streaming progress (with previews) and the images.
+ */
 @GrpcService
 public class UpsamplerGrpcService implements UpsamplerService {
-    private static final Logger LOG = Logger.getLogger(UpsamplerGrpcService.class);
-
     private final UpsampleRequestValidator validator = new UpsampleRequestValidator();
+    private final PngCodec png = PngCodec.withDefaultLimits();
 
     @Inject
     StageModel model;
 
+    @Inject
+    UpsamplerHandler stage;
+
+    @Inject
+    WorkerRuntime runtime;
+
+    @Inject
+    StageCalls calls;
+
     @Override
     public Multi<UpsampleEvent> upsample(UpsampleRequest request) {
         try {
-            validator.validate(request);
-            StageModel.Availability a = model.availability();
-            if (!a.loaded()) {
-                return Multi.createFrom().failure(a.error());
-            }
-            return Multi.createFrom().failure(Status.UNIMPLEMENTED.withDescription("upsampling").asRuntimeException());
-        } catch (InvalidRequestException e) {
-            return Multi.createFrom().failure(GrpcStatuses.invalidArgument(e));
+            UpsampleRequestValidator.Valid valid = validator.validate(request);
+            model.require();
+            return calls.<UpsampleEvent>stream((emit, cancelled) -> {
+                List<UpsamplerStage> ups = stage.upsamplers();
+                int step = request.getCascadeStep();
+                if (step >= ups.size()) {
+                    throw Checks.invalid("cascade_step", "is " + step + " but the bundle has " + ups.size()
+                            + " upsampler(s)");
+                }
+                UpsamplerStage u = ups.get(step);
+                StageCodec codec = new StageCodec(runtime.tensors());
+                Tensor low;
+                String field;
+                if (request.hasPixels()) {
+                    low = codec.fromProto(request.getPixels());
+                    field = "pixels";
+                } else {
+                    if (request.getImage().getSourceCase() != ImageRef.SourceCase.PNG) {
+                        throw Checks.invalid("image.uri", "this service reads inline PNGs only");
+                    }
+                    low = png.decode(request.getImage().getPng().toByteArray()).pixels();
+                    field = "image";
+                }
+                if (valid.side() != u.inputSize()) {
+                    throw Checks.invalid(field, u.stage().name() + " (cascade step " + step + ") takes " + u.inputSize()
+                            + "x" + u.inputSize() + " images, got " + valid.side() + "x" + valid.side());
+                }
+                if (u.stage().manifest().inputForRole("image_embeds").isPresent()) {
+                    throw Checks.invalid("cascade_step", u.stage().name() + " is conditioned on image embeddings, which"
+                            + " UpsampleRequest does not carry; use the Kafka pipeline");
+                }
+                StageTimings[] timings = new StageTimings[1];
+                DiffusionOutput out = u.upsample(low, null, new DiffusionRequest(request.getSeed(), range(valid.batch()),
+                        StageCodec.overrides("params", request.getParams(), request.hasParams())), null,
+                        new RunContext(new StageListener() {
+                            @Override
+                            public void progress(StageProgress e) {
+                                io.unclip.api.v1.StageProgress.Builder p = io.unclip.api.v1.StageProgress.newBuilder()
+                                        .setStage(StageName.UPSAMPLER).setCascadeStep(step).setStep(e.step())
+                                        .setTotal(e.total());
+                                if (e.preview() != null) {
+                                    p.setPreviewPng(ByteString.copyFrom(png.encode(e.preview(), 0, Map.of())));
+                                }
+                                emit.accept(UpsampleEvent.newBuilder().setProgress(p).build());
+                            }
+
+                            @Override
+                            public void stageFinished(StageTimings t) {
+                                timings[0] = t;
+                            }
+                        }, cancelled, request.getPreviewInterval()));
+                StageImages.Builder images = StageImages.newBuilder().setPixels(codec.toProto(out.images()));
+                if (request.getEncodePng()) {
+                    for (int i = 0; i < out.images().dim(0); i++) {
+                        images.addImages(ImageRef.newBuilder().setPng(ByteString.copyFrom(png.encode(out.images(), i,
+                                Map.of()))).setWidth(u.outputSize()).setHeight(u.outputSize()));
+                    }
+                }
+                UpsampleEvent.Builder last = UpsampleEvent.newBuilder().setOutput(images);
+                if (timings[0] != null) {
+                    last.setTimings(StageCodec.timings(timings[0], StageName.UPSAMPLER));
+                }
+                emit.accept(last.build());
+            }, true);
         } catch (RuntimeException e) {
-            LOG.error("upsampler request failed", e);
-            return Multi.createFrom().failure(Status.INTERNAL.withDescription(e.toString()).asRuntimeException());
+            return Multi.createFrom().failure(StageCalls.status(e));
         }
+    }
+
+    static int[] range(int n) {
+        int[] r = new int[n];
+        for (int i = 0; i < n; i++) {
+            r[i] = i;
+        }
+        return r;
     }
 }

@@ -2,16 +2,9 @@ package io.unclip.upsampler;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.Optional;
 
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
-import io.grpc.Status;
 import io.unclip.api.v1.FloatTensor;
 import io.unclip.api.v1.ImageRef;
 import io.unclip.api.v1.SamplerParams;
@@ -58,15 +51,5 @@ class UpsampleRequestValidatorTest {
         assertEquals("cascade_step", field(valid().setCascadeStep(4).build()));
         assertEquals("params.respacing", field(valid().setParams(SamplerParams.newBuilder().setRespacing("ddim0")).build()));
         assertEquals("preview_interval", field(valid().setPreviewInterval(5000).build()));
-    }
-
-    @Test
-    void modelProbe(@TempDir Path dir) throws Exception {
-        assertEquals(Status.Code.FAILED_PRECONDITION, StageModel.probe("upsampler", Optional.empty(), "upsampler").code());
-        Files.createDirectories(dir.resolve("upsampler"));
-        Files.writeString(dir.resolve("upsampler/manifest.json"), "{}");
-        StageModel.Availability found = StageModel.probe("upsampler", Optional.of(dir), "upsampler");
-        assertEquals(Status.Code.UNAVAILABLE, found.code());
-        assertTrue(found.reason().startsWith("upsampler model not loaded: found"), found.reason());
     }
 }

@@ -1,0 +1,94 @@
+package io.unclip.decoder;
+
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+
+import io.unclip.api.v1.GenerateRequest;
+import io.unclip.api.v1.StageImages;
+import io.unclip.api.v1.StageName;
+import io.unclip.api.v1.StageTask;
+import io.unclip.api.validate.Checks;
+import io.unclip.api.validate.Limits;
+import io.unclip.engine.image.PngCodec;
+import io.unclip.engine.stage.DecoderStage;
+import io.unclip.engine.stage.DiffusionOutput;
+import io.unclip.engine.stage.TextConditioning;
+import io.unclip.engine.tensor.Tensor;
+import io.unclip.service.StageModel;
+import io.unclip.service.WorkerRuntime;
+import io.unclip.service.kafka.Outcome;
+import io.unclip.service.kafka.StageHandler;
+import io.unclip.service.kafka.TaskContext;
+import io.unclip.service.stage.Generation;
+import io.unclip.service.stage.StageCodec;
+
+/**
+ * The decoder's Kafka work: image embeddings (plus the prompt's text, and the empty prompt for
+ * guidance) to base-resolution images; then the first upsampler's task, or the job's result when
+ * the job asked for the decoder's size.
+ */
+@ApplicationScoped
+public class DecoderHandler implements StageHandler {
+    @Inject
+    StageModel model;
+
+    @Inject
+    WorkerRuntime runtime;
+
+    private final PngCodec png = PngCodec.withDefaultLimits();
+    private volatile DecoderStage stage;
+
+    @Override
+    public StageName stage() {
+        return StageName.DECODER;
+    }
+
+    DecoderStage decoder() {
+        DecoderStage s = stage;
+        if (s == null) {
+            synchronized (this) {
+                if (stage == null) {
+                    stage = new DecoderStage(model.require().stages().get(0));
+                }
+                s = stage;
+            }
+        }
+        return s;
+    }
+
+    @Override
+    public Outcome handle(StageTask task, TaskContext ctx) {
+        StageModel.Loaded loaded = model.require();
+        DecoderStage decoder = decoder();
+        GenerateRequest g = task.getRequest().getGenerate();
+        StageCodec codec = new StageCodec(runtime.tensors());
+        int n = Generation.numImages(g);
+        Checks.embeddings("inputs.image_embeds", task.getInputs().getImageEmbeds(), task.getInputs().hasImageEmbeds(),
+                Limits.MAX_STAGE_BATCH);
+        Tensor embeds = codec.fromProto(task.getInputs().getImageEmbeds());
+        TextConditioning cond = codec.toEngine("inputs.text", task.getInputs().getText(), task.getInputs().hasText());
+        TextConditioning uncond = codec.toEngine("inputs.unconditional", task.getInputs().getUnconditional(),
+                task.getInputs().hasUnconditional());
+        StageCodec.checkEmbeddings("inputs.image_embeds", embeds, n, decoder.stage().manifest());
+        StageCodec.checkText("inputs.text", cond, decoder.stage().manifest());
+        StageCodec.checkText("inputs.unconditional", uncond, decoder.stage().manifest());
+        Generation.Recorder rec = new Generation.Recorder(ctx);
+        DiffusionOutput out = decoder.decode(embeds, cond.repeat(0, n), uncond,
+                Generation.diffusion(g, Generation.decoder(g)), null, rec.context());
+        io.unclip.api.v1.StageTimings own = rec.timings(StageName.DECODER);
+        int size = task.getParams().getSize();
+        if (size == 0 || size == decoder.outputSize()) {
+            return Outcome.done(Generation.result(task, out.images(),
+                    Generation.parameters(g, decoder.outputSize(), loaded), own, png), own);
+        }
+        StageTask next = task.toBuilder()
+                .setStage(StageName.UPSAMPLER)
+                .setCascadeStep(0)
+                .setAttempt(1)
+                .setInputs(task.getInputs().toBuilder().clearText().clearUnconditional()
+                        .setImages(StageImages.newBuilder().setPixels(codec.toProto(out.images()))))
+                .addTimings(own)
+                .build();
+        return Outcome.next(next, own);
+    }
+}

@@ -1,0 +1,166 @@
+package io.unclip.decoder;
+
+import io.grpc.ManagedChannelBuilder;
+import io.unclip.api.v1.DecodeEvent;
+import io.unclip.api.v1.DecodeRequest;
+import io.unclip.api.v1.DecoderServiceGrpc;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.net.URL;
+import java.time.Duration;
+import java.util.List;
+import java.util.Random;
+
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+
+import io.quarkus.test.common.http.TestHTTPResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.junit.TestProfile;
+import io.unclip.api.v1.DeadLetter;
+import io.unclip.api.v1.FailureCode;
+import io.unclip.api.v1.FloatTensor;
+import io.unclip.api.v1.GenerateRequest;
+import io.unclip.api.v1.GenerationParams;
+import io.unclip.api.v1.JobEvent;
+import io.unclip.api.v1.JobRequest;
+import io.unclip.api.v1.JobResult;
+import io.unclip.api.v1.JobState;
+import io.unclip.api.v1.StageInputs;
+import io.unclip.api.v1.StageName;
+import io.unclip.api.v1.StageTask;
+import io.unclip.api.v1.TextConditioning;
+import io.unclip.kafka.testkit.Ready;
+import io.unclip.kafka.testkit.TopicProbe;
+import io.unclip.kafka.testkit.WorkerTestProfile;
+import io.unclip.service.kafka.Topics;
+
+/**
+ * The decoder service's Kafka worker on a real broker with the tiny bundle: a task becomes the
+ * first upsampler's task (or, at the decoder's size, the job's result), with stage events; a
+ * malformed record is dead-lettered with a failed result and the next record still runs.
+ */
+@QuarkusTest
+@TestProfile(WorkerTestProfile.class)
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class DecoderWorkerTest {
+    static final Duration WAIT = Duration.ofSeconds(60);
+
+    @TestHTTPResource("/")
+    URL base;
+
+    @ConfigProperty(name = "kafka.bootstrap.servers")
+    String bootstrap;
+
+    TopicProbe kafka;
+
+    @BeforeAll
+    void ready() {
+        Ready.await(base.toString(), WAIT);
+        kafka = new TopicProbe(bootstrap, Topics.UPSAMPLER, Topics.RESULTS, Topics.EVENTS, Topics.DEAD_LETTER);
+    }
+
+    @AfterAll
+    void close() {
+        kafka.close();
+    }
+
+    static FloatTensor random(Random r, long... shape) {
+        FloatTensor.Builder b = FloatTensor.newBuilder();
+        long n = 1;
+        for (long d : shape) {
+            b.addShape(d);
+            n *= d;
+        }
+        for (long i = 0; i < n; i++) {
+            b.addData((float) r.nextGaussian());
+        }
+        return b.build();
+    }
+
+    static TextConditioning text(Random r) {
+        FloatTensor.Builder mask = FloatTensor.newBuilder().addShape(24);
+        for (int i = 0; i < 24; i++) {
+            mask.addData(i < 5 ? 1f : 0f);
+        }
+        return TextConditioning.newBuilder().setTextEmbeds(random(r, 16)).setLastHiddenState(random(r, 24, 16))
+                .setAttentionMask(mask).build();
+    }
+
+    static StageTask task(String jobId, int images, int size) {
+        Random r = new Random(jobId.hashCode());
+        return StageTask.newBuilder().setJobId(jobId).setStage(StageName.DECODER).setAttempt(1)
+                .setRequest(JobRequest.newBuilder().setJobId(jobId).setStreamProgress(true)
+                        .setGenerate(GenerateRequest.newBuilder().setPrompt("a red circle").setSeed(3)
+                                .setNumImages(images).setSize(size).setPreviewInterval(5)))
+                .setInputs(StageInputs.newBuilder().setImageEmbeds(random(r, images, 16)).setText(text(r))
+                        .setUnconditional(text(r)))
+                .setParams(GenerationParams.newBuilder().setPrompt("a red circle").setSize(size))
+                .build();
+    }
+
+    @Test
+    void taskToNextTaskOrResultAndDeadLetters() throws Exception {
+        kafka.send(Topics.DECODER, "dec-bad", new byte[] {1, 2, 3, 4});
+        kafka.send(Topics.DECODER, "dec-1", task("dec-1", 2, 128).toByteArray());
+        kafka.send(Topics.DECODER, "dec-2", task("dec-2", 1, 8).toByteArray());
+
+        StageTask up = StageTask.parseFrom(kafka.first(Topics.UPSAMPLER, "dec-1", WAIT).value());
+        assertEquals(StageName.UPSAMPLER, up.getStage());
+        assertEquals(0, up.getCascadeStep());
+        assertEquals(List.of(2L, 3L, 8L, 8L), up.getInputs().getImages().getPixels().getShapeList());
+        assertEquals(2 * 3 * 8 * 8, up.getInputs().getImages().getPixels().getDataCount());
+        assertTrue(up.getInputs().hasImageEmbeds(), "the upsamplers may need the embeddings");
+        assertEquals(StageName.DECODER, up.getTimings(0).getStage());
+        assertEquals(25, up.getTimings(0).getSteps());
+
+        JobResult done = JobResult.parseFrom(kafka.first(Topics.RESULTS, "dec-2", WAIT).value());
+        assertEquals(JobState.SUCCEEDED, done.getStatus());
+        assertEquals(1, done.getImagesCount());
+        assertEquals(8, done.getImages(0).getWidth());
+        assertTrue(done.getParams().getDecoder().getSteps() > 0);
+
+        DeadLetter dl = DeadLetter.parseFrom(kafka.first(Topics.DEAD_LETTER, "dec-bad", WAIT).value());
+        assertEquals(FailureCode.DEAD_LETTERED, dl.getCode());
+        assertEquals(StageName.DECODER, dl.getStage());
+        JobResult failed = JobResult.parseFrom(kafka.first(Topics.RESULTS, "dec-bad", WAIT).value());
+        assertEquals(JobState.FAILED, failed.getStatus());
+        assertEquals(dl.getReason(), failed.getError().getMessage());
+
+        List<String> kinds = kafka.await(TopicProbe.on(Topics.EVENTS, "dec-1").and(r ->
+                "stage_finished".equals(TopicProbe.header(r, "unclip-event"))), 1, WAIT).isEmpty() ? List.of()
+                : kafka.settle(TopicProbe.on(Topics.EVENTS, "dec-1"), Duration.ZERO).stream()
+                .map(r -> TopicProbe.header(r, "unclip-event")).toList();
+        assertEquals("stage_started", kinds.get(0));
+        assertEquals("stage_finished", kinds.get(kinds.size() - 1));
+        assertTrue(kinds.contains("progress"), kinds.toString());
+        JobEvent last = JobEvent.parseFrom(kafka.settle(TopicProbe.on(Topics.EVENTS, "dec-1"), Duration.ZERO)
+                .get(kinds.size() - 1).value());
+        assertEquals(StageName.DECODER, last.getEvent().getStageFinished().getStage());
+    }
+
+    @Test
+    void grpcDecode() {
+        var channel = ManagedChannelBuilder.forAddress(base.getHost(), base.getPort()).usePlaintext().build();
+        try {
+            Random r = new Random(3);
+            List<DecodeEvent> events = new java.util.ArrayList<>();
+            DecoderServiceGrpc.newBlockingStub(channel).withDeadlineAfter(30, java.util.concurrent.TimeUnit.SECONDS)
+                    .decode(DecodeRequest.newBuilder().setImageEmbeds(random(r, 1, 16)).setText(text(r))
+                            .setUnconditional(text(r)).setSeed(1).setPreviewInterval(10).setEncodePng(true).build())
+                    .forEachRemaining(events::add);
+            DecodeEvent last = events.get(events.size() - 1);
+            assertEquals(List.of(1L, 3L, 8L, 8L), last.getOutput().getPixels().getShapeList());
+            assertEquals(8, io.unclip.engine.image.PngCodec.withDefaultLimits()
+                    .decode(last.getOutput().getImages(0).getPng().toByteArray()).width());
+            assertTrue(events.stream().anyMatch(e -> e.hasProgress() && e.getProgress().hasPreviewPng()));
+        } finally {
+            channel.shutdownNow();
+        }
+    }
+}

@@ -1,0 +1,76 @@
+package io.unclip.prior;
+
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+
+import io.unclip.api.v1.GenerateRequest;
+import io.unclip.api.v1.StageName;
+import io.unclip.api.v1.StageTask;
+import io.unclip.engine.stage.PriorResult;
+import io.unclip.engine.stage.PriorStage;
+import io.unclip.engine.stage.TextConditioning;
+import io.unclip.service.StageModel;
+import io.unclip.service.WorkerRuntime;
+import io.unclip.service.kafka.Outcome;
+import io.unclip.service.kafka.StageHandler;
+import io.unclip.service.kafka.TaskContext;
+import io.unclip.service.stage.Generation;
+import io.unclip.service.stage.StageCodec;
+
+/**
+ * The prior's Kafka work: the prompt's conditioning repeated for the N images, the empty prompt
+ * for guidance, DALL-E 2's two candidates per image (the better one kept), image embeddings to
+ * the decoder's task.
+ */
+@ApplicationScoped
+public class PriorHandler implements StageHandler {
+    @Inject
+    StageModel model;
+
+    @Inject
+    WorkerRuntime runtime;
+
+    private volatile PriorStage stage;
+
+    @Override
+    public StageName stage() {
+        return StageName.PRIOR;
+    }
+
+    PriorStage prior() {
+        PriorStage s = stage;
+        if (s == null) {
+            synchronized (this) {
+                if (stage == null) {
+                    stage = new PriorStage(model.require().stages().get(0));
+                }
+                s = stage;
+            }
+        }
+        return s;
+    }
+
+    @Override
+    public Outcome handle(StageTask task, TaskContext ctx) {
+        PriorStage prior = prior();
+        GenerateRequest g = task.getRequest().getGenerate();
+        StageCodec codec = new StageCodec(runtime.tensors());
+        TextConditioning cond = codec.toEngine("inputs.text", task.getInputs().getText(), task.getInputs().hasText());
+        TextConditioning uncond = codec.toEngine("inputs.unconditional", task.getInputs().getUnconditional(),
+                task.getInputs().hasUnconditional());
+        StageCodec.checkText("inputs.text", cond, prior.stage().manifest());
+        StageCodec.checkText("inputs.unconditional", uncond, prior.stage().manifest());
+        int n = Generation.numImages(g);
+        Generation.Recorder rec = new Generation.Recorder(ctx);
+        PriorResult pr = prior.sample(cond.repeat(0, n), uncond, Generation.diffusion(g, Generation.prior(g)),
+                PriorStage.DEFAULT_CANDIDATES, rec.context());
+        io.unclip.api.v1.StageTimings own = rec.timings(StageName.PRIOR);
+        StageTask next = task.toBuilder()
+                .setStage(StageName.DECODER)
+                .setAttempt(1)
+                .setInputs(task.getInputs().toBuilder().setImageEmbeds(codec.toProto(pr.imageEmbeds())))
+                .addTimings(own)
+                .build();
+        return Outcome.next(next, own);
+    }
+}

@@ -1,0 +1,137 @@
+package io.unclip.prior;
+
+import io.grpc.ManagedChannelBuilder;
+import io.unclip.api.v1.PriorEvent;
+import io.unclip.api.v1.PriorRequest;
+import io.unclip.api.v1.PriorServiceGrpc;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.net.URL;
+import java.time.Duration;
+import java.util.List;
+import java.util.Random;
+
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+
+import io.quarkus.test.common.http.TestHTTPResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.junit.TestProfile;
+import io.unclip.api.v1.FailureCode;
+import io.unclip.api.v1.FloatTensor;
+import io.unclip.api.v1.GenerateRequest;
+import io.unclip.api.v1.JobRequest;
+import io.unclip.api.v1.JobResult;
+import io.unclip.api.v1.JobState;
+import io.unclip.api.v1.StageInputs;
+import io.unclip.api.v1.StageName;
+import io.unclip.api.v1.StageTask;
+import io.unclip.api.v1.TextConditioning;
+import io.unclip.kafka.testkit.Ready;
+import io.unclip.kafka.testkit.TopicProbe;
+import io.unclip.kafka.testkit.WorkerTestProfile;
+import io.unclip.service.kafka.Topics;
+
+/**
+ * The prior's worker on a real broker with the tiny bundle: text conditioning to N image
+ * embeddings on the decoder's task; a task with inconsistent tensors fails with a reason and the
+ * next one runs.
+ */
+@QuarkusTest
+@TestProfile(WorkerTestProfile.class)
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class PriorWorkerTest {
+    static final Duration WAIT = Duration.ofSeconds(60);
+
+    @TestHTTPResource("/")
+    URL base;
+
+    @ConfigProperty(name = "kafka.bootstrap.servers")
+    String bootstrap;
+
+    TopicProbe kafka;
+
+    @BeforeAll
+    void ready() {
+        Ready.await(base.toString(), WAIT);
+        kafka = new TopicProbe(bootstrap, Topics.DECODER, Topics.RESULTS, Topics.DEAD_LETTER);
+    }
+
+    @AfterAll
+    void close() {
+        kafka.close();
+    }
+
+    static FloatTensor random(Random r, long... shape) {
+        FloatTensor.Builder b = FloatTensor.newBuilder();
+        long n = 1;
+        for (long d : shape) {
+            b.addShape(d);
+            n *= d;
+        }
+        for (long i = 0; i < n; i++) {
+            b.addData((float) r.nextGaussian());
+        }
+        return b.build();
+    }
+
+    static TextConditioning text(Random r, int hidden) {
+        FloatTensor.Builder mask = FloatTensor.newBuilder().addShape(24);
+        for (int i = 0; i < 24; i++) {
+            mask.addData(i < 4 ? 1f : 0f);
+        }
+        return TextConditioning.newBuilder().setTextEmbeds(random(r, 16)).setLastHiddenState(random(r, 24, hidden))
+                .setAttentionMask(mask).build();
+    }
+
+    static StageTask task(String jobId, int hidden) {
+        Random r = new Random(jobId.hashCode());
+        return StageTask.newBuilder().setJobId(jobId).setStage(StageName.PRIOR).setAttempt(1)
+                .setRequest(JobRequest.newBuilder().setJobId(jobId).setGenerate(GenerateRequest.newBuilder()
+                        .setPrompt("a red circle").setSeed(9).setNumImages(3)))
+                .setInputs(StageInputs.newBuilder().setText(text(r, hidden)).setUnconditional(text(r, hidden)))
+                .build();
+    }
+
+    @Test
+    void textConditioningToImageEmbeddings() throws Exception {
+        kafka.send(Topics.PRIOR, "pr-bad", task("pr-bad", 15).toByteArray());
+        kafka.send(Topics.PRIOR, "pr-1", task("pr-1", 16).toByteArray());
+
+        StageTask d = StageTask.parseFrom(kafka.first(Topics.DECODER, "pr-1", WAIT).value());
+        assertEquals(StageName.DECODER, d.getStage());
+        assertEquals(List.of(3L, 16L), d.getInputs().getImageEmbeds().getShapeList());
+        assertTrue(d.getInputs().hasText() && d.getInputs().hasUnconditional(), "the decoder needs the text too");
+        assertEquals(StageName.PRIOR, d.getTimings(0).getStage());
+        assertTrue(d.getTimings(0).getSteps() > 0);
+
+        JobResult bad = JobResult.parseFrom(kafka.first(Topics.RESULTS, "pr-bad", WAIT).value());
+        assertEquals(JobState.FAILED, bad.getStatus());
+        assertEquals(FailureCode.INVALID_REQUEST, bad.getError().getCode());
+        assertEquals(StageName.PRIOR, bad.getError().getStage());
+        assertEquals(1, kafka.settle(TopicProbe.on(Topics.DEAD_LETTER, "pr-bad"), Duration.ZERO).size());
+    }
+
+    @Test
+    void grpcSample() {
+        var channel = ManagedChannelBuilder.forAddress(base.getHost(), base.getPort()).usePlaintext().build();
+        try {
+            Random r = new Random(2);
+            List<PriorEvent> events = new java.util.ArrayList<>();
+            PriorServiceGrpc.newBlockingStub(channel).withDeadlineAfter(30, java.util.concurrent.TimeUnit.SECONDS)
+                    .sample(PriorRequest.newBuilder().setText(text(r, 16)).setUnconditional(text(r, 16)).setNumImages(2)
+                            .setSeed(1).build()).forEachRemaining(events::add);
+            PriorEvent last = events.get(events.size() - 1);
+            assertEquals(List.of(2L, 16L), last.getImageEmbeds().getShapeList());
+            assertTrue(events.get(0).hasProgress());
+            assertEquals(StageName.PRIOR, last.getTimings().getStage());
+        } finally {
+            channel.shutdownNow();
+        }
+    }
+}

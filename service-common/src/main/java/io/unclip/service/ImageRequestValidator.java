@@ -1,0 +1,87 @@
+package io.unclip.service;
+
+import io.unclip.api.v1.CancelRequest;
+import io.unclip.api.v1.CaptionRequest;
+import io.unclip.api.v1.CaptionStyle;
+import io.unclip.api.v1.GenerateRequest;
+import io.unclip.api.v1.GetJobRequest;
+import io.unclip.api.v1.InterpolateRequest;
+import io.unclip.api.v1.VariationsRequest;
+import io.unclip.api.validate.Checks;
+import io.unclip.api.validate.InvalidRequestException;
+import io.unclip.api.validate.Limits;
+
+/**
+ * Checks the public API's requests (image_service.proto) at the edge, before a job is created.
+ * Plain Java: no framework, no model. Checks that need the model bundle (is `size` one the
+ * cascade produces, respacing vs. schedules) are added with the pipeline.
+ * Every method throws {@link InvalidRequestException} naming the first offending field.
+ */
+public final class ImageRequestValidator {
+
+    /** A Generate request after validation, with defaults applied (seed stays optional). */
+    public record ValidGenerate(GenerateRequest request, int numImages, int size) {
+    }
+
+    public ValidGenerate validate(GenerateRequest r) {
+        Checks.prompt("prompt", r.getPrompt());
+        int n = Checks.numImages("num_images", r.getNumImages());
+        int size = Checks.size("size", r.getSize());
+        Checks.samplerParams("prior", r.getPrior(), r.hasPrior());
+        Checks.samplerParams("decoder", r.getDecoder(), r.hasDecoder());
+        Checks.samplerParams("upsampler", r.getUpsampler(), r.hasUpsampler());
+        Checks.previewInterval("preview_interval", r.getPreviewInterval());
+        Checks.optionalId("request_id", r.getRequestId());
+        return new ValidGenerate(r, n, size);
+    }
+
+    /** @return the number of variations */
+    public int validate(VariationsRequest r) {
+        Checks.uploadedImage("image", r.getImage());
+        int n = Checks.numImages("num_images", r.getNumImages());
+        Checks.size("size", r.getSize());
+        Checks.samplerParams("decoder", r.getDecoder(), r.hasDecoder());
+        Checks.samplerParams("upsampler", r.getUpsampler(), r.hasUpsampler());
+        Checks.previewInterval("preview_interval", r.getPreviewInterval());
+        Checks.optionalPrompt("prompt", r.getPrompt());
+        Checks.optionalId("request_id", r.getRequestId());
+        return n;
+    }
+
+    /** @return the number of frames */
+    public int validate(InterpolateRequest r) {
+        Checks.uploadedImage("image_a", r.getImageA());
+        switch (r.getTargetCase()) {
+            case IMAGE_B -> Checks.uploadedImage("image_b", r.getImageB());
+            case TOWARDS_PROMPT -> Checks.prompt("towards_prompt", r.getTowardsPrompt());
+            default -> throw Checks.invalid("target", "one of image_b or towards_prompt is required");
+        }
+        int frames = Checks.count("frames", r.getFrames(), Limits.MIN_FRAMES, Limits.MAX_FRAMES, Limits.DEFAULT_FRAMES);
+        Checks.size("size", r.getSize());
+        Checks.samplerParams("decoder", r.getDecoder(), r.hasDecoder());
+        Checks.samplerParams("upsampler", r.getUpsampler(), r.hasUpsampler());
+        Checks.previewInterval("preview_interval", r.getPreviewInterval());
+        Checks.optionalId("request_id", r.getRequestId());
+        return frames;
+    }
+
+    /** @return the effective caption style */
+    public CaptionStyle validate(CaptionRequest r) {
+        Checks.uploadedImage("image", r.getImage());
+        CaptionStyle style = switch (r.getStyle()) {
+            case CAPTION_STYLE_UNSPECIFIED, SHORT -> CaptionStyle.SHORT;
+            case DESCRIPTIVE -> CaptionStyle.DESCRIPTIVE;
+            default -> throw Checks.invalid("style", "unknown caption style " + r.getStyleValue());
+        };
+        Checks.atMost("max_tokens", r.getMaxTokens(), Limits.MAX_CAPTION_TOKENS);
+        return style;
+    }
+
+    public String validate(CancelRequest r) {
+        return Checks.jobId("job_id", r.getJobId());
+    }
+
+    public String validate(GetJobRequest r) {
+        return Checks.jobId("job_id", r.getJobId());
+    }
+}

@@ -1,0 +1,119 @@
+package io.unclip.service;
+
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
+
+import jakarta.annotation.PreDestroy;
+import jakarta.enterprise.context.ApplicationScoped;
+
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.jboss.logging.Logger;
+
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.smallrye.mutiny.Multi;
+import io.smallrye.mutiny.subscription.BackPressureStrategy;
+import io.smallrye.mutiny.subscription.MultiEmitter;
+import io.unclip.api.validate.GrpcStatuses;
+import io.unclip.api.validate.InvalidRequestException;
+import io.unclip.engine.diffusion.SamplingCancelledException;
+
+/**
+ * Runs a stage's gRPC calls on a small pool of model threads (never on the event loop) and
+ * streams what they emit. A caller that cancels (or whose deadline passes) stops the stage
+ * within one step; a full queue is RESOURCE_EXHAUSTED; engine errors map to gRPC statuses
+ * (INVALID_ARGUMENT naming the field, CANCELLED, INTERNAL).
+ */
+@ApplicationScoped
+public class StageCalls {
+    private static final Logger LOG = Logger.getLogger(StageCalls.class);
+
+    /** A blocking call: emits its events, returns when done, polls {@code cancelled} between steps. */
+    @FunctionalInterface
+    public interface Call<T> {
+        void run(Consumer<T> emit, BooleanSupplier cancelled) throws Exception;
+    }
+
+    @ConfigProperty(name = "unclip.grpc.threads", defaultValue = "2")
+    int threads;
+
+    @ConfigProperty(name = "unclip.grpc.queue", defaultValue = "16")
+    int queue;
+
+    private volatile ThreadPoolExecutor pool;
+
+    private ThreadPoolExecutor pool() {
+        ThreadPoolExecutor p = pool;
+        if (p == null) {
+            synchronized (this) {
+                if (pool == null) {
+                    pool = new ThreadPoolExecutor(threads, threads, 60, TimeUnit.SECONDS, new ArrayBlockingQueue<>(queue),
+                            r -> {
+                                Thread t = new Thread(r, "unclip-grpc-stage");
+                                t.setDaemon(true);
+                                return t;
+                            });
+                }
+                p = pool;
+            }
+        }
+        return p;
+    }
+
+    /**
+     * Streams a call. Progress may be dropped for a slow caller ({@code latest}: only the newest
+     * undelivered event is kept); otherwise every event is delivered.
+     */
+    public <T> Multi<T> stream(Call<T> call, boolean latest) {
+        return Multi.createFrom().emitter((MultiEmitter<? super T> em) -> {
+            AtomicBoolean cancelled = new AtomicBoolean();
+            em.onTermination(() -> cancelled.set(em.isCancelled() || cancelled.get()));
+            try {
+                pool().execute(() -> {
+                    try {
+                        call.run(em::emit, () -> cancelled.get() || em.isCancelled());
+                        em.complete();
+                    } catch (Throwable e) {
+                        em.fail(status(e));
+                    }
+                });
+            } catch (RejectedExecutionException e) {
+                em.fail(Status.RESOURCE_EXHAUSTED.withDescription("the stage's queue is full; retry later")
+                        .asRuntimeException());
+            }
+        }, latest ? BackPressureStrategy.LATEST : BackPressureStrategy.BUFFER);
+    }
+
+    /** The gRPC status for a failure of a stage call. */
+    public static StatusRuntimeException status(Throwable e) {
+        if (e instanceof StatusRuntimeException s) {
+            return s;
+        }
+        if (e instanceof InvalidRequestException i) {
+            return GrpcStatuses.invalidArgument(i);
+        }
+        if (e instanceof io.unclip.engine.stage.InvalidRequestException i) {
+            return GrpcStatuses.invalidArgument(new InvalidRequestException(i.field(),
+                    i.getMessage().startsWith(i.field() + ": ") ? i.getMessage().substring(i.field().length() + 2)
+                            : i.getMessage()));
+        }
+        if (e instanceof SamplingCancelledException) {
+            return Status.CANCELLED.withDescription(e.getMessage()).asRuntimeException();
+        }
+        LOG.error("stage call failed", e);
+        return Status.INTERNAL.withDescription(e.toString()).asRuntimeException();
+    }
+
+    @PreDestroy
+    void close() {
+        ThreadPoolExecutor p = pool;
+        if (p != null) {
+            p.shutdownNow();
+        }
+    }
+}

@@ -1,0 +1,198 @@
+package io.unclip.service.codec;
+
+import java.math.BigInteger;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.util.JsonFormat;
+
+import io.unclip.api.v1.GenerateRequest;
+import io.unclip.api.v1.JobRequest;
+import io.unclip.api.v1.ResultFormat;
+import io.unclip.api.v1.SamplerParams;
+import io.unclip.api.validate.Checks;
+import io.unclip.service.kafka.Records;
+import io.unclip.service.kafka.TaskRejectedException;
+
+/**
+ * Batch jobs as JSON on unclip.jobs:
+ *
+ * <pre>
+ * {"job_id": "night-1", "prompt": "a red circle", "seed": 1, "num_images": 1, "size": 128,
+ *  "preview_interval": 0, "stream_progress": false,
+ *  "prior": {"steps": 10, "guidance_scale": 4}, "decoder": {"sampler": "ddim", "steps": 20}, "upsampler": {...}}
+ * </pre>
+ *
+ * {@code job_id} and {@code prompt} are required; the rest is optional (absent = the bundle's
+ * defaults) and unknown fields are ignored. Stage parameters are SamplerParams in protobuf's JSON
+ * mapping (sampler, steps, respacing, eta, guidance_scale, clip_x0 {min, max}). An absent seed is
+ * derived from the job id (so a redelivered job cannot change its images). The result comes back
+ * as JSON on unclip.results ({@link ResultJson}).
+ */
+public final class JobJson {
+    private JobJson() {
+    }
+
+    private static final Pattern JOB_ID = Pattern.compile("\"job_id\"\\s*:\\s*\"([A-Za-z0-9._-]{1,64})\"");
+    private static final JsonFormat.Parser PARAMS = JsonFormat.parser().ignoringUnknownFields();
+
+    /** Whether a jobs-topic value looks like JSON (else it is a protobuf JobRequest). */
+    public static boolean looksLikeJson(byte[] value) {
+        for (byte b : value) {
+            if (b == ' ' || b == '\t' || b == '\n' || b == '\r') {
+                continue;
+            }
+            return b == '{' || b == '[' || b == '"';
+        }
+        return false;
+    }
+
+    /**
+     * Parses a JSON job and checks it against the public API's limits.
+     *
+     * @param key the record key (the job id, if the producer keyed it)
+     * @throws TaskRejectedException naming what is wrong; its job id is the one recovered, if any
+     */
+    public static JobRequest parse(byte[] value, String key) {
+        String fallbackId = recoverJobId(value, key);
+        JsonNode root;
+        try {
+            root = ResultJson.MAPPER.readTree(value);
+        } catch (JsonProcessingException e) {
+            throw TaskRejectedException.unreadable("malformed JSON job: " + e.getOriginalMessage(), fallbackId);
+        } catch (java.io.IOException e) {
+            throw TaskRejectedException.unreadable("malformed JSON job: " + e.getMessage(), fallbackId);
+        }
+        if (root == null || !root.isObject()) {
+            throw TaskRejectedException.unreadable("a JSON job must be an object", fallbackId);
+        }
+        JsonNode idNode = root.get("job_id");
+        if (idNode == null || !idNode.isTextual()) {
+            throw TaskRejectedException.invalid("job_id", "job_id: is required (a string)", fallbackId);
+        }
+        String jobId = idNode.asText();
+        try {
+            Checks.jobId("job_id", jobId);
+        } catch (io.unclip.api.validate.InvalidRequestException e) {
+            throw TaskRejectedException.invalid(e.field(), e.getMessage(), fallbackId);
+        }
+        try {
+            GenerateRequest.Builder g = GenerateRequest.newBuilder();
+            g.setPrompt(text(root, "prompt"));
+            g.setNumImages(uint(root, "num_images"));
+            g.setSize(uint(root, "size"));
+            g.setPreviewInterval(uint(root, "preview_interval"));
+            g.setSeed(seed(root, jobId));
+            for (String stage : new String[] {"prior", "decoder", "upsampler"}) {
+                JsonNode p = root.get(stage);
+                if (p != null && !p.isNull()) {
+                    SamplerParams params = params(stage, p);
+                    switch (stage) {
+                        case "prior" -> g.setPrior(params);
+                        case "decoder" -> g.setDecoder(params);
+                        default -> g.setUpsampler(params);
+                    }
+                }
+            }
+            JsonNode stream = root.get("stream_progress");
+            return JobRequest.newBuilder()
+                    .setJobId(jobId)
+                    .setGenerate(g)
+                    .setSubmittedAt(Records.now())
+                    .setSubmitter("json")
+                    .setStreamProgress(stream != null && stream.asBoolean(false))
+                    .setResultFormat(ResultFormat.JSON)
+                    .build();
+        } catch (io.unclip.api.validate.InvalidRequestException e) {
+            throw TaskRejectedException.invalid(e.field(), e.getMessage(), jobId);
+        }
+    }
+
+    private static String text(JsonNode root, String field) {
+        JsonNode n = root.get(field);
+        if (n == null || n.isNull()) {
+            return "";
+        }
+        if (!n.isTextual()) {
+            throw Checks.invalid(field, "must be a string");
+        }
+        return n.asText();
+    }
+
+    private static int uint(JsonNode root, String field) {
+        JsonNode n = root.get(field);
+        if (n == null || n.isNull()) {
+            return 0;
+        }
+        if (!n.isIntegralNumber() || !n.canConvertToInt() || n.intValue() < 0) {
+            throw Checks.invalid(field, "must be a non-negative integer, got " + n);
+        }
+        return n.intValue();
+    }
+
+    private static long seed(JsonNode root, String jobId) {
+        JsonNode n = root.get("seed");
+        if (n == null || n.isNull()) {
+            return derivedSeed(jobId);
+        }
+        BigInteger v;
+        if (n.isIntegralNumber()) {
+            v = n.bigIntegerValue();
+        } else if (n.isTextual() && n.asText().matches("[0-9]{1,20}")) {
+            v = new BigInteger(n.asText());
+        } else {
+            throw Checks.invalid("seed", "must be an integer in [0, 2^64 - 1], got " + n);
+        }
+        if (v.signum() < 0 || v.bitLength() > 64) {
+            throw Checks.invalid("seed", "must be in [0, 2^64 - 1], got " + v);
+        }
+        return v.longValue();
+    }
+
+    /** The seed of a job that gave none: the first 8 bytes of SHA-256("unclip-seed:" + job id). */
+    public static long derivedSeed(String jobId) {
+        try {
+            byte[] d = MessageDigest.getInstance("SHA-256").digest(("unclip-seed:" + jobId).getBytes(StandardCharsets.UTF_8));
+            return ByteBuffer.wrap(d).getLong();
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static SamplerParams params(String field, JsonNode p) {
+        if (!p.isObject()) {
+            throw Checks.invalid(field, "must be an object of sampler parameters");
+        }
+        com.fasterxml.jackson.databind.node.ObjectNode copy = ((com.fasterxml.jackson.databind.node.ObjectNode) p).deepCopy();
+        JsonNode sampler = copy.get("sampler");
+        if (sampler != null && sampler.isTextual()) {
+            copy.put("sampler", sampler.asText().toUpperCase(java.util.Locale.ROOT));
+        }
+        SamplerParams.Builder b = SamplerParams.newBuilder();
+        try {
+            PARAMS.merge(copy.toString(), b);
+        } catch (InvalidProtocolBufferException e) {
+            throw Checks.invalid(field, "invalid sampler parameters: " + e.getMessage());
+        }
+        return b.build();
+    }
+
+    /** The job id of a record that may not parse: its key, else a "job_id": "..." in its text. */
+    public static String recoverJobId(byte[] value, String key) {
+        if (key != null && key.matches("[A-Za-z0-9._-]{1,64}")) {
+            return key;
+        }
+        if (value == null) {
+            return null;
+        }
+        Matcher m = JOB_ID.matcher(new String(value, 0, Math.min(value.length, 64 * 1024), StandardCharsets.UTF_8));
+        return m.find() ? m.group(1) : null;
+    }
+}

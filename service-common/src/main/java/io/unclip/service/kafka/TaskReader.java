@@ -1,0 +1,133 @@
+package io.unclip.service.kafka;
+
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+
+import io.unclip.api.v1.JobRequest;
+import io.unclip.api.v1.ResultFormat;
+import io.unclip.api.v1.StageName;
+import io.unclip.api.v1.StageTask;
+import io.unclip.api.validate.Checks;
+import io.unclip.api.validate.InvalidRequestException;
+import io.unclip.api.validate.Limits;
+import io.unclip.service.ImageRequestValidator;
+import io.unclip.service.codec.JobJson;
+
+/**
+ * Turns a consumed record into the task to run, or rejects it ({@link TaskRejectedException}:
+ * dead-lettered, and the job failed when its id is known).
+ */
+@FunctionalInterface
+public interface TaskReader {
+    StageTask read(ConsumerRecord<String, byte[]> rec);
+
+    /** A StageTask (protobuf) for {@code stage}, from a stage topic. */
+    static TaskReader stageTasks(StageName stage) {
+        ImageRequestValidator validator = new ImageRequestValidator();
+        return rec -> {
+            String keyId = JobJson.recoverJobId(null, rec.key());
+            if (rec.value() == null) {
+                throw TaskRejectedException.unreadable("empty record", keyId);
+            }
+            StageTask t;
+            try {
+                t = StageTask.parseFrom(rec.value());
+            } catch (InvalidProtocolBufferException e) {
+                throw TaskRejectedException.unreadable("unparseable StageTask: " + e.getMessage(), keyId);
+            }
+            String jobId = t.getJobId();
+            try {
+                Checks.jobId("job_id", jobId);
+            } catch (InvalidRequestException e) {
+                throw TaskRejectedException.unreadable(e.getMessage(), keyId);
+            }
+            if (t.getStage() != stage) {
+                throw TaskRejectedException.unreadable("a task for stage " + t.getStage() + " on " + rec.topic()
+                        + " (this worker runs " + stage + ")", jobId);
+            }
+            if (Integer.toUnsignedLong(t.getCascadeStep()) >= Limits.MAX_CASCADE_STEPS
+                    || (stage != StageName.UPSAMPLER && t.getCascadeStep() != 0)) {
+                throw TaskRejectedException.unreadable("cascade_step " + Integer.toUnsignedLong(t.getCascadeStep())
+                        + " is out of range for " + stage, jobId);
+            }
+            validateRequest(validator, t.getRequest(), t.hasRequest(), jobId);
+            return t;
+        };
+    }
+
+    /**
+     * A job from unclip.jobs (protobuf JobRequest or a JSON batch job, see {@link JobJson}) as the
+     * text encoder's first task.
+     */
+    static TaskReader jobs() {
+        ImageRequestValidator validator = new ImageRequestValidator();
+        return rec -> {
+            String keyId = JobJson.recoverJobId(null, rec.key());
+            if (rec.value() == null || rec.value().length == 0) {
+                throw TaskRejectedException.unreadable("empty job record", keyId);
+            }
+            JobRequest job;
+            if (JobJson.looksLikeJson(rec.value())) {
+                job = JobJson.parse(rec.value(), rec.key());
+            } else {
+                try {
+                    job = JobRequest.parseFrom(rec.value());
+                } catch (InvalidProtocolBufferException e) {
+                    throw TaskRejectedException.unreadable("unparseable JobRequest: " + e.getMessage(), keyId);
+                }
+                try {
+                    Checks.jobId("job_id", job.getJobId());
+                } catch (InvalidRequestException e) {
+                    throw TaskRejectedException.unreadable(e.getMessage(), keyId);
+                }
+                if (RecordHeaders.resultFormat(rec.headers()) == ResultFormat.JSON) {
+                    job = job.toBuilder().setResultFormat(ResultFormat.JSON).build();
+                }
+            }
+            if (job.hasGenerate() && !job.getGenerate().hasSeed()) {
+                // same rule as JSON jobs: a redelivered job must not draw another seed
+                job = job.toBuilder().setGenerate(job.getGenerate().toBuilder()
+                        .setSeed(JobJson.derivedSeed(job.getJobId()))).build();
+            }
+            validateRequest(validator, job, true, job.getJobId());
+            if (!job.hasSubmittedAt()) {
+                job = job.toBuilder().setSubmittedAt(Records.timestamp(java.time.Instant.ofEpochMilli(rec.timestamp()))).build();
+            }
+            return StageTask.newBuilder()
+                    .setJobId(job.getJobId())
+                    .setStage(StageName.TEXT_ENCODER)
+                    .setAttempt(1)
+                    .setRequest(job)
+                    .setCreatedAt(Records.now())
+                    .build();
+        };
+    }
+
+    private static void validateRequest(ImageRequestValidator validator, JobRequest r, boolean present, String jobId) {
+        if (!present) {
+            throw TaskRejectedException.unreadable("the task has no request", jobId);
+        }
+        if (!r.getJobId().equals(jobId)) {
+            throw TaskRejectedException.unreadable("request.job_id '" + r.getJobId() + "' differs from the task's '"
+                    + jobId + "'", jobId);
+        }
+        switch (r.getRequestCase()) {
+            case GENERATE -> {
+                try {
+                    validator.validate(r.getGenerate());
+                } catch (InvalidRequestException e) {
+                    throw TaskRejectedException.invalid(e.field(), e.getMessage(), jobId);
+                }
+                if (!r.getGenerate().hasSeed()) {
+                    throw TaskRejectedException.invalid("seed", "seed: must be resolved before the job is queued", jobId);
+                }
+            }
+            case VARIATIONS, INTERPOLATE -> throw TaskRejectedException.invalid("request",
+                    "request: " + r.getRequestCase().name().toLowerCase(java.util.Locale.ROOT)
+                            + " jobs are not run by the distributed pipeline yet (use the embedded one)", jobId);
+            default -> throw TaskRejectedException.invalid("request", "request: one of generate, variations or"
+                    + " interpolate is required", jobId);
+        }
+    }
+}

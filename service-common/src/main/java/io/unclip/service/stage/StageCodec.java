@@ -1,0 +1,180 @@
+package io.unclip.service.stage;
+
+import java.util.Arrays;
+
+import io.unclip.api.v1.ClipRange;
+import io.unclip.api.v1.FloatTensor;
+import io.unclip.api.v1.Sampler;
+import io.unclip.api.v1.SamplerParams;
+import io.unclip.api.validate.Checks;
+import io.unclip.engine.stage.SamplerOverrides;
+import io.unclip.engine.stage.SamplerSettings;
+import io.unclip.engine.stage.StageTimings;
+import io.unclip.engine.stage.TextConditioning;
+import io.unclip.engine.tensor.Tensor;
+import io.unclip.service.codec.ProtoTensors;
+
+/**
+ * unclip.v1 messages to the engine's stage types and back, bit-exact for tensors (float32 values
+ * travel unchanged), so that a stage run from a record computes exactly what the embedded
+ * cascade computes.
+ */
+public final class StageCodec {
+    private final ProtoTensors tensors;
+
+    public StageCodec(ProtoTensors tensors) {
+        this.tensors = tensors;
+    }
+
+    public ProtoTensors tensors() {
+        return tensors;
+    }
+
+    // ---- sampler parameters ----
+
+    /** The request's sampler parameters as engine overrides (absent fields keep the manifest's). */
+    public static SamplerOverrides overrides(String field, SamplerParams p, boolean present) {
+        if (!present) {
+            return SamplerOverrides.none();
+        }
+        String sampler = switch (p.getSampler()) {
+            case DDPM -> "ddpm";
+            case DDIM -> "ddim";
+            default -> null;
+        };
+        Double clip = null;
+        if (p.hasClipX0()) {
+            ClipRange r = p.getClipX0();
+            if (r.getMin() != -r.getMax()) {
+                throw Checks.invalid(Checks.path(field, "clip_x0"), "the engine clips symmetrically: min must be -max, got ["
+                        + r.getMin() + ", " + r.getMax() + "]");
+            }
+            clip = (double) r.getMax();
+        }
+        return new SamplerOverrides(sampler,
+                p.hasSteps() ? Integer.valueOf(p.getSteps()) : null,
+                p.hasRespacing() ? p.getRespacing() : null,
+                p.hasEta() ? Double.valueOf(p.getEta()) : null,
+                p.hasGuidanceScale() ? Double.valueOf(p.getGuidanceScale()) : null,
+                clip);
+    }
+
+    /** The settings a stage run used, for GenerationParams (every field set). */
+    public static SamplerParams effective(SamplerSettings s) {
+        SamplerParams.Builder b = SamplerParams.newBuilder()
+                .setSampler("ddim".equals(s.sampler()) ? Sampler.DDIM : Sampler.DDPM)
+                .setSteps(s.steps())
+                .setRespacing(s.respacing())
+                .setEta((float) s.eta())
+                .setGuidanceScale((float) s.guidanceScale());
+        if (s.clipRange().isPresent()) {
+            float r = (float) s.clipRange().getAsDouble();
+            b.setClipX0(ClipRange.newBuilder().setMin(-r).setMax(r));
+        }
+        return b.build();
+    }
+
+    // ---- timings ----
+
+    public static io.unclip.api.v1.StageTimings timings(StageTimings t, io.unclip.api.v1.StageName stage) {
+        return io.unclip.api.v1.StageTimings.newBuilder()
+                .setStage(stage)
+                .setCascadeStep(t.cascadeStep())
+                .setWallMs(Math.round(t.wallMillis()))
+                .setModelMs(Math.round(t.ortMillis()))
+                .setSteps(t.kind().isDiffusion() ? t.steps() : 0)
+                .build();
+    }
+
+    // ---- text conditioning ----
+
+    /** Row {@code row} of an engine conditioning as a message (text_embeds [D], last_hidden_state [L, H]). */
+    public io.unclip.api.v1.TextConditioning toProto(TextConditioning t, int row) {
+        TextConditioning one = t.gather(row);
+        int l = one.length();
+        io.unclip.api.v1.TextConditioning.Builder b = io.unclip.api.v1.TextConditioning.newBuilder()
+                .setTextEmbeds(tensors.toProto(one.textEmbeds(), one.textEmbeds().dim(1)));
+        if (one.hiddenStates() != null) {
+            b.setLastHiddenState(tensors.toProto(one.hiddenStates(), l, one.hiddenStates().dim(2)));
+        }
+        long[] mask = one.mask();
+        float[] m = new float[l];
+        for (int i = 0; i < l; i++) {
+            m[i] = mask[i];
+        }
+        b.setAttentionMask(tensors.toProto(m, l));
+        for (long id : one.ids()) {
+            b.addTokenIds((int) id);
+        }
+        return b.build();
+    }
+
+    /** A one-row engine conditioning from a message; checks the shapes first. */
+    public TextConditioning toEngine(String field, io.unclip.api.v1.TextConditioning tc, boolean present) {
+        Checks.TextShape shape = Checks.textConditioning(field, tc, present);
+        int l = (int) shape.tokens();
+        Tensor embeds = tensors.fromProto(tc.getTextEmbeds(), 1, shape.embedWidth());
+        Tensor hidden = tensors.fromProto(tc.getLastHiddenState(), 1, l, shape.hiddenWidth());
+        float[] m = tensors.values(tc.getAttentionMask());
+        long[] mask = new long[l];
+        for (int i = 0; i < l; i++) {
+            mask[i] = (long) m[i];
+        }
+        long[] ids = new long[l];
+        for (int i = 0; i < tc.getTokenIdsCount(); i++) {
+            ids[i] = tc.getTokenIds(i);
+        }
+        return new TextConditioning(embeds, hidden, ids, mask, l, new boolean[1]);
+    }
+
+    // ---- checks against the loaded model ----
+
+    /**
+     * Checks that a conditioning fits the model's inputs where the manifest fixes their sizes
+     * (text_embeds width, token count, per-token width), so a mismatch is an invalid task, not an
+     * inference error.
+     */
+    public static void checkText(String field, TextConditioning t, io.unclip.engine.model.StageManifest m) {
+        expect(field + ".text_embeds", m, "text_embeds", 1, t.textEmbeds().dim(1));
+        for (String role : new String[] {"text_hidden", "text_mask", "input_ids"}) {
+            expect(field + (role.equals("text_hidden") ? ".last_hidden_state" : ".attention_mask"), m, role, 1, t.length());
+        }
+        if (t.hiddenStates() != null) {
+            expect(field + ".last_hidden_state", m, "text_hidden", 2, t.hiddenStates().dim(2));
+        }
+    }
+
+    /** Checks image embeddings [N, E] against the model's image_embeds input, if it has one. */
+    public static void checkEmbeddings(String field, Tensor embeds, int rows, io.unclip.engine.model.StageManifest m) {
+        if (embeds.rank() != 2 || embeds.dim(0) != rows) {
+            throw Checks.invalid(field + ".shape", "must be [" + rows + ", E] for " + rows + " images, got "
+                    + Arrays.toString(embeds.shape()));
+        }
+        expect(field, m, "image_embeds", 1, embeds.dim(1));
+    }
+
+    private static void expect(String field, io.unclip.engine.model.StageManifest m, String role, int dim, long actual) {
+        m.inputForRole(role).ifPresent(d -> d.fixedDim(dim).ifPresent(want -> {
+            if (want != actual) {
+                throw Checks.invalid(field, m.stage() + " takes " + want + " at dimension " + dim + " of its " + role
+                        + " input, got " + actual);
+            }
+        }));
+    }
+
+    // ---- tensors ----
+
+    public FloatTensor toProto(Tensor t) {
+        return tensors.toProto(t);
+    }
+
+    public Tensor fromProto(FloatTensor f) {
+        return tensors.fromProto(f);
+    }
+
+    static int[] range(int n) {
+        int[] r = new int[n];
+        Arrays.setAll(r, i -> i);
+        return r;
+    }
+}

@@ -1,0 +1,110 @@
+package io.unclip.upsampler;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+
+import io.unclip.api.v1.GenerateRequest;
+import io.unclip.api.v1.StageImages;
+import io.unclip.api.v1.StageName;
+import io.unclip.api.v1.StageTask;
+import io.unclip.engine.image.PngCodec;
+import io.unclip.engine.model.LoadedStage;
+import io.unclip.engine.stage.DiffusionOutput;
+import io.unclip.engine.stage.UpsamplerStage;
+import io.unclip.engine.tensor.Tensor;
+import io.unclip.service.StageModel;
+import io.unclip.service.WorkerRuntime;
+import io.unclip.service.kafka.Outcome;
+import io.unclip.service.kafka.StageHandler;
+import io.unclip.service.kafka.TaskContext;
+import io.unclip.service.kafka.TaskRejectedException;
+import io.unclip.service.stage.Generation;
+import io.unclip.service.stage.StageCodec;
+
+/**
+ * The upsamplers' Kafka work, one record per 4x step ({@code cascade_step} picks the bundle's
+ * upsampler, in bundle.json order): the previous stage's exact pixels to 4x; then the next
+ * step's task, or the job's result once the requested size is reached.
+ */
+@ApplicationScoped
+public class UpsamplerHandler implements StageHandler {
+    @Inject
+    StageModel model;
+
+    @Inject
+    WorkerRuntime runtime;
+
+    private final PngCodec png = PngCodec.withDefaultLimits();
+    private volatile List<UpsamplerStage> stages;
+
+    @Override
+    public StageName stage() {
+        return StageName.UPSAMPLER;
+    }
+
+    List<UpsamplerStage> upsamplers() {
+        List<UpsamplerStage> s = stages;
+        if (s == null) {
+            synchronized (this) {
+                if (stages == null) {
+                    List<UpsamplerStage> list = new ArrayList<>();
+                    for (LoadedStage l : model.require().stages()) {
+                        list.add(new UpsamplerStage(l, list.size()));
+                    }
+                    stages = List.copyOf(list);
+                }
+                s = stages;
+            }
+        }
+        return s;
+    }
+
+    @Override
+    public Outcome handle(StageTask task, TaskContext ctx) {
+        StageModel.Loaded loaded = model.require();
+        List<UpsamplerStage> ups = upsamplers();
+        int step = task.getCascadeStep();
+        if (step >= ups.size()) {
+            throw TaskRejectedException.invalid("cascade_step", "cascade_step: " + step + " but the bundle has "
+                    + ups.size() + " upsampler(s)", task.getJobId());
+        }
+        UpsamplerStage u = ups.get(step);
+        GenerateRequest g = task.getRequest().getGenerate();
+        StageCodec codec = new StageCodec(runtime.tensors());
+        if (!task.getInputs().hasImages() || !task.getInputs().getImages().hasPixels()) {
+            throw TaskRejectedException.invalid("inputs.images.pixels", "inputs.images.pixels: is required",
+                    task.getJobId());
+        }
+        int n = Generation.numImages(g);
+        Tensor low = codec.fromProto(task.getInputs().getImages().getPixels());
+        if (low.rank() != 4 || low.dim(0) != n || low.dim(2) != u.inputSize() || low.dim(3) != u.inputSize()) {
+            throw TaskRejectedException.invalid("inputs.images.pixels", "inputs.images.pixels: " + u.stage().name()
+                    + " takes " + n + " images of " + u.inputSize() + "x" + u.inputSize() + ", got "
+                    + java.util.Arrays.toString(low.shape()), task.getJobId());
+        }
+        Tensor embeds = task.getInputs().hasImageEmbeds() ? codec.fromProto(task.getInputs().getImageEmbeds()) : null;
+        if (embeds != null) {
+            StageCodec.checkEmbeddings("inputs.image_embeds", embeds, n, u.stage().manifest());
+        }
+        Generation.Recorder rec = new Generation.Recorder(ctx);
+        DiffusionOutput out = u.upsample(low, embeds, Generation.diffusion(g, Generation.upsampler(g)), null,
+                rec.context());
+        io.unclip.api.v1.StageTimings own = rec.timings(StageName.UPSAMPLER);
+        int size = task.getParams().getSize();
+        if (size == 0 || size == u.outputSize() || step + 1 >= ups.size()) {
+            return Outcome.done(Generation.result(task, out.images(), Generation.parameters(g, u.outputSize(), loaded),
+                    own, png), own);
+        }
+        StageTask next = task.toBuilder()
+                .setCascadeStep(step + 1)
+                .setAttempt(1)
+                .setInputs(task.getInputs().toBuilder()
+                        .setImages(StageImages.newBuilder().setPixels(codec.toProto(out.images()))))
+                .addTimings(own)
+                .build();
+        return Outcome.next(next, own);
+    }
+}

@@ -1,0 +1,125 @@
+package io.unclip.upsampler;
+
+import io.grpc.ManagedChannelBuilder;
+import io.unclip.api.v1.ImageRef;
+import io.unclip.api.v1.UpsampleEvent;
+import io.unclip.api.v1.UpsampleRequest;
+import io.unclip.api.v1.UpsamplerServiceGrpc;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.net.URL;
+import java.time.Duration;
+import java.util.List;
+import java.util.Random;
+
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+
+import io.quarkus.test.common.http.TestHTTPResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.junit.TestProfile;
+import io.unclip.api.v1.FloatTensor;
+import io.unclip.api.v1.GenerateRequest;
+import io.unclip.api.v1.GenerationParams;
+import io.unclip.api.v1.JobRequest;
+import io.unclip.api.v1.JobResult;
+import io.unclip.api.v1.JobState;
+import io.unclip.api.v1.StageImages;
+import io.unclip.api.v1.StageInputs;
+import io.unclip.api.v1.StageName;
+import io.unclip.api.v1.StageTask;
+import io.unclip.engine.image.PngCodec;
+import io.unclip.kafka.testkit.Ready;
+import io.unclip.kafka.testkit.TopicProbe;
+import io.unclip.kafka.testkit.WorkerTestProfile;
+import io.unclip.service.kafka.Topics;
+
+/**
+ * The upsamplers' worker on a real broker with the tiny bundle (8 -> 32 -> 128): step 0 queues
+ * step 1 when the job wants 128, and writes the result when it wants 32.
+ */
+@QuarkusTest
+@TestProfile(WorkerTestProfile.class)
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class UpsamplerWorkerTest {
+    static final Duration WAIT = Duration.ofSeconds(60);
+
+    @TestHTTPResource("/")
+    URL base;
+
+    @ConfigProperty(name = "kafka.bootstrap.servers")
+    String bootstrap;
+
+    TopicProbe kafka;
+
+    @BeforeAll
+    void ready() {
+        Ready.await(base.toString(), WAIT);
+        kafka = new TopicProbe(bootstrap, Topics.UPSAMPLER, Topics.RESULTS);
+    }
+
+    @AfterAll
+    void close() {
+        kafka.close();
+    }
+
+    static StageTask task(String jobId, int size) {
+        Random r = new Random(1);
+        FloatTensor.Builder px = FloatTensor.newBuilder().addShape(1).addShape(3).addShape(8).addShape(8);
+        for (int i = 0; i < 3 * 8 * 8; i++) {
+            px.addData((float) Math.tanh(r.nextGaussian()));
+        }
+        return StageTask.newBuilder().setJobId(jobId).setStage(StageName.UPSAMPLER).setCascadeStep(0).setAttempt(1)
+                .setRequest(JobRequest.newBuilder().setJobId(jobId).setGenerate(GenerateRequest.newBuilder()
+                        .setPrompt("a red circle").setSeed(4).setSize(size)))
+                .setInputs(StageInputs.newBuilder().setImages(StageImages.newBuilder().setPixels(px)))
+                .setParams(GenerationParams.newBuilder().setPrompt("a red circle").setSize(size))
+                .build();
+    }
+
+    @Test
+    void eachStepQueuesTheNextOrWritesTheResult() throws Exception {
+        kafka.send(Topics.UPSAMPLER, "up-32", task("up-32", 32).toByteArray());
+        kafka.send(Topics.UPSAMPLER, "up-128", task("up-128", 128).toByteArray());
+
+        JobResult r = JobResult.parseFrom(kafka.first(Topics.RESULTS, "up-32", WAIT).value());
+        assertEquals(JobState.SUCCEEDED, r.getStatus());
+        assertEquals(32, r.getImages(0).getWidth());
+        var png = PngCodec.withDefaultLimits().decode(r.getImages(0).getImage().getPng().toByteArray());
+        assertEquals(32, png.width());
+        assertEquals("4", png.text().get("seed"));
+
+        StageTask step1 = StageTask.parseFrom(kafka.await(TopicProbe.on(Topics.UPSAMPLER, "up-128")
+                .and(rec -> rec.value().length > 0), 2, WAIT).get(1).value());
+        assertEquals(1, step1.getCascadeStep());
+        assertEquals(List.of(1L, 3L, 32L, 32L), step1.getInputs().getImages().getPixels().getShapeList());
+
+        JobResult r128 = JobResult.parseFrom(kafka.first(Topics.RESULTS, "up-128", WAIT).value());
+        assertEquals(128, r128.getImages(0).getHeight());
+        assertEquals(2, r128.getTimingsCount());
+        assertEquals(List.of(0, 1), r128.getTimingsList().stream().map(t -> t.getCascadeStep()).toList());
+    }
+
+    @Test
+    void grpcUpsampleAPng() {
+        var channel = ManagedChannelBuilder.forAddress(base.getHost(), base.getPort()).usePlaintext().build();
+        try {
+            byte[] png = PngCodec.withDefaultLimits().encode(io.unclip.engine.tensor.Tensor.zeros(1, 3, 8, 8), 0,
+                    java.util.Map.of());
+            List<UpsampleEvent> events = new java.util.ArrayList<>();
+            UpsamplerServiceGrpc.newBlockingStub(channel).withDeadlineAfter(30, java.util.concurrent.TimeUnit.SECONDS)
+                    .upsample(UpsampleRequest.newBuilder().setImage(ImageRef.newBuilder()
+                            .setPng(com.google.protobuf.ByteString.copyFrom(png))).setCascadeStep(0).setSeed(2)
+                            .setEncodePng(true).build()).forEachRemaining(events::add);
+            UpsampleEvent last = events.get(events.size() - 1);
+            assertEquals(List.of(1L, 3L, 32L, 32L), last.getOutput().getPixels().getShapeList());
+            assertEquals(32, last.getOutput().getImages(0).getWidth());
+        } finally {
+            channel.shutdownNow();
+        }
+    }
+}
