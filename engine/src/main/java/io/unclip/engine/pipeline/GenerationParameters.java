@@ -51,7 +51,10 @@ public record GenerationParameters(String mode, String prompt, long seed, int nu
         if (priorCandidates > 0) {
             m.put("prior_candidates", priorCandidates);
         }
-        m.put("bundle", Map.of("name", bundleName, "version", bundleVersion));
+        Map<String, Object> bundle = new LinkedHashMap<>(); // ordered: PNG bytes must not vary per JVM
+        bundle.put("name", bundleName);
+        bundle.put("version", bundleVersion);
+        m.put("bundle", bundle);
         m.putAll(extra);
         return m;
     }
