@@ -1,4 +1,5 @@
-// Checks that ONNX Runtime (Java) reproduces the PyTorch outputs recorded by export_extra.py in <stage>/reference.json.
+// Checks that ONNX Runtime (Java) reproduces the PyTorch outputs recorded by export_onnx.py / export_extra.py in
+// <stage>/reference.json (the same check as a JUnit test: models/src/test/java/io/unclip/models/ShippedBundleTest).
 //   java -cp ~/.m2/repository/com/microsoft/onnxruntime/onnxruntime/1.23.2/onnxruntime-1.23.2.jar \
 //        models/training/VerifyReference.java BUNDLE/upsampler_128 BUNDLE/captioner ...
 // Input patterns: value[i0..ik] = ((sum_j a_j * i_j) mod 17) / 8 - 1 (exact in float32). Minimal JSON reading

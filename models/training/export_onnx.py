@@ -9,6 +9,11 @@ Conventions the engine must follow for these models (also written into each mani
   image_embeds and the encoding of the empty caption "" for the text inputs;
 - the prior works on (e - mean) / std (embedding_stats.json) and predicts x0; its unconditional row uses the
   empty caption.
+
+Each stage directory also gets `reference.json` (fixed batch-1 input, PyTorch output), in the format defined in the
+export_extra.py docstring (float inputs by the exact float32 `pattern` formula, integer inputs literally; small
+outputs in full as `output_values`, the decoder's as `output_slices` + `output_sum` / `output_abs_sum`).
+The text encoder's reference covers `text_embeds` (the projection of the EOS hidden state, so the whole tower).
 """
 import argparse
 import json
@@ -23,6 +28,7 @@ import torch.nn.functional as F
 
 from clip_model import MiniClip
 from common import CONTEXT, PAD, TRAIN_DIR, encode, load_ckpt, write_tokenizer
+from export_extra import pattern, rounded
 from prior_model import Prior
 from unet import Decoder
 
@@ -54,6 +60,27 @@ def export(model, args, path, in_names, out_names):
     return ref
 
 
+REF_CAPTION = "a small red circle at the top left on a white background"
+REF_T = 500
+
+
+def write_reference(d, inputs, out_name, y, slices=None):
+    """reference.json in export_extra's format. inputs: name -> ("pattern", shape, mult) or ("values", shape, list)."""
+    ref = {"inputs": {n: ({"shape": list(shape), "input_pattern": list(v)} if kind == "pattern"
+                          else {"shape": list(shape), "values": [int(x) for x in v]})
+                      for n, (kind, shape, v) in inputs.items()},
+           "output": out_name, "output_shape": list(y.shape)}
+    if slices is None:
+        ref["output_values"] = rounded(y)
+    else:
+        ref["output_slices"] = [{"c": c, "y": [y0, y1], "x": [x0, x1], "values": rounded(y[0, c, y0:y1, x0:x1])}
+                                for c, y0, y1, x0, x1 in slices]
+        ref["output_sum"] = float(y.double().sum())
+        ref["output_abs_sum"] = float(y.double().abs().sum())
+    ref["tolerance"] = 1e-4
+    json.dump(ref, open(os.path.join(d, "reference.json"), "w"))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", default=os.path.join(TRAIN_DIR, "bundle"))
@@ -79,6 +106,10 @@ def main():
         export(TextEncoderExport(clip.text).eval(), (ids,), os.path.join(d, "text_encoder.onnx"), ["input_ids"],
                ["text_embeds", "last_hidden_state"])
         write_tokenizer(os.path.join(d, "tokenizer.json"))
+        rid = encode(REF_CAPTION)
+        with torch.no_grad():
+            y, _ = TextEncoderExport(clip.text).eval()(torch.tensor([rid]))
+        write_reference(d, {"input_ids": ("values", (1, CONTEXT), rid)}, "text_embeds", y)
         man = {"manifest_version": 1, "kind": "text_encoder", "onnx": "text_encoder.onnx", "tokenizer": "tokenizer.json",
                "inputs": [tensor("input_ids", "int64", ["batch", CONTEXT])],
                "outputs": [tensor("text_embeds", "float32", ["batch", E]),
@@ -101,6 +132,17 @@ def main():
                ["hidden_states", "timestep", "proj_embedding", "encoder_hidden_states", "attention_mask"],
                ["predicted_image_embedding"])
         shutil.copy(args.prior_stats, os.path.join(d, "embedding_stats.json"))
+        rid = encode(REF_CAPTION)
+        mask = [int(i != PAD) for i in rid]
+        pin = {"hidden_states": ("pattern", (1, E), [0, 3]), "proj_embedding": ("pattern", (1, E), [0, 5]),
+               "encoder_hidden_states": ("pattern", (1, CONTEXT, W), [0, 3, 7])}
+        with torch.no_grad():
+            y = pr(pattern((1, E), [0, 3]), torch.tensor([REF_T]), pattern((1, E), [0, 5]),
+                   pattern((1, CONTEXT, W), [0, 3, 7]), torch.tensor([mask]))
+        write_reference(d, {"hidden_states": pin["hidden_states"], "timestep": ("values", (1,), [REF_T]),
+                            "proj_embedding": pin["proj_embedding"],
+                            "encoder_hidden_states": pin["encoder_hidden_states"],
+                            "attention_mask": ("values", (1, CONTEXT), mask)}, "predicted_image_embedding", y)
         man = {"manifest_version": 1, "kind": "prior", "onnx": "prior.onnx",
                "inputs": [tensor("hidden_states", "float32", ["batch", E], "sample"),
                           tensor("timestep", "int64", ["batch"]),
@@ -129,6 +171,15 @@ def main():
         dargs = (torch.randn(B, 3, S, S), torch.tensor([3, 700]), F.normalize(torch.randn(B, E), dim=-1), temb, hid)
         export(dec, dargs, os.path.join(d, "decoder.onnx"),
                ["sample", "timestep", "image_embeds", "text_embeds", "encoder_hidden_states"], ["out_sample"])
+        with torch.no_grad():
+            y = dec(pattern((1, 3, S, S), [0, 3, 5, 7]), torch.tensor([REF_T]), pattern((1, E), [0, 3]),
+                    pattern((1, E), [0, 5]), pattern((1, CONTEXT, W), [0, 3, 7]))
+        c = S // 2
+        write_reference(d, {"sample": ("pattern", (1, 3, S, S), [0, 3, 5, 7]), "timestep": ("values", (1,), [REF_T]),
+                            "image_embeds": ("pattern", (1, E), [0, 3]), "text_embeds": ("pattern", (1, E), [0, 5]),
+                            "encoder_hidden_states": ("pattern", (1, CONTEXT, W), [0, 3, 7])}, "out_sample", y,
+                        slices=[(0, 0, 8, 0, 8), (1, c - 4, c + 4, c - 4, c + 4), (3, S - 8, S, S - 8, S),
+                                (5, 0, 8, S - 8, S)])
         man = {"manifest_version": 1, "kind": "decoder", "onnx": "decoder.onnx",
                "inputs": [tensor("sample", "float32", ["batch", 3, S, S]),
                           tensor("timestep", "int64", ["batch"]),
