@@ -118,4 +118,42 @@ class DistributedCommandsTest {
         assertTrue(r.err().startsWith("unclip: gateway 127.0.0.1:" + port + ": UNAVAILABLE"), r.err());
         assertFalse(Files.exists(out));
     }
+
+    private static int closedPort() throws Exception {
+        try (ServerSocket s = new ServerSocket(0)) {
+            return s.getLocalPort();
+        }
+    }
+
+    @Test
+    void submitBadInputIsOneLine() throws Exception {
+        oneLineError(run("submit", tmp.resolve("none.jsonl").toString()), ExitCodes.BAD_INPUT, "no such file");
+        Path bad = tmp.resolve("bad.jsonl");
+        Files.writeString(bad, "{\"job_id\": \"a\", \"prompt\": \"x\"}\n{not json\n");
+        oneLineError(run("submit", bad.toString()), ExitCodes.BAD_INPUT, "bad.jsonl:2: not JSON");
+        Files.writeString(bad, "[1, 2]\n");
+        oneLineError(run("submit", bad.toString()), ExitCodes.BAD_INPUT, "bad.jsonl:1: not a JSON object");
+        Files.writeString(bad, "{\"job_id\": 7}\n");
+        oneLineError(run("submit", bad.toString()), ExitCodes.BAD_INPUT, "job_id must be a non-empty string");
+        Files.writeString(bad, "\n\n");
+        oneLineError(run("submit", bad.toString()), ExitCodes.BAD_INPUT, "no jobs");
+        Files.writeString(bad, "{\"prompt\": \"x\"}\n");
+        oneLineError(run("submit", bad.toString(), "--bootstrap", "localhost"), ExitCodes.BAD_INPUT, "HOST:PORT");
+        oneLineError(run("results", "--bootstrap", "localhost:x"), ExitCodes.BAD_INPUT, "not a port");
+        oneLineError(run("results", "--timeout", "0"), ExitCodes.BAD_INPUT, "--timeout");
+    }
+
+    @Test
+    void submitAndResultsAgainstAnUnreachableBrokerFailCleanly() throws Exception {
+        Path jobs = tmp.resolve("jobs.jsonl");
+        Files.writeString(jobs, "{\"prompt\": \"a small red circle\"}\n");
+        String broker = "127.0.0.1:" + closedPort();
+        long t0 = System.nanoTime();
+        Result s = run("submit", jobs.toString(), "--bootstrap", broker, "--connect-timeout", "2");
+        oneLineError(s, ExitCodes.FAILED, "kafka " + broker + ": ");
+        Result r = run("results", "--bootstrap", broker, "--connect-timeout", "2", "--timeout", "3");
+        oneLineError(r, ExitCodes.FAILED, "kafka " + broker + ": ");
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        assertTrue(seconds < 30, "took " + seconds + " s");
+    }
 }
