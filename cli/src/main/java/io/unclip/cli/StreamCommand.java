@@ -66,8 +66,8 @@ final class StreamCommand extends BaseCommand {
         if (prompt == null || prompt.isBlank()) {
             throw CliException.badInput("PROMPT: must not be empty");
         }
-        if (numImages < 1 || numImages > 16) {
-            throw CliException.badInput("-n: must be between 1 and 16, got " + numImages);
+        if (numImages < 1) {
+            throw CliException.badInput("-n: must be at least 1, got " + numImages);
         }
         if (size != null && (size < 1 || size > 4096)) {
             throw CliException.badInput("--size: must be between 1 and 4096, got " + size);
@@ -154,6 +154,8 @@ final class StreamCommand extends BaseCommand {
         return a;
     }
 
+    private long startNanos;
+
     private int stream(ManagedChannel channel, String target, GenerateRequest req) {
         ImageServiceGrpc.ImageServiceBlockingStub stub = ImageServiceGrpc.newBlockingStub(channel);
         if (timeout > 0) {
@@ -161,6 +163,7 @@ final class StreamCommand extends BaseCommand {
         }
         output.info("gateway " + target + ": generating " + req.getNumImages() + " image"
                 + (req.getNumImages() == 1 ? "" : "s") + " of \"" + req.getPrompt() + "\"");
+        startNanos = System.nanoTime();
         try {
             Iterator<GenerateEvent> events = stub.generate(req);
             while (events.hasNext()) {
@@ -176,6 +179,10 @@ final class StreamCommand extends BaseCommand {
             String what = s.getDescription() == null || s.getDescription().isBlank()
                     ? (s.getCause() != null && s.getCause().getMessage() != null ? s.getCause().getMessage() : "")
                     : s.getDescription();
+            if (s.getCause() != null && s.getCause().getMessage() != null
+                    && !(s.getCause() instanceof StatusRuntimeException) && !what.contains(s.getCause().getMessage())) {
+                what = what.isEmpty() ? s.getCause().getMessage() : what + " (" + s.getCause().getMessage() + ")";
+            }
             String line = "gateway " + target + ": " + s.getCode() + (what.isEmpty() ? "" : ": " + what);
             throw new CliException(s.getCode() == Status.Code.INVALID_ARGUMENT ? ExitCodes.BAD_INPUT : ExitCodes.FAILED,
                     line, e);
@@ -234,9 +241,9 @@ final class StreamCommand extends BaseCommand {
                     output.info("wrote " + shown + " (" + img.getWidth() + "x" + img.getHeight() + ", seed "
                             + Long.toUnsignedString(img.getSeed()) + ")");
                 }
-                long wall = r.getTimingsList().stream().mapToLong(StageTimings::getWallMs).sum();
+                long wall = (System.nanoTime() - startNanos) / 1_000_000;
                 output.event("done", Output.map("job_id", job, "files", files));
-                output.info(String.format(Locale.ROOT, "done: job %s, %d image%s (stages %.2f s)", job, n,
+                output.info(String.format(Locale.ROOT, "done: job %s, %d image%s in %.2f s", job, n,
                         n == 1 ? "" : "s", wall / 1e3));
                 return ExitCodes.OK;
             }

@@ -95,6 +95,9 @@ final class SubmitCommand extends BaseCommand {
 
     static CliException kafkaError(String servers, Throwable e) {
         String m = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage().replace('\n', ' ');
+        if (e instanceof org.apache.kafka.common.errors.TimeoutException) {
+            m = "no answer (is the broker up and the topic created?): " + m;
+        }
         return new CliException(ExitCodes.FAILED, "kafka " + servers + ": " + m, e);
     }
 
