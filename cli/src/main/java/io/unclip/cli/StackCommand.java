@@ -1,0 +1,197 @@
+package io.unclip.cli;
+
+import io.unclip.deploy.LocalStack;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code unclip stack up|down|status}: the local distributed stack (io.unclip.deploy.LocalStack). */
+@Command(name = "stack", mixinStandardHelpOptions = true,
+        description = "Start, stop or show the local distributed stack (Kafka broker, stage services, gateway).",
+        subcommands = {StackCommand.Up.class, StackCommand.Down.class, StackCommand.Status.class})
+final class StackCommand implements Runnable {
+    @picocli.CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        throw new CommandLine.ParameterException(spec.commandLine(), "Missing required subcommand (up, down, status)");
+    }
+
+    /** The repository the stack runs from: the working directory if it has deploy/, else the CLI's install root. */
+    static Path root(Environment env) {
+        if (Files.isDirectory(env.workDir().resolve("deploy"))) {
+            return env.workDir();
+        }
+        return env.installRoot().filter(r -> Files.isDirectory(r.resolve("deploy"))).orElse(env.workDir());
+    }
+
+    /** The default state directory: ROOT/.unclip/stack. */
+    static Path defaultStateDir(Environment env) {
+        return root(env).resolve(".unclip/stack");
+    }
+
+    abstract static class StackBase extends BaseCommand {
+        @Option(names = "--state-dir", paramLabel = "DIR",
+                description = "Where the stack's PIDs, ports and logs are kept (default: .unclip/stack in the repository).")
+        Path stateDir;
+
+        void describe(LocalStack.Status s) {
+            describeJson(output, s);
+            for (String line : s.describe().split("\n")) {
+                output.info(line);
+            }
+        }
+
+        Path stateDir() {
+            return stateDir != null ? environment().workDir().resolve(stateDir) : defaultStateDir(environment());
+        }
+    }
+
+    @Command(name = "up", mixinStandardHelpOptions = true,
+            description = "Start the broker, create the topics, start every service and wait until all are ready.")
+    static final class Up extends StackBase {
+        @Option(names = "--replicas", paramLabel = "SERVICE=N[,SERVICE=N...]",
+                description = "Replicas per service (text-encoder, prior, decoder, upsampler, captioner, gateway).")
+        String replicas;
+
+        @Option(names = "--kafka-port", paramLabel = "N", description = "The broker's port (default 9092 when free).")
+        Integer kafkaPort;
+
+        @Option(names = "--gateway-port", paramLabel = "N", description = "The gateway's port (default 8080 when free).")
+        Integer gatewayPort;
+
+        @Option(names = "--partitions", paramLabel = "N", description = "Partitions per topic (default 8).")
+        Integer partitions;
+
+        @Option(names = "--timeout", paramLabel = "SECONDS", description = "How long to wait for readiness (default 180).")
+        Integer timeout;
+
+        @Option(names = "-D", paramLabel = "KEY=VALUE", description = "A system property for every service.")
+        Map<String, String> properties = new LinkedHashMap<>();
+
+        @Override
+        int run() throws Exception {
+            Path root = root(environment());
+            LocalStack.Options o;
+            try {
+                o = LocalStack.Options.defaults(root).withStateDir(stateDir());
+                if (common.models != null || environment().env().get("UNCLIP_MODELS") != null) {
+                    o = o.withModels(environment().bundle(common.models));
+                }
+                o = o.withReplicas(parseReplicas(replicas));
+                o = o.withPorts(port("--kafka-port", kafkaPort, o.kafkaPort()),
+                        port("--gateway-port", gatewayPort, o.gatewayPort()));
+                if (partitions != null) {
+                    if (partitions < 1 || partitions > 1024) {
+                        throw CliException.badInput("--partitions: must be between 1 and 1024, got " + partitions);
+                    }
+                    o = o.withPartitions(partitions);
+                }
+                if (timeout != null) {
+                    if (timeout < 1) {
+                        throw CliException.badInput("--timeout: must be positive, got " + timeout);
+                    }
+                    o = o.withTimeout(Duration.ofSeconds(timeout));
+                }
+                o = o.withProperties(properties);
+            } catch (IllegalArgumentException e) {
+                throw CliException.badInput(e.getMessage());
+            }
+            long t0 = System.nanoTime();
+            LocalStack.Status s;
+            try {
+                s = LocalStack.up(o);
+            } catch (IllegalStateException e) {
+                throw new CliException(ExitCodes.FAILED, e.getMessage(), e);
+            }
+            output.event("stack_up", Output.map("gateway", s.gatewayAddress(), "bootstrap", s.bootstrapServers(),
+                    "state_dir", s.stateDir().toString(), "processes", s.processes().size()));
+            output.info(String.format(Locale.ROOT, "stack up in %.1f s (state in %s)", (System.nanoTime() - t0) / 1e9,
+                    s.stateDir()));
+            describe(s);
+            return ExitCodes.OK;
+        }
+
+        static Map<String, Integer> parseReplicas(String spec) {
+            Map<String, Integer> m = new LinkedHashMap<>();
+            if (spec == null || spec.isBlank()) {
+                return m;
+            }
+            for (String pair : spec.split(",")) {
+                String[] kv = pair.split("=", 2);
+                if (kv.length != 2) {
+                    throw CliException.badInput("--replicas: wants SERVICE=N, got '" + pair + "'");
+                }
+                String service;
+                try {
+                    service = LocalStack.Service.of(kv[0].trim()).id();
+                } catch (IllegalArgumentException e) {
+                    throw CliException.badInput("--replicas: unknown service '" + kv[0].trim()
+                            + "' (text-encoder, prior, decoder, upsampler, captioner, gateway)");
+                }
+                int n;
+                try {
+                    n = Integer.parseInt(kv[1].trim());
+                } catch (NumberFormatException e) {
+                    throw CliException.badInput("--replicas: not a number: '" + kv[1].trim() + "'");
+                }
+                if (n < 1 || n > 64) {
+                    throw CliException.badInput("--replicas: " + service + " must be between 1 and 64, got " + n);
+                }
+                m.put(service, n);
+            }
+            return m;
+        }
+
+        private static int port(String option, Integer value, int dflt) {
+            if (value == null) {
+                return dflt;
+            }
+            if (value < 0 || value > 65535) {
+                throw CliException.badInput(option + ": not a port: " + value);
+            }
+            return value;
+        }
+    }
+
+    @Command(name = "down", mixinStandardHelpOptions = true, description = "Stop every process the stack started.")
+    static final class Down extends StackBase {
+        @Override
+        int run() throws Exception {
+            LocalStack.Status s = LocalStack.down(stateDir());
+            output.event("stack_down", Output.map("stopped", s.processes().size(), "state_dir", s.stateDir().toString()));
+            output.info(s.processes().isEmpty() ? "no stack running (state in " + s.stateDir() + ")"
+                    : "stopped " + s.processes().size() + " processes");
+            return ExitCodes.OK;
+        }
+    }
+
+    @Command(name = "status", mixinStandardHelpOptions = true, description = "Show the stack's processes and addresses.")
+    static final class Status extends StackBase {
+        @Override
+        int run() throws Exception {
+            LocalStack.Status s = LocalStack.status(stateDir());
+            if (s.processes().isEmpty()) {
+                output.event("stack_status", Output.map("running", false, "state_dir", s.stateDir().toString()));
+                output.info("no stack running (state in " + s.stateDir() + ")");
+                return ExitCodes.OK;
+            }
+            describe(s);
+            return ExitCodes.OK;
+        }
+    }
+
+    static void describeJson(Output output, LocalStack.Status s) {
+        output.event("stack_status", Output.map("running", s.running(), "gateway", s.gatewayAddress(),
+                "bootstrap", s.bootstrapServers(), "state_dir", s.stateDir().toString(),
+                "processes", s.processes().stream().map(p -> Output.map("name", p.name(), "pid", p.pid(),
+                        "port", p.port(), "up", p.alive(), "log", p.log().toString())).toList()));
+    }
+}

@@ -1,0 +1,319 @@
+package io.unclip.cli;
+
+import io.grpc.Context;
+import io.grpc.ManagedChannel;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.netty.NettyChannelBuilder;
+import io.netty.channel.ChannelOption;
+import io.unclip.api.v1.GenerateEvent;
+import io.unclip.api.v1.GenerateRequest;
+import io.unclip.api.v1.GeneratedImage;
+import io.unclip.api.v1.ImageRef;
+import io.unclip.api.v1.ImageServiceGrpc;
+import io.unclip.api.v1.StageName;
+import io.unclip.api.v1.StageTimings;
+import io.unclip.deploy.LocalStack;
+import java.io.IOException;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.TimeUnit;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code unclip stream PROMPT}: generate through the gateway's ImageService, showing every event as it arrives. */
+@Command(name = "stream", mixinStandardHelpOptions = true,
+        description = "Generate images through the distributed stack's gateway (gRPC ImageService.Generate),"
+                + " showing each event as it arrives.")
+final class StreamCommand extends BaseCommand {
+    @Parameters(index = "0", paramLabel = "PROMPT", description = "The text to draw.")
+    String prompt;
+
+    @Option(names = "--gateway", paramLabel = "HOST:PORT",
+            description = "The gateway (default: the running local stack's, else localhost:8080).")
+    String gateway;
+
+    @Option(names = {"-n", "--num-images"}, paramLabel = "N", defaultValue = "1", description = "Images (default 1).")
+    int numImages;
+
+    @Option(names = "--seed", paramLabel = "S", description = "Seed (default: the gateway picks one).")
+    Long seed;
+
+    @Option(names = "--size", paramLabel = "PX", description = "Output size in pixels (default: the bundle's).")
+    Integer size;
+
+    @Option(names = {"-o", "--output"}, paramLabel = "FILE", defaultValue = "out.png",
+            description = "Where to write the image (FILE-i.png for several; default out.png).")
+    Path out;
+
+    @Option(names = "--connect-timeout", paramLabel = "SECONDS", defaultValue = "5",
+            description = "How long to wait for a connection (default 5).")
+    int connectTimeout;
+
+    @Option(names = "--timeout", paramLabel = "SECONDS", defaultValue = "0",
+            description = "Give up (and cancel the job) after this long; 0 = no limit.")
+    int timeout;
+
+    @Override
+    int run() throws Exception {
+        if (prompt == null || prompt.isBlank()) {
+            throw CliException.badInput("PROMPT: must not be empty");
+        }
+        if (numImages < 1) {
+            throw CliException.badInput("-n: must be at least 1, got " + numImages);
+        }
+        if (size != null && (size < 1 || size > 4096)) {
+            throw CliException.badInput("--size: must be between 1 and 4096, got " + size);
+        }
+        if (connectTimeout < 1 || connectTimeout > 600) {
+            throw CliException.badInput("--connect-timeout: must be between 1 and 600, got " + connectTimeout);
+        }
+        if (timeout < 0) {
+            throw CliException.badInput("--timeout: must not be negative, got " + timeout);
+        }
+        String target = gatewayAddress();
+        GenerateRequest.Builder req = GenerateRequest.newBuilder().setPrompt(prompt).setNumImages(numImages);
+        if (seed != null) {
+            req.setSeed(seed);
+        }
+        if (size != null) {
+            req.setSize(size);
+        }
+        ManagedChannel channel = NettyChannelBuilder.forTarget(target).usePlaintext()
+                .withOption(ChannelOption.CONNECT_TIMEOUT_MILLIS, connectTimeout * 1000).build();
+        Context.CancellableContext ctx = Context.current().withCancellation();
+        Thread hook = new Thread(() -> {
+            ctx.cancel(Status.CANCELLED.withDescription("interrupted").asRuntimeException());
+            channel.shutdown();
+            try {
+                channel.awaitTermination(2, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }, "unclip-stream-cancel");
+        Runtime.getRuntime().addShutdownHook(hook);
+        try {
+            return ctx.call(() -> stream(channel, target, req.build()));
+        } finally {
+            try {
+                Runtime.getRuntime().removeShutdownHook(hook);
+            } catch (IllegalStateException e) {
+                // shutting down already
+            }
+            ctx.cancel(null);
+            channel.shutdownNow();
+            channel.awaitTermination(2, TimeUnit.SECONDS);
+        }
+    }
+
+    /** {@code --gateway}, else the running local stack's gateway, else localhost:8080; checked as HOST:PORT. */
+    String gatewayAddress() {
+        String g = gateway;
+        if (g == null) {
+            try {
+                LocalStack.Status s = LocalStack.status(StackCommand.defaultStateDir(environment()));
+                if (!s.gatewayAddress().isBlank()) {
+                    g = s.gatewayAddress();
+                }
+            } catch (IOException | RuntimeException e) {
+                // no readable state: the default
+            }
+        }
+        if (g == null) {
+            g = "localhost:8080";
+        }
+        return checkAddress("--gateway", g);
+    }
+
+    static String checkAddress(String option, String address) {
+        String a = address.trim();
+        int colon = a.lastIndexOf(':');
+        if (colon <= 0 || colon == a.length() - 1) {
+            throw CliException.badInput(option + ": wants HOST:PORT, got '" + address + "'");
+        }
+        String host = a.substring(0, colon);
+        int port;
+        try {
+            port = Integer.parseInt(a.substring(colon + 1));
+        } catch (NumberFormatException e) {
+            throw CliException.badInput(option + ": not a port in '" + address + "'");
+        }
+        if (port < 1 || port > 65535) {
+            throw CliException.badInput(option + ": port must be between 1 and 65535 in '" + address + "'");
+        }
+        if (host.isBlank() || host.chars().anyMatch(Character::isWhitespace) || host.contains("/")) {
+            throw CliException.badInput(option + ": not a host name in '" + address + "'");
+        }
+        return a;
+    }
+
+    private long startNanos;
+
+    private int stream(ManagedChannel channel, String target, GenerateRequest req) {
+        ImageServiceGrpc.ImageServiceBlockingStub stub = ImageServiceGrpc.newBlockingStub(channel);
+        if (timeout > 0) {
+            stub = stub.withDeadlineAfter(timeout, TimeUnit.SECONDS);
+        }
+        output.info("gateway " + target + ": generating " + req.getNumImages() + " image"
+                + (req.getNumImages() == 1 ? "" : "s") + " of \"" + req.getPrompt() + "\"");
+        startNanos = System.nanoTime();
+        try {
+            Iterator<GenerateEvent> events = stub.generate(req);
+            while (events.hasNext()) {
+                GenerateEvent e = events.next();
+                Integer done = show(e);
+                if (done != null) {
+                    return done;
+                }
+            }
+            throw new CliException(ExitCodes.FAILED, "the gateway ended the stream without a result");
+        } catch (StatusRuntimeException e) {
+            Status s = e.getStatus();
+            String what = s.getDescription() == null || s.getDescription().isBlank()
+                    ? (s.getCause() != null && s.getCause().getMessage() != null ? s.getCause().getMessage() : "")
+                    : s.getDescription();
+            if (s.getCause() != null && s.getCause().getMessage() != null
+                    && !(s.getCause() instanceof StatusRuntimeException) && !what.contains(s.getCause().getMessage())) {
+                what = what.isEmpty() ? s.getCause().getMessage() : what + " (" + s.getCause().getMessage() + ")";
+            }
+            String line = "gateway " + target + ": " + s.getCode() + (what.isEmpty() ? "" : ": " + what);
+            throw new CliException(s.getCode() == Status.Code.INVALID_ARGUMENT ? ExitCodes.BAD_INPUT : ExitCodes.FAILED,
+                    line, e);
+        }
+    }
+
+    /** Shows one event; returns the exit status when it is terminal, else null. */
+    private Integer show(GenerateEvent e) {
+        String job = e.getJobId();
+        switch (e.getEventCase()) {
+            case ACCEPTED -> {
+                var a = e.getAccepted();
+                output.event("accepted", Output.map("job_id", job, "seed", Long.toUnsignedString(a.getSeed()),
+                        "plan", a.getPlanList().stream().map(StreamCommand::stage).toList()));
+                output.info("accepted: job " + job + ", seed " + Long.toUnsignedString(a.getSeed()) + ", plan "
+                        + String.join(" -> ", a.getPlanList().stream().map(StreamCommand::stage).toList()));
+            }
+            case STAGE_STARTED -> {
+                var s = e.getStageStarted();
+                output.event("stage_started", Output.map("job_id", job, "stage", stage(s.getStage()),
+                        "cascade_step", s.getCascadeStep(), "attempt", s.getAttempt()));
+                output.info(stage(s.getStage()) + step(s.getCascadeStep()) + ": started"
+                        + (s.getAttempt() > 1 ? " (attempt " + s.getAttempt() + ")" : ""));
+            }
+            case PROGRESS -> {
+                var p = e.getProgress();
+                output.event("progress", Output.map("job_id", job, "stage", stage(p.getStage()),
+                        "cascade_step", p.getCascadeStep(), "step", p.getStep(), "total", p.getTotal()));
+                output.info(stage(p.getStage()) + step(p.getCascadeStep()) + ": step " + p.getStep() + "/"
+                        + p.getTotal());
+            }
+            case STAGE_FINISHED -> {
+                StageTimings t = e.getStageFinished().getTimings();
+                var f = e.getStageFinished();
+                output.event("stage_finished", Output.map("job_id", job, "stage", stage(f.getStage()),
+                        "cascade_step", f.getCascadeStep(), "steps", t.getSteps(), "wall_ms", t.getWallMs(),
+                        "model_ms", t.getModelMs(), "queue_ms", t.getQueueMs()));
+                output.info(String.format(Locale.ROOT, "%-14s %3d step%s  %7.2f s  (models %.2f s, queued %.2f s)",
+                        stage(f.getStage()) + step(f.getCascadeStep()), t.getSteps(), t.getSteps() == 1 ? " " : "s",
+                        t.getWallMs() / 1e3, t.getModelMs() / 1e3, t.getQueueMs() / 1e3));
+            }
+            case RESULT -> {
+                var r = e.getResult();
+                List<String> files = new ArrayList<>();
+                int n = r.getImagesCount();
+                for (int i = 0; i < n; i++) {
+                    GeneratedImage img = r.getImages(i);
+                    Path file = numbered(environment().workDir().resolve(out), i, n);
+                    save(img.getImage(), file);
+                    String shown = file.startsWith(environment().workDir())
+                            ? environment().workDir().relativize(file).toString() : file.toString();
+                    files.add(shown);
+                    output.event("image", Output.map("job_id", job, "index", img.getIndex(),
+                            "seed", Long.toUnsignedString(img.getSeed()), "width", img.getWidth(),
+                            "height", img.getHeight(), "path", shown));
+                    output.info("wrote " + shown + " (" + img.getWidth() + "x" + img.getHeight() + ", seed "
+                            + Long.toUnsignedString(img.getSeed()) + ")");
+                }
+                long wall = (System.nanoTime() - startNanos) / 1_000_000;
+                output.event("done", Output.map("job_id", job, "files", files));
+                output.info(String.format(Locale.ROOT, "done: job %s, %d image%s in %.2f s", job, n,
+                        n == 1 ? "" : "s", wall / 1e3));
+                return ExitCodes.OK;
+            }
+            case FAILED -> {
+                var f = e.getFailed();
+                throw new CliException(f.getCode() == io.unclip.api.v1.FailureCode.INVALID_REQUEST
+                        ? ExitCodes.BAD_INPUT : ExitCodes.FAILED, "job " + job + " failed: " + f.getCode()
+                        + (f.getStage() != StageName.STAGE_NAME_UNSPECIFIED ? " in " + stage(f.getStage()) : "")
+                        + ": " + f.getMessage());
+            }
+            case CANCELLED -> {
+                var c = e.getCancelled();
+                throw new CliException(ExitCodes.FAILED, "job " + job + " cancelled"
+                        + (c.getReason().isBlank() ? "" : ": " + c.getReason()));
+            }
+            default -> {
+                // an event this client does not know: skip
+            }
+        }
+        return null;
+    }
+
+    private void save(ImageRef ref, Path file) {
+        try {
+            if (file.getParent() != null) {
+                Files.createDirectories(file.getParent());
+            }
+            switch (ref.getSourceCase()) {
+                case PNG -> Files.write(file, ref.getPng().toByteArray());
+                case URI -> {
+                    Path src = localFile(ref.getUri());
+                    if (src == null || !Files.isRegularFile(src)) {
+                        throw new CliException(ExitCodes.FAILED, "image " + ref.getUri()
+                                + " is not a local file; cannot copy it to " + file);
+                    }
+                    Files.copy(src, file, StandardCopyOption.REPLACE_EXISTING);
+                }
+                default -> throw new CliException(ExitCodes.FAILED, "the result has an image without data");
+            }
+        } catch (IOException ex) {
+            throw new CliException(ExitCodes.FAILED, "cannot write " + file + ": " + ex.getMessage(), ex);
+        }
+    }
+
+    private static Path localFile(String uri) {
+        try {
+            if (uri.startsWith("file:")) {
+                return Path.of(URI.create(uri));
+            }
+            if (!uri.contains("://")) {
+                return Path.of(uri);
+            }
+        } catch (RuntimeException e) {
+            // not a path
+        }
+        return null;
+    }
+
+    static String stage(StageName s) {
+        return switch (s) {
+            case TEXT_ENCODER -> "text-encoder";
+            case PRIOR -> "prior";
+            case DECODER -> "decoder";
+            case UPSAMPLER -> "upsampler";
+            case CAPTIONER -> "captioner";
+            default -> s.name().toLowerCase(Locale.ROOT);
+        };
+    }
+
+    private static String step(int cascadeStep) {
+        return cascadeStep > 0 ? "[" + cascadeStep + "]" : "";
+    }
+}
