@@ -87,11 +87,25 @@ class Diffusion:
         mean, _ = self.q_posterior(x0, xt, t)
         return mean, log_var, x0
 
-    def hybrid_loss(self, out, x0, xt, t, noise):
-        """IDDPM hybrid loss per sample: mse(eps) + vb_t (bits/dim, mean detached). Returns (loss, mse, vb)."""
+    def eps_from_v(self, v, xt, t):
+        """v-parametrisation (Salimans & Ho 2022): v = sqrt(ac) eps - sqrt(1 - ac) x0, so eps = sqrt(ac) v + sqrt(1 - ac) x_t."""
+        return _ex(self.sqrt_ac, t, xt.shape) * v + _ex(self.sqrt_1mac, t, xt.shape) * xt
+
+    def v_target(self, x0, t, noise):
+        return _ex(self.sqrt_ac, t, x0.shape) * noise - _ex(self.sqrt_1mac, t, x0.shape) * x0
+
+    def hybrid_loss(self, out, x0, xt, t, noise, prediction="epsilon"):
+        """IDDPM hybrid loss per sample: mse + vb_t (bits/dim, mean detached). Returns (loss, mse, vb).
+        prediction "epsilon": out[:, :C] is eps and mse is on eps (improved-diffusion). "v": out[:, :C] is v and mse is
+        on v, which weights x0 errors by (1 + SNR) instead of SNR: the high-noise steps that fix an image's global
+        colour get real weight (with eps they get almost none, which showed as off-palette backgrounds)."""
         c = x0.shape[1]
-        eps = out[:, :c]
-        mse = mean_flat((noise - eps) ** 2)
+        if prediction == "v":
+            mse = mean_flat((self.v_target(x0, t, noise) - out[:, :c]) ** 2)
+            eps = self.eps_from_v(out[:, :c], xt, t)
+        else:
+            eps = out[:, :c]
+            mse = mean_flat((noise - eps) ** 2)
         frozen = torch.cat([eps.detach(), out[:, c:]], dim=1)
         mean, log_var, _ = self.p_mean_var(frozen, xt, t, clip=False)
         true_mean, true_log_var = self.q_posterior(x0, xt, t)

@@ -30,7 +30,8 @@ from clip_model import MiniClip
 from common import CONTEXT, PAD, TRAIN_DIR, encode, load_ckpt, write_tokenizer
 from export_extra import pattern, rounded
 from prior_model import Prior
-from unet import Decoder
+from diffusion import Diffusion
+from unet import Decoder, EpsilonOutput
 
 
 class TextEncoderExport(nn.Module):
@@ -162,12 +163,16 @@ def main():
         ck = load_ckpt(args.decoder)
         dec = Decoder(**ck["config"])
         dec.load_state_dict(ck["ema"])
+        prediction = ck.get("prediction", "epsilon")
+        if prediction == "v":  # the engine's contract is epsilon: convert inside the graph
+            sched = Diffusion.cosine(1000)
+            dec = EpsilonOutput(dec, sched.sqrt_ac, sched.sqrt_1mac)
         dec.eval()
         d = os.path.join(args.out, "decoder")
         os.makedirs(d, exist_ok=True)
         with torch.no_grad():
             temb, hid = TextEncoderExport(clip.text)(ids)
-        S = dec.config["size"]
+        S = ck["config"]["size"]
         dargs = (torch.randn(B, 3, S, S), torch.tensor([3, 700]), F.normalize(torch.randn(B, E), dim=-1), temb, hid)
         export(dec, dargs, os.path.join(d, "decoder.onnx"),
                ["sample", "timestep", "image_embeds", "text_embeds", "encoder_hidden_states"], ["out_sample"])
@@ -193,7 +198,7 @@ def main():
                "resolution": {"output": S},
                "conditioning": {"embedding_dim": E, "text_tokens": CONTEXT, "text_hidden_dim": W},
                "notes": "unconditional row: image_embeds = zeros, text = encoding of the empty caption; "
-                        "trained %d steps (EMA weights)" % ck["step"]}
+                        "trained %d steps (EMA weights), %s prediction exported as epsilon" % (ck["step"], prediction)}
         json.dump(man, open(os.path.join(d, "manifest.json"), "w"), indent=1)
 
     json.dump({"name": "shapes-demo", "version": "0.1.0",

@@ -1,57 +1,94 @@
 #!/usr/bin/env bash
-# Trains the Shapes-World demo models from scratch with fixed seeds (re-running resumes every stage from its
-# checkpoint). Checkpoints, data and logs go to $UNCLIP_TRAIN_DIR (default /root/unclip-train), outside git.
-#   stage 0: dataset (Java shapes-world CLI): 200k scenes at 32x32 (seed 1) + 2k validation scenes (seed 2)
-#   stage 1: mini-CLIP (2 threads, ~6 min on an idle 2-core machine, 20-30 min on a busy one)
-#   stage 2: decoder, in the background with 1 thread (runs until killed; hours)
-#   stage 3: prior, in the foreground at nice 19 with 1 thread (uses only idle CPU)
+# Retrains the whole Shapes-World demo bundle from scratch with fixed seeds, exports it to $D/bundle and prints each
+# stage's loss-curve summary and wall time. Runs on 2 CPU cores (hours: see models/bundle/README.md for the figures);
+# re-running resumes every stage from its checkpoint. Checkpoints, data and logs go to $UNCLIP_TRAIN_DIR (default
+# /root/unclip-train), outside git.
+#
+#   models/training/train_all.sh
+#
+# Step budgets default to the shipped bundle's (override with the variables below, e.g. DECODER_V_STEPS=20000).
+# Two lanes of one thread each after CLIP: lane A = decoder (epsilon phase, then v-prediction phase warm-started from
+# it); lane B = prior, upsampler 32->128, upsampler 128->512, captioner (dataset captions, then reading-order
+# fine-tune). Per-step randomness is seeded by (stage seed, step), so an interrupted run continues identically.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 REPO=$(cd "$HERE/../.." && pwd)
 export UNCLIP_TRAIN_DIR=${UNCLIP_TRAIN_DIR:-/root/unclip-train}
 D=$UNCLIP_TRAIN_DIR
 PY=${PYTHON:-/usr/bin/python3}   # Debian's python3-torch (1.13) + python3-onnx
-mkdir -p "$D/logs" "$D/data" "$D/ckpt"
 
+CLIP_STEPS=${CLIP_STEPS:-800}
+DECODER_EPS_STEPS=${DECODER_EPS_STEPS:-3735}
+DECODER_V_STEPS=${DECODER_V_STEPS:-6000}
+PRIOR_STEPS=${PRIOR_STEPS:-1750}
+UPSAMPLER_128_STEPS=${UPSAMPLER_128_STEPS:-559}
+UPSAMPLER_512_STEPS=${UPSAMPLER_512_STEPS:-695}
+CAPTIONER_STEPS=${CAPTIONER_STEPS:-1755}       # of a 2200-step cosine schedule
+CAPTIONER_CANON_STEPS=${CAPTIONER_CANON_STEPS:-332}  # of a 700-step cosine schedule
+
+mkdir -p "$D/logs" "$D/data" "$D/ckpt"
 if ! update-alternatives --query libblas.so.3-x86_64-linux-gnu 2>/dev/null | grep -q '^Value:.*openblas'; then
   echo "WARNING: torch is using the reference BLAS (matmul ~17x slower). Install OpenBLAS first:" >&2
   echo "         apt-get install -y libopenblas0-openmp" >&2
 fi
 
+# stage NAME LOG CMD...: runs one training stage, appending to its log, and says how long it took
+stage() {
+  local name=$1 log=$2; shift 2
+  local t0=$SECONDS
+  echo "[$(date +%T)] $name: start (log $log)"
+  "$@" >> "$log" 2>&1 || { echo "$name FAILED: see $log" >&2; return 1; }
+  echo "[$(date +%T)] $name: done in $(( (SECONDS - t0) / 60 )) min"
+}
+
+# ---- data (Java shapes-world generator) --------------------------------------------------------------------------
 JAR="$REPO/shapes-world/target/shapes-world-0.1.0-SNAPSHOT.jar"
-if [ ! -f "$D/data/train-s1-200k/dataset.json" ] || [ ! -f "$D/data/val-s2-2k/dataset.json" ]; then
-  [ -f "$JAR" ] || (cd "$REPO" && mvn -B -q -pl shapes-world -am package -DskipTests)
-  [ -f "$D/data/train-s1-200k/dataset.json" ] || \
-    java -jar "$JAR" --out "$D/data/train-s1-200k" --count 200000 --seed 1 --sizes 32 --format npy --threads 2
-  [ -f "$D/data/val-s2-2k/dataset.json" ] || \
-    java -jar "$JAR" --out "$D/data/val-s2-2k" --count 2000 --seed 2 --sizes 32,128 --format npy,png --threads 2
-fi
+[ -f "$JAR" ] || (cd "$REPO" && mvn -B -q -ntp -pl shapes-world -am package -DskipTests)
+gen() {  # gen DIR COUNT SEED SIZES FORMATS
+  [ -f "$D/data/$1/dataset.json" ] || stage "data $1" "$D/logs/datagen.log" \
+    java -jar "$JAR" --out "$D/data/$1" --count "$2" --seed "$3" --sizes "$4" --format "$5" --threads 2
+}
+gen train-s1-200k 200000 1 32 npy
+gen val-s2-2k 2000 2 32,128 npy,png
+gen up-s3-3k 3000 3 32,128,512 npy
+gen upval-s4-64 64 4 32,128,512 npy,png
 
-[ -f "$D/ckpt/clip/final.pt" ] || "$PY" "$HERE/train_clip.py" --steps 800 >> "$D/logs/clip.log" 2>&1
+# ---- mini-CLIP (both cores) -----------------------------------------------------------------------------------------
+[ -f "$D/ckpt/clip/final.pt" ] || stage clip "$D/logs/clip.log" "$PY" "$HERE/train_clip.py" --steps "$CLIP_STEPS"
 
-nohup "$PY" "$HERE/train_decoder.py" >> "$D/logs/decoder.log" 2>&1 &
-echo "decoder: pid $! (log $D/logs/decoder.log, checkpoints $D/ckpt/decoder)"
+# ---- lane A: decoder ------------------------------------------------------------------------------------------------
+lane_a() {
+  stage "decoder (epsilon)" "$D/logs/decoder.log" "$PY" "$HERE/train_decoder.py" --prediction epsilon \
+    --steps "$DECODER_EPS_STEPS"
+  stage "decoder (v)" "$D/logs/decoder_v.log" "$PY" "$HERE/train_decoder.py" --prediction v \
+    --out "$D/ckpt/decoder_v" --init "$D/ckpt/decoder/last.pt" --steps "$DECODER_V_STEPS"
+}
+lane_a &
+LANE_A=$!
 
-nice -n 19 "$PY" "$HERE/train_prior.py" >> "$D/logs/prior.log" 2>&1
-echo "prior done; the decoder keeps training (kill its pid to stop; re-run this script to resume)"
+# ---- lane B: prior, upsamplers, captioner --------------------------------------------------------------------------
+stage prior "$D/logs/prior.log" "$PY" "$HERE/train_prior.py" --steps "$PRIOR_STEPS"
+stage "upsampler 32->128" "$D/logs/upsampler_128.log" "$PY" "$HERE/train_upsampler.py" --stage 128 \
+  --steps "$UPSAMPLER_128_STEPS"
+stage "upsampler 128->512" "$D/logs/upsampler_512.log" "$PY" "$HERE/train_upsampler.py" --stage 512 \
+  --steps "$UPSAMPLER_512_STEPS"
+stage captioner "$D/logs/captioner.log" "$PY" "$HERE/train_captioner.py" --steps 2200 --stop-at "$CAPTIONER_STEPS" \
+  --batch 32 --eval-every 550 --eval-n 200
+stage "captioner (reading order)" "$D/logs/captioner_canon.log" "$PY" "$HERE/train_captioner.py" --canonical \
+  --init "$D/ckpt/captioner/last.pt" --out "$D/ckpt/captioner_canon" --steps 700 --stop-at "$CAPTIONER_CANON_STEPS" \
+  --lr 5e-4 --warmup 50 --ema 0.998 --eval-every 350 --eval-n 200
 
-# ---------------------------------------------------------------------------------------------------------------
-# Upsamplers (32->128, 128->512), captioner, and the extra export (upsampler_128, upsampler_512, captioner,
-# image_encoder). Data: 3000 scenes at 32/128/512 (seed 3) for the upsamplers, 64 held-out scenes (seed 4).
-# Each trainer is resumable (re-run continues from ckpt/<stage>/last.pt); they run in the background, 1 thread each.
-# ---------------------------------------------------------------------------------------------------------------
-JAR_CLI=${JAR_CLI:-$JAR}
-[ -f "$D/data/up-s3-3k/dataset.json" ] || \
-  java -jar "$JAR_CLI" --out "$D/data/up-s3-3k" --count 3000 --seed 3 --sizes 32,128,512 --format npy --threads 2
-[ -f "$D/data/upval-s4-64/dataset.json" ] || \
-  java -jar "$JAR_CLI" --out "$D/data/upval-s4-64" --count 64 --seed 4 --sizes 32,128,512 --format npy,png --threads 2
-nohup "$PY" "$HERE/train_upsampler.py" --stage 128 >> "$D/logs/upsampler_128.log" 2>&1 &
-echo "upsampler_128: pid $!"
-nohup "$PY" "$HERE/train_upsampler.py" --stage 512 >> "$D/logs/upsampler_512.log" 2>&1 &
-echo "upsampler_512: pid $!"
-# captioner: phase 1 on the dataset captions, then fine-tuning on reading-order (canonical) captions
-nohup bash -c "\"$PY\" \"$HERE/train_captioner.py\" --steps 2200 --batch 32 --eval-every 550 --eval-n 200 >> \"$D/logs/captioner.log\" 2>&1 && \
-  \"$PY\" \"$HERE/train_captioner.py\" --canonical --init \"$D/ckpt/captioner/last.pt\" --out \"$D/ckpt/captioner_canon\" \
-  --steps 700 --lr 5e-4 --warmup 50 --ema 0.998 --eval-every 350 --eval-n 200 >> \"$D/logs/captioner_canon.log\" 2>&1" &
-echo "captioner: pid $!"
-echo "when they are done (or killed): $PY $HERE/export_onnx.py --out $D/bundle && $PY $HERE/export_extra.py --out $D/bundle --captioner $D/ckpt/captioner_canon/last.pt --respacing-128 3 --respacing-512 3"
+wait "$LANE_A"
+
+# ---- export + summary -----------------------------------------------------------------------------------------------
+stage export "$D/logs/export.log" "$PY" "$HERE/export_onnx.py" --out "$D/bundle" --decoder "$D/ckpt/decoder_v/last.pt"
+stage "export (extra)" "$D/logs/export.log" "$PY" "$HERE/export_extra.py" --out "$D/bundle" \
+  --captioner "$D/ckpt/captioner_canon/last.pt" --respacing-128 3 --respacing-512 3
+echo
+echo "loss curves and wall time per stage:"
+"$PY" "$HERE/summarize.py" --ckpt "$D/ckpt" clip decoder decoder_v prior upsampler_128 upsampler_512 captioner \
+  captioner_canon
+echo
+echo "bundle: $D/bundle. Check and measure it:"
+echo "  ./unclip models check $D/bundle"
+echo "  ./unclip eval --models $D/bundle --count 40 --size 128 -n 2"

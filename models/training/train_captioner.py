@@ -127,6 +127,8 @@ def main():
     ap.add_argument("--eval-every", type=int, default=1000)
     ap.add_argument("--eval-n", type=int, default=400)
     ap.add_argument("--bench", type=int, default=0)
+    ap.add_argument("--stop-at", type=int, default=None,
+                    help="stop (and save) at this step; the cosine schedule still spans --steps (reproduces a run cut short)")
     ap.add_argument("--eval-only", action="store_true")
     ap.add_argument("--canonical", action="store_true", help="objects in reading order (canonical_captions)")
     ap.add_argument("--init", default=None, help="start from this checkpoint's weights (fine-tuning)")
@@ -167,7 +169,7 @@ def main():
                             "step": step, "config": model.config, "args": vars(args)})
 
     last_save, t0, acc, n = time.time(), time.time(), 0.0, 0
-    end = step + args.bench if args.bench else args.steps
+    end = step + args.bench if args.bench else min(args.steps, args.stop_at or args.steps)
     model.train()
     while step < end:
         g = step_generator(args.seed, step)

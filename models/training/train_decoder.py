@@ -21,7 +21,7 @@ from clip_model import MiniClip
 from common import (TRAIN_DIR, Logger, ShapesData, count_params, encode, grid, images_to_float, load_ckpt,
                     save_ckpt, save_png, seed_all, step_generator)
 from diffusion import Diffusion
-from unet import Decoder
+from unet import Decoder, EpsilonOutput
 
 SAMPLE_PROMPTS = [
     "a small red circle at the top left on a white background",
@@ -71,6 +71,10 @@ def main():
     ap.add_argument("--ch", type=int, default=32)
     ap.add_argument("--seed", type=int, default=2)
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--prediction", choices=["epsilon", "v"], default=None,
+                    help="what the U-Net predicts (default v for a new run, the checkpoint's on resume; "
+                         "see Diffusion.hybrid_loss; exported as epsilon either way)")
+    ap.add_argument("--init", default=None, help="warm start: model and EMA weights from this checkpoint (new run only)")
     ap.add_argument("--save-every-s", type=float, default=300)
     ap.add_argument("--sample-every", type=int, default=2500)
     ap.add_argument("--limit", type=int, default=None, help="use only the first N training scenes (smoke tests)")
@@ -96,7 +100,18 @@ def main():
         ema.load_state_dict(ck["ema"])
         opt.load_state_dict(ck["opt"])
         step = ck["step"]
-        print("resumed decoder at step", step, flush=True)
+        saved = ck.get("prediction", "epsilon")  # runs before the flag existed predicted epsilon
+        if args.prediction not in (None, saved):
+            raise SystemExit("--prediction %s, but %s was trained with %s" % (args.prediction, ck_path, saved))
+        args.prediction = saved
+        print("resumed decoder at step", step, "prediction", saved, flush=True)
+    if args.prediction is None:
+        args.prediction = "v"
+    if ck is None and args.init:
+        init = load_ckpt(args.init)
+        model.load_state_dict(init["model"])
+        ema.load_state_dict(init["ema"])
+        print("warm start from", args.init, "step", init["step"], flush=True)
     log.log(event="start", step=step, params=count_params(model), config=model.config, args=vars(args))
     empty_ids = torch.tensor(encode(""))
 
@@ -120,7 +135,7 @@ def main():
         for pg in opt.param_groups:
             pg["lr"] = lr
         out = model(xt, t, img_emb, txt_emb, hid)
-        loss, mse, vb = diff.hybrid_loss(out, x, xt, t, noise)
+        loss, mse, vb = diff.hybrid_loss(out, x, xt, t, noise, args.prediction)
         loss = loss.mean()
         opt.zero_grad(set_to_none=True)
         loss.backward()
@@ -142,7 +157,7 @@ def main():
             t0, acc = time.time(), {"loss": 0.0, "mse": 0.0, "vb": 0.0, "n": 0}
         if time.time() - last_save > args.save_every_s:
             save_ckpt(ck_path, {"model": model.state_dict(), "ema": ema.state_dict(), "opt": opt.state_dict(),
-                                "step": step, "config": model.config, "args": vars(args)})
+                                "step": step, "config": model.config, "prediction": args.prediction, "args": vars(args)})
             last_save = time.time()
             t0 = time.time() - (time.time() - t0)  # saving time is not step time
         if step % args.sample_every == 0:
@@ -151,7 +166,7 @@ def main():
             log.log(event="samples", step=step, seconds=round(time.time() - ts, 1))
             t0 += time.time() - ts
     save_ckpt(ck_path, {"model": model.state_dict(), "ema": ema.state_dict(), "opt": opt.state_dict(),
-                        "step": step, "config": model.config, "args": vars(args)})
+                        "step": step, "config": model.config, "prediction": args.prediction, "args": vars(args)})
     log.log(event="done", step=step)
 
 
@@ -174,8 +189,10 @@ def sample_grid(ema, clip, diff, args, step, guidance=3.0, steps=50):
     _, utxt, uhid = clip_condition(clip, None, torch.tensor([encode("")] * n))
     uimg = torch.zeros_like(img)
 
+    net = EpsilonOutput(ema, diff.sqrt_ac, diff.sqrt_1mac) if args.prediction == "v" else ema
+
     def fn(x, t):
-        out = ema(torch.cat([x, x]), torch.cat([t, t]), torch.cat([img, uimg]), torch.cat([txt, utxt]),
+        out = net(torch.cat([x, x]), torch.cat([t, t]), torch.cat([img, uimg]), torch.cat([txt, utxt]),
                   torch.cat([hid, uhid]))
         c, u = out[:n], out[n:]
         eps = u[:, :3] + guidance * (c[:, :3] - u[:, :3])

@@ -157,3 +157,22 @@ class Decoder(nn.Module):
         if isinstance(layer, AttnBlock):
             return layer(h, ctx)
         return layer(h)
+
+
+class EpsilonOutput(nn.Module):
+    """Wraps a v-predicting decoder so that it outputs epsilon (+ the unchanged variance channels): the exported ONNX
+    graph then follows the engine's epsilon contract. eps = sqrt(ac_t) v + sqrt(1 - ac_t) x_t, ac_t gathered from the
+    training schedule by timestep (so the graph must be called with original, not respaced, timesteps)."""
+
+    def __init__(self, model, sqrt_ac, sqrt_1mac):
+        super().__init__()
+        self.model = model
+        self.register_buffer("sqrt_ac", torch.as_tensor(sqrt_ac, dtype=torch.float32))
+        self.register_buffer("sqrt_1mac", torch.as_tensor(sqrt_1mac, dtype=torch.float32))
+
+    def forward(self, sample, timestep, image_embeds, text_embeds, encoder_hidden_states):
+        out = self.model(sample, timestep, image_embeds, text_embeds, encoder_hidden_states)
+        c = sample.shape[1]
+        a = self.sqrt_ac[timestep].reshape(-1, 1, 1, 1)
+        s = self.sqrt_1mac[timestep].reshape(-1, 1, 1, 1)
+        return torch.cat([a * out[:, :c] + s * sample, out[:, c:]], dim=1)
