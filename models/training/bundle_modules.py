@@ -14,7 +14,8 @@ import torch.nn.functional as F
 from clip_model import TextEncoder
 from onnx_weights import initializer_shapes, load_state_dict_from_onnx
 from prior_model import Prior
-from unet import Decoder
+from diffusion import Diffusion
+from unet import Decoder, EpsilonOutput
 from upsampler_model import build_upsampler
 
 
@@ -88,25 +89,31 @@ def load_prior(bundle, stage="prior"):
 
 
 def load_decoder(bundle, stage="decoder"):
+    """unet.Decoder; a v-prediction decoder is exported inside unet.EpsilonOutput (parameters 'model.*')."""
     m = read_manifest(bundle, stage)
     path = os.path.join(bundle, stage, m["onnx"])
     s = initializer_shapes(path)
-    ch, mult, num_res = _unet_levels(s, "")
-    in_ch = s["inp.weight"][1]
-    ctx_dim = s["ctx_norm.weight"][0]
+    wrapped = "model.inp.weight" in s
+    p = "model." if wrapped else ""
+    ch, mult, num_res = _unet_levels(s, p)
+    in_ch = s[p + "inp.weight"][1]
+    ctx_dim = s[p + "ctx_norm.weight"][0]
     size = m["resolution"]["output"]
     attn_res, res = [], size
-    down = _blocks(s, r"down\.(\d+)\.")
-    for i in down:
-        if "down.%d.1.qkv.weight" % i in s:
+    for i in _blocks(s, re.escape(p) + r"down\.(\d+)\."):
+        if p + "down.%d.1.qkv.weight" % i in s:
             attn_res.append(res)
-        if "down.%d.0.in_conv.weight" % i not in s:
+        if p + "down.%d.0.in_conv.weight" % i not in s:
             res //= 2
     module = Decoder(ch=ch, mult=tuple(mult), num_res=num_res, attn_res=tuple(sorted(set(attn_res), reverse=True)),
-                     image_embed_dim=s["image_to_time.weight"][1], text_embed_dim=s["text_to_time.weight"][1],
-                     text_width=s["text_norm.weight"][0], ctx_dim=ctx_dim,
-                     extra_tokens=s["image_to_tokens.weight"][0] // ctx_dim, in_ch=in_ch, size=size,
-                     learn_sigma=s["out.2.weight"][0] == 2 * in_ch)
+                     image_embed_dim=s[p + "image_to_time.weight"][1], text_embed_dim=s[p + "text_to_time.weight"][1],
+                     text_width=s[p + "text_norm.weight"][0], ctx_dim=ctx_dim,
+                     extra_tokens=s[p + "image_to_tokens.weight"][0] // ctx_dim, in_ch=in_ch, size=size,
+                     learn_sigma=s[p + "out.2.weight"][0] == 2 * in_ch)
+    if wrapped:
+        sched = Diffusion.cosine(m["diffusion"]["train_timesteps"])
+        module = EpsilonOutput(module, sched.sqrt_ac, sched.sqrt_1mac)
+        module.config = module.model.config
     return _finish(module, path)
 
 
