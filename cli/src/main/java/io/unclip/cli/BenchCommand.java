@@ -127,8 +127,7 @@ final class BenchCommand extends BaseCommand {
 
     /** The reference on the same work; a machine without python/torch gets one line and no failure. */
     private void sideBySide(List<SideBySide.JavaStage> java, Path bundle) {
-        TorchReference ref = new TorchReference(python != null ? environment().workDir().resolve(python)
-                : TorchReference.DEFAULT_PYTHON, script());
+        TorchReference ref = new TorchReference(pythonPath(), script());
         var why = ref.unavailable();
         if (why.isPresent()) {
             output.info("side-by-side with PyTorch skipped: " + why.get());
@@ -171,6 +170,23 @@ final class BenchCommand extends BaseCommand {
         total.put("self_check", report.checks().stream().map(c -> Output.map("stage", c.stage(), "max_abs_error",
                 c.maxAbsError(), "ok", c.ok())).toList());
         output.event("bench_torch", total);
+    }
+
+    /** --python: a path (relative to the working directory), or a bare name looked up on PATH. */
+    private Path pythonPath() {
+        if (python == null) {
+            return TorchReference.DEFAULT_PYTHON;
+        }
+        if (python.getNameCount() == 1 && !python.isAbsolute()) {
+            String path = environment().env().getOrDefault("PATH", "");
+            for (String dir : path.split(java.io.File.pathSeparator)) {
+                Path candidate = Path.of(dir.isEmpty() ? "." : dir).resolve(python);
+                if (!dir.isEmpty() && Files.isExecutable(candidate)) {
+                    return candidate;
+                }
+            }
+        }
+        return environment().workDir().resolve(python);
     }
 
     /** models/training/torch_reference.py of the working directory's checkout, else of the one the CLI was built in. */
