@@ -76,6 +76,9 @@ abstract class BaseCommand implements Callable<Integer> {
 
     /** Reports a failure as one line; returns its exit status. */
     int fail(Exception e) {
+        if (e instanceof SamplingCancelledException c && interruption().requested()) {
+            return cancelled(c);
+        }
         int code = exitCode(e);
         output.error(message(e));
         if (common.debug) {
@@ -86,6 +89,39 @@ abstract class BaseCommand implements Callable<Integer> {
         }
         return code;
     }
+
+    /** Ctrl-C stopped the cascade: one line saying where, exit 130. */
+    private int cancelled(SamplingCancelledException c) {
+        String stage = output.currentStage() == null ? "?" : output.currentStage();
+        output.endLine();
+        String line = "cancelled after stage " + stage + " step " + c.completedSteps() + "/" + c.totalSteps();
+        spec.commandLine().getErr().println("unclip: " + line);
+        spec.commandLine().getErr().flush();
+        output.event("cancelled", Output.map("stage", stage, "step", c.completedSteps(), "total", c.totalSteps()));
+        return ExitCodes.INTERRUPTED;
+    }
+
+    Interruption interruption() {
+        Object root = spec.root().userObject();
+        return root instanceof UnclipCommand u ? u.interruption() : FALLBACK_INTERRUPTION;
+    }
+
+    /**
+     * Runs an image command's work with Ctrl-C stopping the cascade: SIGINT is routed to
+     * {@link #interruption()} for the duration (when this is the CLI's own process).
+     */
+    <T> T interruptible(Callable<T> work) throws Exception {
+        Object root = spec.root().userObject();
+        boolean signals = root instanceof UnclipCommand u && u.handlesSignals();
+        if (!signals) {
+            return work.call();
+        }
+        try (Interruption.Installed handler = interruption().onSigint()) {
+            return work.call();
+        }
+    }
+
+    private static final Interruption FALLBACK_INTERRUPTION = new Interruption(() -> { });
 
     static int exitCode(Exception e) {
         if (e instanceof CliException c) {
@@ -184,11 +220,13 @@ abstract class BaseCommand implements Callable<Integer> {
         int n = r.count();
         for (int i = 0; i < n; i++) {
             Path file = numbered(base, i, alwaysNumbered ? Math.max(2, n) : n);
+            int index = i;
             try {
                 if (file.getParent() != null) {
                     Files.createDirectories(file.getParent());
                 }
-                png.write(r.images(), i, r.parameters().pngText(i), file);
+                // under a temporary name first: a failed or killed write leaves no partial PNG
+                AtomicFile.write(file, f -> png.write(r.images(), index, r.parameters().pngText(index), f));
             } catch (IOException e) {
                 throw new CliException(ExitCodes.FAILED, "cannot write " + file + ": " + e.getMessage(), e);
             }

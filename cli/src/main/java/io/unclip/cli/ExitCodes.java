@@ -10,6 +10,8 @@ public final class ExitCodes {
     public static final int BAD_INPUT = 2;
     /** The model bundle is missing or invalid. */
     public static final int BAD_BUNDLE = 3;
+    /** Stopped by Ctrl-C (SIGINT): 128 + 2, what a shell reports for a process SIGINT ended. */
+    public static final int INTERRUPTED = 130;
 
     private ExitCodes() {
     }

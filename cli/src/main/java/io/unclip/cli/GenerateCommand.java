@@ -3,6 +3,7 @@ package io.unclip.cli;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.unclip.engine.diffusion.SamplingCancelledException;
 import io.unclip.engine.pipeline.Cascade;
 import io.unclip.engine.pipeline.GenerationRequest;
 import io.unclip.engine.pipeline.GenerationResult;
@@ -60,9 +61,9 @@ final class GenerateCommand extends BaseCommand {
     ImageOptions image;
 
     @Override
-    int run() throws IOException {
+    int run() throws Exception {
         if (prompts != null) {
-            return batch();
+            return interruptible(this::batch);
         }
         if (outDir != null) {
             throw CliException.badInput("--out-dir is for batch mode (--prompts FILE.jsonl); use -o FILE");
@@ -73,11 +74,13 @@ final class GenerateCommand extends BaseCommand {
         GenerationRequest request = request(prompt, image.seed());
         request.validate(); // bad input is reported before the models load
         output.previewsTo(image.previews);
-        try (Cascade cascade = openCascade()) {
-            GenerationResult r = cascade.generate(request, output, null);
-            summary(r, writeImages(r, outFile, false));
-        }
-        return ExitCodes.OK;
+        return interruptible(() -> {
+            try (Cascade cascade = openCascade()) {
+                GenerationResult r = cascade.generate(request, output, interruption().cancellation());
+                summary(r, writeImages(r, outFile, false));
+            }
+            return ExitCodes.OK;
+        });
     }
 
     private GenerationRequest request(String text, Long seed) {
@@ -132,10 +135,19 @@ final class GenerateCommand extends BaseCommand {
                     continue;
                 }
                 output.context(line.id());
+                if (interruption().requested()) { // Ctrl-C while the previous line's images were written
+                    throw new SamplingCancelledException(0, 0);
+                }
                 try {
-                    GenerationResult r = cascade.generate(request(line.prompt(), line.seed()), output, null);
+                    GenerationResult r = cascade.generate(request(line.prompt(), line.seed()), output,
+                            interruption().cancellation());
                     writeImages(r, dir.resolve(line.id() + ".png"), false);
                     done++;
+                } catch (SamplingCancelledException e) {
+                    // Ctrl-C: the lines already written stay; report and stop (exit 130)
+                    output.context("");
+                    output.info("batch: " + done + " of " + total + " prompts done before the interruption");
+                    throw e;
                 } catch (Exception e) {
                     output.context("");
                     output.error("line " + number + " (" + line.id() + "): " + message(e));

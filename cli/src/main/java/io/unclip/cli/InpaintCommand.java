@@ -44,17 +44,19 @@ final class InpaintCommand extends BaseCommand {
     ImageOptions image;
 
     @Override
-    int run() {
+    int run() throws Exception {
         Tensor pixels = readImage("image", source);
         Tensor maskPixels = readImage("mask", mask);
         InpaintRequest request = new InpaintRequest(pixels, maskPixels, prompt, numImages, image.seed(), image.size,
                 image.overrides(prior.overrides(StageOverrides.none())), image.previewInterval(), prior.candidates);
         request.validate();
         output.previewsTo(image.previews);
-        try (Cascade cascade = openCascade()) {
-            GenerationResult r = cascade.inpaint(request, output, null);
-            summary(r, writeImages(r, outFile, false));
-        }
-        return ExitCodes.OK;
+        return interruptible(() -> {
+            try (Cascade cascade = openCascade()) {
+                GenerationResult r = cascade.inpaint(request, output, interruption().cancellation());
+                summary(r, writeImages(r, outFile, false));
+            }
+            return ExitCodes.OK;
+        });
     }
 }

@@ -50,7 +50,7 @@ final class InterpolateCommand extends BaseCommand {
     ImageOptions image;
 
     @Override
-    int run() {
+    int run() throws Exception {
         if ((imageB == null) == (towards == null)) {
             throw CliException.badInput("give IMAGE_B or --towards PROMPT (exactly one)");
         }
@@ -60,10 +60,12 @@ final class InterpolateCommand extends BaseCommand {
                 image.size, image.overrides(StageOverrides.none()), image.previewInterval());
         request.validate();
         output.previewsTo(image.previews);
-        try (Cascade cascade = openCascade()) {
-            GenerationResult r = cascade.interpolate(request, output, null);
-            summary(r, writeImages(r, outFile, true));
-        }
-        return ExitCodes.OK;
+        return interruptible(() -> {
+            try (Cascade cascade = openCascade()) {
+                GenerationResult r = cascade.interpolate(request, output, interruption().cancellation());
+                summary(r, writeImages(r, outFile, true));
+            }
+            return ExitCodes.OK;
+        });
     }
 }

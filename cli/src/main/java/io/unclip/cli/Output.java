@@ -36,6 +36,7 @@ final class Output implements CascadeListener {
     private Path previewDir;
     private String context = "";
     private int lastPlainTenth = -1;
+    private volatile String currentStage;
 
     Output(PrintWriter out, PrintWriter err, boolean json, boolean terminal) {
         this.out = out;
@@ -46,6 +47,19 @@ final class Output implements CascadeListener {
 
     boolean json() {
         return json;
+    }
+
+    /** The stage that started last (where a cancelled run stopped), or null before any. */
+    String currentStage() {
+        return currentStage;
+    }
+
+    /** Ends a progress bar line, so what follows starts on its own line. */
+    void endLine() {
+        if (terminal) {
+            out.println();
+            out.flush();
+        }
     }
 
     /** Where to write x0 previews (null = nowhere). */
@@ -116,6 +130,7 @@ final class Output implements CascadeListener {
     @Override
     public void stageStarted(StageStarted e) {
         lastPlainTenth = -1;
+        currentStage = e.stage();
         event("stage_started", map("stage", e.stage(), "kind", e.kind().id(), "cascade_step", e.cascadeStep(),
                 "steps", e.totalSteps(), "rows", e.rows()));
     }

@@ -15,7 +15,7 @@ import picocli.CommandLine.Spec;
                 CaptionCommand.class, ModelsCommand.class, BenchCommand.class, EvalCommand.class, StackCommand.class,
                 StreamCommand.class, SubmitCommand.class, ResultsCommand.class, CommandLine.HelpCommand.class},
         footer = {"", "Models: --models DIR, else $UNCLIP_MODELS, else models/bundle.",
-                "Exit status: 0 ok, 1 failed, 2 bad input, 3 missing or invalid model bundle."})
+                "Exit status: 0 ok, 1 failed, 2 bad input, 3 missing or invalid model bundle, 130 interrupted (Ctrl-C)."})
 public final class UnclipCommand implements Callable<Integer> {
     static {
         // djl's tokenizer binding pulls in SLF4J without a provider; its "no providers" notice is noise
@@ -29,6 +29,10 @@ public final class UnclipCommand implements Callable<Integer> {
     }
 
     private final Environment environment;
+    /** Ctrl-C: a second one exits at once with 130, as a shell expects of SIGINT. */
+    private final Interruption interruption = new Interruption(() -> Runtime.getRuntime().halt(ExitCodes.INTERRUPTED));
+    /** Whether SIGINT is routed to {@link #interruption} while an image command runs (only in main). */
+    private boolean handlesSignals;
 
     @Spec
     CommandSpec spec;
@@ -46,13 +50,24 @@ public final class UnclipCommand implements Callable<Integer> {
         return environment;
     }
 
+    /** The hook SIGINT calls; tests call it directly. */
+    Interruption interruption() {
+        return interruption;
+    }
+
+    boolean handlesSignals() {
+        return handlesSignals;
+    }
+
     @Override
     public Integer call() {
         throw new CommandLine.ParameterException(spec.commandLine(), "Missing required subcommand");
     }
 
     public static void main(String[] args) {
-        System.exit(commandLine(new UnclipCommand()).execute(args));
+        UnclipCommand command = new UnclipCommand();
+        command.handlesSignals = true;
+        System.exit(commandLine(command).execute(args));
     }
 
     /** The command line with one-line usage errors ("unclip: ..." plus a hint), as main uses it. */

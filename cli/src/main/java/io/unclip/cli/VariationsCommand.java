@@ -36,16 +36,18 @@ final class VariationsCommand extends BaseCommand {
     ImageOptions image;
 
     @Override
-    int run() {
+    int run() throws Exception {
         Tensor pixels = readImage("image", source);
         VariationsRequest request = new VariationsRequest(pixels, numImages, image.seed(), image.size,
                 image.overrides(StageOverrides.none()), prompt, image.previewInterval());
         request.validate();
         output.previewsTo(image.previews);
-        try (Cascade cascade = openCascade()) {
-            GenerationResult r = cascade.variations(request, output, null);
-            summary(r, writeImages(r, outFile, false));
-        }
-        return ExitCodes.OK;
+        return interruptible(() -> {
+            try (Cascade cascade = openCascade()) {
+                GenerationResult r = cascade.variations(request, output, interruption().cancellation());
+                summary(r, writeImages(r, outFile, false));
+            }
+            return ExitCodes.OK;
+        });
     }
 }
