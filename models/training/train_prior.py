@@ -54,6 +54,7 @@ def main():
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--save-every-s", type=float, default=300)
     ap.add_argument("--limit", type=int, default=None, help="use only the first N training scenes (smoke tests)")
+    ap.add_argument("--init", default=None, help="warm start: model and EMA weights from this checkpoint (new run only)")
     args = ap.parse_args()
 
     torch.set_num_threads(args.threads)
@@ -81,6 +82,11 @@ def main():
         opt.load_state_dict(ck["opt"])
         step = ck["step"]
         print("resumed prior at step", step, flush=True)
+    elif args.init:
+        init = load_ckpt(args.init)
+        model.load_state_dict(init["model"])
+        ema.load_state_dict(init["ema"])
+        print("warm start from", args.init, "step", init["step"], flush=True)
     log.log(event="start", step=step, params=count_params(model), config=model.config, args=vars(args))
     empty = torch.tensor(encode(""))
     last_save, t0, acc, n = time.time(), time.time(), 0.0, 0

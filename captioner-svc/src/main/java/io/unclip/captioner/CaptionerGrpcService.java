@@ -34,20 +34,8 @@ public class CaptionerGrpcService implements CaptionerService {
     @Inject
     StageCalls calls;
 
-    private volatile CaptionerStage stage;
-
-    CaptionerStage captioner() {
-        CaptionerStage s = stage;
-        if (s == null) {
-            synchronized (this) {
-                if (stage == null) {
-                    stage = new CaptionerStage(model.require().stages().get(0));
-                }
-                s = stage;
-            }
-        }
-        return s;
-    }
+    @Inject
+    LoadedCaptioner captioner;
 
     @Override
     public Multi<CaptionToken> caption(CaptionImageRequest request) {
@@ -55,12 +43,12 @@ public class CaptionerGrpcService implements CaptionerService {
             CaptionRequestValidator.Valid valid = validator.validate(request);
             model.require();
             return calls.<CaptionToken>stream((emit, cancelled) -> {
-                CaptionerStage c = captioner();
+                CaptionerStage c = captioner.get();
                 if (request.getImage().getSourceCase() != ImageRef.SourceCase.PNG) {
                     throw Checks.invalid("image.uri", "this service reads inline PNGs only");
                 }
                 Tensor image = png.decode(request.getImage().getPng().toByteArray()).pixels();
-                String style = style(c, valid.style());
+                String style = LoadedCaptioner.style(c, valid.style());
                 int budget = valid.maxTokens() == 0 ? 0 : Math.min(valid.maxTokens(), c.maxTokens());
                 Caption caption = c.caption(image, style, budget, t -> emit.accept(CaptionToken.newBuilder()
                         .setText(t.text()).setIndex(t.index()).setLogprob(t.logprob()).build()),
@@ -71,11 +59,5 @@ public class CaptionerGrpcService implements CaptionerService {
         } catch (RuntimeException e) {
             return Multi.createFrom().failure(StageCalls.status(e));
         }
-    }
-
-    /** The captioner's style for the API's: its "short" / "descriptive" if it has them, else its default. */
-    static String style(CaptionerStage c, CaptionStyle s) {
-        String wanted = s == CaptionStyle.DESCRIPTIVE ? "descriptive" : "short";
-        return c.styles().contains(wanted) ? wanted : null;
     }
 }

@@ -119,7 +119,12 @@ final class ResultsCommand extends BaseCommand {
             m.put("status", res.getStatus().name());
             m.put("format", "protobuf");
             m.put("seed", Long.toUnsignedString(res.getSeed()));
-            m.put("images", res.getImagesList().stream().map(ResultsCommand::image).toList());
+            if (!res.getCaption().isEmpty()) {
+                m.put("caption", res.getCaption());
+                m.put("caption_style", res.getCaptionStyle());
+            } else {
+                m.put("images", res.getImagesList().stream().map(ResultsCommand::image).toList());
+            }
             if (res.hasError()) {
                 m.put("error", Output.map("code", res.getError().getCode().name(), "message",
                         res.getError().getMessage()));

@@ -26,16 +26,29 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-/** {@code unclip submit FILE.jsonl}: batch jobs onto {@code unclip.jobs}, one JSON object per line. */
+/**
+ * {@code unclip submit FILE.jsonl}: batch jobs onto {@code unclip.jobs}, one JSON object per line;
+ * {@code unclip submit --caption IMAGE...}: one caption job per image.
+ */
 @Command(name = "submit", mixinStandardHelpOptions = true,
-        description = "Send batch jobs (one JSON object per line) to the stack's unclip.jobs topic, keyed by job_id;"
-                + " prints the job ids. Results: unclip results --job ID.")
+        description = {"Send batch jobs (one JSON object per line) to the stack's unclip.jobs topic, keyed by job_id;"
+                + " prints the job ids. Results: unclip results --job ID.",
+                "With --caption: one caption job per image (PNG or JPEG), answered with its caption."})
 final class SubmitCommand extends BaseCommand {
     static final String JOBS_TOPIC = "unclip.jobs";
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    @Parameters(index = "0", paramLabel = "FILE.jsonl", description = "The jobs, one JSON object per line ('-' = stdin).")
+    @Parameters(index = "0", arity = "0..1", paramLabel = "FILE.jsonl",
+            description = "The jobs, one JSON object per line ('-' = stdin).")
     Path file;
+
+    @Option(names = "--caption", arity = "1..*", paramLabel = "IMAGE",
+            description = "Caption these images instead: one job per image, its id printed before the file name.")
+    List<Path> captionImages;
+
+    @Option(names = "--style", paramLabel = "short|descriptive", defaultValue = "short",
+            description = "Caption style of --caption jobs (default short).")
+    String style;
 
     @Option(names = "--bootstrap", paramLabel = "HOST:PORT",
             description = "Kafka bootstrap servers (default: the running local stack's, else localhost:9092).")
@@ -53,11 +66,15 @@ final class SubmitCommand extends BaseCommand {
         if (connectTimeout < 1 || connectTimeout > 600) {
             throw CliException.badInput("--connect-timeout: must be between 1 and 600, got " + connectTimeout);
         }
-        String servers = bootstrap(environment(), bootstrap);
-        List<Job> jobs = read();
+        if ((file == null) == (captionImages == null)) {
+            throw CliException.badInput("give either FILE.jsonl or --caption IMAGE..., not " + (file == null
+                    ? "neither" : "both"));
+        }
+        List<Job> jobs = file != null ? read() : captionJobs();
         if (jobs.isEmpty()) {
             throw CliException.badInput(file + ": no jobs");
         }
+        String servers = bootstrap(environment(), bootstrap);
         Properties p = new Properties();
         p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, servers);
         p.put(ProducerConfig.ACKS_CONFIG, "all");
@@ -66,6 +83,7 @@ final class SubmitCommand extends BaseCommand {
         p.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, Integer.toString(connectTimeout * 1000));
         p.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, Integer.toString(connectTimeout * 1000 + 1000));
         p.put(ProducerConfig.CLIENT_ID_CONFIG, "unclip-submit");
+        p.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, Integer.toString(16 * 1024 * 1024)); // inline images
         try (KafkaProducer<String, String> producer = new KafkaProducer<>(p, new StringSerializer(),
                 new StringSerializer())) {
             List<Future<RecordMetadata>> sent = new ArrayList<>();
@@ -85,7 +103,8 @@ final class SubmitCommand extends BaseCommand {
                             + jobs.get(i).id() + " within " + (connectTimeout + 5) + " s");
                 }
                 output.event("submitted", Output.map("job_id", jobs.get(i).id()));
-                output.info(jobs.get(i).id());
+                output.info(captionImages == null ? jobs.get(i).id()
+                        : jobs.get(i).id() + "\t" + captionImages.get(i));
             }
         } catch (org.apache.kafka.common.KafkaException e) {
             throw kafkaError(servers, e);
@@ -99,6 +118,38 @@ final class SubmitCommand extends BaseCommand {
             m = "no answer (is the broker up and the topic created?): " + m;
         }
         return new CliException(ExitCodes.FAILED, "kafka " + servers + ": " + m, e);
+    }
+
+    /** One caption job per --caption image, the image inline as base64 (size checked before reading). */
+    List<Job> captionJobs() {
+        String s = style.toLowerCase(java.util.Locale.ROOT);
+        if (!s.equals("short") && !s.equals("descriptive")) {
+            throw CliException.badInput("--style: must be short or descriptive, got '" + style + "'");
+        }
+        List<Job> jobs = new ArrayList<>();
+        for (Path image : captionImages) {
+            Path p = environment().workDir().resolve(image);
+            byte[] bytes;
+            try {
+                if (Files.size(p) > io.unclip.api.validate.Limits.MAX_IMAGE_BYTES) {
+                    throw CliException.badInput(image + ": over " + io.unclip.api.validate.Limits.MAX_IMAGE_BYTES
+                            + " bytes");
+                }
+                bytes = Files.readAllBytes(p);
+            } catch (NoSuchFileException e) {
+                throw CliException.badInput("cannot read " + image + ": no such file");
+            } catch (IOException e) {
+                throw CliException.badInput("cannot read " + image + ": " + e.getMessage());
+            }
+            String id = "caption-" + UUID.randomUUID();
+            ObjectNode o = JSON.createObjectNode();
+            o.put("job_id", id);
+            o.put("type", "caption");
+            o.put("style", s);
+            o.put("image", java.util.Base64.getEncoder().encodeToString(bytes));
+            jobs.add(new Job(id, o.toString()));
+        }
+        return jobs;
     }
 
     /** Every non-blank line as a job: its text as-is when it has a job_id, else with a new one. */

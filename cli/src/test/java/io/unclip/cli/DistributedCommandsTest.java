@@ -139,6 +139,14 @@ class DistributedCommandsTest {
         oneLineError(run("submit", bad.toString()), ExitCodes.BAD_INPUT, "no jobs");
         Files.writeString(bad, "{\"prompt\": \"x\"}\n");
         oneLineError(run("submit", bad.toString(), "--bootstrap", "localhost"), ExitCodes.BAD_INPUT, "HOST:PORT");
+        Path png = tmp.resolve("a.png");
+        Files.write(png, new byte[] {(byte) 0x89, 'P', 'N', 'G'});
+        oneLineError(run("submit", bad.toString(), "--caption", png.toString()), ExitCodes.BAD_INPUT, "not both");
+        oneLineError(run("submit"), ExitCodes.BAD_INPUT, "not neither");
+        oneLineError(run("submit", "--caption", tmp.resolve("none.png").toString()), ExitCodes.BAD_INPUT,
+                "none.png: no such file");
+        oneLineError(run("submit", "--caption", png.toString(), "--style", "poetic"), ExitCodes.BAD_INPUT,
+                "--style: must be short or descriptive");
         oneLineError(run("results", "--bootstrap", "localhost:x"), ExitCodes.BAD_INPUT, "not a port");
         oneLineError(run("results", "--timeout", "0"), ExitCodes.BAD_INPUT, "--timeout");
     }

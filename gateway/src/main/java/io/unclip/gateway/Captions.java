@@ -1,13 +1,7 @@
 package io.unclip.gateway;
 
-import java.awt.image.BufferedImage;
-import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
-import java.io.IOException;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
-
-import javax.imageio.ImageIO;
 
 import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -28,8 +22,9 @@ import io.unclip.api.v1.CaptionRequest;
 import io.unclip.api.v1.CaptionToken;
 import io.unclip.api.v1.CaptionerServiceGrpc;
 import io.unclip.api.v1.ImageRef;
-import io.unclip.api.validate.ImageHeaders;
+import io.unclip.api.validate.InvalidRequestException;
 import io.unclip.api.validate.Limits;
+import io.unclip.service.codec.UploadedImages;
 
 /**
  * Captions go to the captioner service directly over gRPC ({@code unclip.captioner.address},
@@ -53,7 +48,7 @@ public class Captions {
                     "captions are not available: unclip.captioner.address is not set").asRuntimeException());
         }
         CaptionImageRequest call = CaptionImageRequest.newBuilder()
-                .setImage(ImageRef.newBuilder().setPng(asPng(request.getImage())))
+                .setImage(ImageRef.newBuilder().setPng(pngOf(request.getImage())))
                 .setStyle(request.getStyle())
                 .setMaxTokens(request.getMaxTokens())
                 .build();
@@ -90,6 +85,14 @@ public class Captions {
         });
     }
 
+    private static ByteString pngOf(ByteString image) {
+        try {
+            return UploadedImages.asPng("image", image);
+        } catch (InvalidRequestException e) {
+            throw Status.INVALID_ARGUMENT.withDescription(e.getMessage()).asRuntimeException();
+        }
+    }
+
     private ManagedChannel channel() {
         ManagedChannel c = channel;
         if (c == null) {
@@ -103,24 +106,6 @@ public class Captions {
             }
         }
         return c;
-    }
-
-    static ByteString asPng(ByteString image) {
-        if (ImageHeaders.probe(image).format() == ImageHeaders.Format.PNG) {
-            return image;
-        }
-        try {
-            BufferedImage img = ImageIO.read(new ByteArrayInputStream(image.toByteArray()));
-            if (img == null) {
-                throw Status.INVALID_ARGUMENT.withDescription("image: cannot decode the image").asRuntimeException();
-            }
-            ByteArrayOutputStream out = new ByteArrayOutputStream();
-            ImageIO.write(img, "png", out);
-            return ByteString.copyFrom(out.toByteArray());
-        } catch (IOException e) {
-            throw Status.INVALID_ARGUMENT.withDescription("image: cannot decode the image: " + e.getMessage())
-                    .asRuntimeException();
-        }
     }
 
     @PreDestroy

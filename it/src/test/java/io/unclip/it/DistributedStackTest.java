@@ -224,12 +224,21 @@ class DistributedStackTest {
 
     @Test
     @Order(2)
-    void captionGoesThroughTheGatewayToTheCaptioner() throws Exception {
+    void captionsGoThroughTheGatewayAndThroughKafka() throws Exception {
         byte[] png = PngCodec.withDefaultLimits().encode(io.unclip.engine.tensor.Tensor.zeros(1, 3, 32, 32), 0, Map.of());
         List<io.unclip.api.v1.CaptionToken> tokens = new ArrayList<>();
         images.withDeadlineAfter(WAIT.toSeconds(), TimeUnit.SECONDS).caption(io.unclip.api.v1.CaptionRequest.newBuilder()
                 .setImage(com.google.protobuf.ByteString.copyFrom(png)).build()).forEachRemaining(tokens::add);
         assertTrue(tokens.get(tokens.size() - 1).getLast());
+
+        // the same image as a batch caption job: routed by the jobs bridge to the captioner's worker
+        String job = "{\"job_id\": \"caption-1\", \"type\": \"caption\", \"image\": \""
+                + java.util.Base64.getEncoder().encodeToString(png) + "\"}";
+        kafka.send("unclip.jobs", "caption-1", job.getBytes(StandardCharsets.UTF_8));
+        JsonNode r = JSON.readTree(kafka.first("unclip.results", "caption-1", WAIT).value());
+        assertEquals("SUCCEEDED", r.get("status").asText(), r.toString());
+        assertEquals(tokens.get(tokens.size() - 1).getCaption(), r.get("caption").asText());
+        assertEquals("CAPTIONER", r.get("timings").get(0).get("stage").asText());
 
         // metrics of a stage worker
         var metrics = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(

@@ -10,9 +10,12 @@ import java.util.regex.Pattern;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.google.protobuf.ByteString;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.util.JsonFormat;
 
+import io.unclip.api.v1.CaptionRequest;
+import io.unclip.api.v1.CaptionStyle;
 import io.unclip.api.v1.GenerateRequest;
 import io.unclip.api.v1.JobRequest;
 import io.unclip.api.v1.ResultFormat;
@@ -30,7 +33,14 @@ import io.unclip.service.kafka.TaskRejectedException;
  *  "prior": {"steps": 10, "guidance_scale": 4}, "decoder": {"sampler": "ddim", "steps": 20}, "upsampler": {...}}
  * </pre>
  *
- * {@code job_id} and {@code prompt} are required; the rest is optional (absent = the bundle's
+ * or a caption job:
+ *
+ * <pre>
+ * {"job_id": "cap-1", "type": "caption", "image": "&lt;base64 of a PNG or JPEG&gt;", "style": "descriptive", "max_tokens": 0}
+ * </pre>
+ *
+ * {@code type} is "generate" (the default) or "caption". A generate job needs {@code job_id} and
+ * {@code prompt}, a caption job {@code job_id} and {@code image}; the rest is optional (absent = the bundle's
  * defaults) and unknown fields are ignored. Stage parameters are SamplerParams in protobuf's JSON
  * mapping (sampler, steps, respacing, eta, guidance_scale, clip_x0 {min, max}). An absent seed is
  * derived from the job id (so a redelivered job cannot change its images). The result comes back
@@ -83,6 +93,14 @@ public final class JobJson {
         } catch (io.unclip.api.validate.InvalidRequestException e) {
             throw TaskRejectedException.invalid(e.field(), e.getMessage(), fallbackId);
         }
+        String type = text(root, "type");
+        if (type.equals("caption")) {
+            return captionJob(root, jobId);
+        }
+        if (!type.isEmpty() && !type.equals("generate")) {
+            throw TaskRejectedException.invalid("type", "type: must be \"generate\" or \"caption\", got \""
+                    + type + "\"", jobId);
+        }
         try {
             GenerateRequest.Builder g = GenerateRequest.newBuilder();
             g.setPrompt(text(root, "prompt"));
@@ -105,6 +123,40 @@ public final class JobJson {
             return JobRequest.newBuilder()
                     .setJobId(jobId)
                     .setGenerate(g)
+                    .setSubmittedAt(Records.now())
+                    .setSubmitter("json")
+                    .setStreamProgress(stream != null && stream.asBoolean(false))
+                    .setResultFormat(ResultFormat.JSON)
+                    .build();
+        } catch (io.unclip.api.validate.InvalidRequestException e) {
+            throw TaskRejectedException.invalid(e.field(), e.getMessage(), jobId);
+        }
+    }
+
+    private static JobRequest captionJob(JsonNode root, String jobId) {
+        try {
+            String b64 = text(root, "image");
+            if (b64.isEmpty()) {
+                throw Checks.invalid("image", "is required for a caption job (base64 of a PNG or JPEG)");
+            }
+            byte[] image;
+            try {
+                image = java.util.Base64.getDecoder().decode(b64.replaceAll("\\s", ""));
+            } catch (IllegalArgumentException e) {
+                throw Checks.invalid("image", "is not valid base64: " + e.getMessage());
+            }
+            String style = text(root, "style").toLowerCase(java.util.Locale.ROOT);
+            CaptionStyle s = switch (style) {
+                case "", "short" -> CaptionStyle.SHORT;
+                case "descriptive" -> CaptionStyle.DESCRIPTIVE;
+                default -> throw Checks.invalid("style", "must be \"short\" or \"descriptive\", got \"" + style
+                        + "\"");
+            };
+            JsonNode stream = root.get("stream_progress");
+            return JobRequest.newBuilder()
+                    .setJobId(jobId)
+                    .setCaption(CaptionRequest.newBuilder().setImage(ByteString.copyFrom(image)).setStyle(s)
+                            .setMaxTokens(uint(root, "max_tokens")))
                     .setSubmittedAt(Records.now())
                     .setSubmitter("json")
                     .setStreamProgress(stream != null && stream.asBoolean(false))

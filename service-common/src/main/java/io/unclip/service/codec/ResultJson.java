@@ -27,6 +27,7 @@ import io.unclip.service.kafka.Records;
  *  "parameters": {"prompt": "...", "size": 128, "prior": {...}, "decoder": {...}, "upsampler": {...}, "model_bundle": "..."},
  *  "timings": [{"stage": "TEXT_ENCODER", "cascade_step": 0, "wall_ms": "3", ...}, ...],
  *  "finished_at": "2026-11-25T16:00:00.123Z"}
+ * {"job_id": "...", "status": "SUCCEEDED", "caption": "a red circle", "caption_style": "short", "timings": [...], ...}
  * {"job_id": "...", "status": "FAILED", "error": {"code": "INVALID_REQUEST", "message": "prompt: must not be blank", ...}, ...}
  * </pre>
  *
@@ -49,7 +50,10 @@ public final class ResultJson {
         if (result.getStatus() == JobState.SUCCEEDED || result.getSeed() != 0) {
             o.put("seed", new BigInteger(Long.toUnsignedString(result.getSeed())));
         }
-        if (result.getStatus() == JobState.SUCCEEDED) {
+        if (result.getStatus() == JobState.SUCCEEDED && !result.getCaption().isEmpty()) {
+            o.put("caption", result.getCaption());
+            o.put("caption_style", result.getCaptionStyle());
+        } else if (result.getStatus() == JobState.SUCCEEDED) {
             ArrayNode images = o.putArray("images");
             for (int i = 0; i < result.getImagesCount(); i++) {
                 GeneratedImage g = result.getImages(i);

@@ -50,6 +50,9 @@ import io.unclip.service.codec.JobJson;
  * record's offset. While a task runs the replica's partitions are paused but it keeps polling, so
  * it stays in the group however long the task takes.
  *
+ * <p>A job read from unclip.jobs whose first stage is another one (a caption job, read by the
+ * text encoder's group) is forwarded to that stage's topic unchanged, then committed.
+ *
  * <p>Delivery is at-least-once: a replica that dies after writing its output but before
  * committing leaves the record to another replica, which writes the same output again
  * (handlers are deterministic), and downstream consumers drop the duplicate.
@@ -323,6 +326,12 @@ public final class StageWorker implements AutoCloseable {
             format = ResultFormat.JSON;
         }
         String jobId = task.getJobId();
+        if (task.getStage() != config.stage()) {
+            // a job whose first stage is another one: route it there (idempotent: the stage drops duplicates)
+            send(producer.send(record(Topics.forStage(task.getStage()), task, format)));
+            metrics.outcome("routed");
+            return Completion.COMMIT;
+        }
         String key = Records.taskKey(task);
         if (done.contains(key)) {
             metrics.outcome("duplicate");

@@ -57,8 +57,9 @@ public interface TaskReader {
     }
 
     /**
-     * A job from unclip.jobs (protobuf JobRequest or a JSON batch job, see {@link JobJson}) as the
-     * text encoder's first task.
+     * A job from unclip.jobs (protobuf JobRequest or a JSON batch job, see {@link JobJson}) as its
+     * first task: the text encoder's, or the captioner's for a caption job (the worker that reads
+     * unclip.jobs forwards it).
      */
     static TaskReader jobs() {
         ImageRequestValidator validator = new ImageRequestValidator();
@@ -96,7 +97,7 @@ public interface TaskReader {
             }
             return StageTask.newBuilder()
                     .setJobId(job.getJobId())
-                    .setStage(StageName.TEXT_ENCODER)
+                    .setStage(job.hasCaption() ? StageName.CAPTIONER : StageName.TEXT_ENCODER)
                     .setAttempt(1)
                     .setRequest(job)
                     .setCreatedAt(Records.now())
@@ -123,11 +124,18 @@ public interface TaskReader {
                     throw TaskRejectedException.invalid("seed", "seed: must be resolved before the job is queued", jobId);
                 }
             }
+            case CAPTION -> {
+                try {
+                    validator.validate(r.getCaption());
+                } catch (InvalidRequestException e) {
+                    throw TaskRejectedException.invalid(e.field(), e.getMessage(), jobId);
+                }
+            }
             case VARIATIONS, INTERPOLATE -> throw TaskRejectedException.invalid("request",
                     "request: " + r.getRequestCase().name().toLowerCase(java.util.Locale.ROOT)
                             + " jobs are not run by the distributed pipeline yet (use the embedded one)", jobId);
-            default -> throw TaskRejectedException.invalid("request", "request: one of generate, variations or"
-                    + " interpolate is required", jobId);
+            default -> throw TaskRejectedException.invalid("request", "request: one of generate, variations,"
+                    + " interpolate or caption is required", jobId);
         }
     }
 }

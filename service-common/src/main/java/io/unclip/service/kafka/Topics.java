@@ -30,6 +30,7 @@ public final class Topics {
     public static final String PRIOR = "stage.prior";
     public static final String DECODER = "stage.decoder";
     public static final String UPSAMPLER = "stage.upsampler";
+    public static final String CAPTIONER = "stage.captioner";
     public static final String EVENTS = "unclip.events";
     public static final String RESULTS = "unclip.results";
     public static final String DEAD_LETTER = "unclip.dead-letter";
@@ -41,8 +42,8 @@ public final class Topics {
     public static final int MAX_RECORD_BYTES = 16 * 1024 * 1024;
 
     /** Every topic, in pipeline order. */
-    public static final List<String> ALL = List.of(JOBS, TEXT_ENCODER, PRIOR, DECODER, UPSAMPLER, EVENTS, RESULTS,
-            DEAD_LETTER);
+    public static final List<String> ALL = List.of(JOBS, TEXT_ENCODER, PRIOR, DECODER, UPSAMPLER, CAPTIONER, EVENTS,
+            RESULTS, DEAD_LETTER);
 
     /** The topic a stage consumes its tasks from. */
     public static String forStage(StageName stage) {
@@ -51,6 +52,7 @@ public final class Topics {
             case PRIOR -> PRIOR;
             case DECODER -> DECODER;
             case UPSAMPLER -> UPSAMPLER;
+            case CAPTIONER -> CAPTIONER;
             default -> throw new IllegalArgumentException("stage " + stage + " has no task topic");
         };
     }

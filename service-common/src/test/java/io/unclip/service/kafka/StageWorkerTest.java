@@ -247,6 +247,45 @@ class StageWorkerTest {
         }
     }
 
+    @Test
+    void captionJobsAreRoutedToTheCaptionerAndBadOnesFailed() throws Exception {
+        byte[] png = PngCodec.withDefaultLimits().encode(Tensor.zeros(1, 3, 8, 8), 0, Map.of());
+        String b64 = java.util.Base64.getEncoder().encodeToString(png);
+        try (WorkerStack w = worker(StageName.TEXT_ENCODER, new FakeFinisher(), "t2", true);
+             TopicTail captioner = new TopicTail(settings, Topics.CAPTIONER);
+             TopicTail text = new TopicTail(settings, Topics.TEXT_ENCODER);
+             TopicTail res = new TopicTail(settings, Topics.RESULTS)) {
+            send(Topics.JOBS, "cap-style", ("{\"job_id\": \"cap-style\", \"type\": \"caption\", \"image\": \"" + b64
+                    + "\", \"style\": \"poetic\"}").getBytes(StandardCharsets.UTF_8));
+            send(Topics.JOBS, "cap-b64", "{\"job_id\": \"cap-b64\", \"type\": \"caption\", \"image\": \"%%%\"}"
+                    .getBytes(StandardCharsets.UTF_8));
+            send(Topics.JOBS, "cap-type", "{\"job_id\": \"cap-type\", \"type\": \"paint\", \"prompt\": \"a red circle\"}"
+                    .getBytes(StandardCharsets.UTF_8));
+            send(Topics.JOBS, "cap-1", ("{\"job_id\": \"cap-1\", \"type\": \"caption\", \"image\": \"" + b64
+                    + "\", \"style\": \"descriptive\", \"max_tokens\": 12}").getBytes(StandardCharsets.UTF_8));
+
+            StageTask routed = StageTask.parseFrom(captioner.await(TopicTail.key("cap-1"), 1, WAIT).get(0).value());
+            assertEquals(StageName.CAPTIONER, routed.getStage());
+            assertEquals(io.unclip.api.v1.CaptionStyle.DESCRIPTIVE, routed.getRequest().getCaption().getStyle());
+            assertEquals(12, routed.getRequest().getCaption().getMaxTokens());
+            assertEquals(ByteString.copyFrom(png), routed.getRequest().getCaption().getImage());
+            assertEquals(io.unclip.api.v1.ResultFormat.JSON, routed.getRequest().getResultFormat());
+            assertTrue(text.settle(TopicTail.key("cap-1"), Duration.ZERO).isEmpty(), "not run by the text encoder");
+            assertTrue(res.settle(TopicTail.key("cap-1"), Duration.ofMillis(300)).isEmpty(),
+                    "the result is the captioner's to write");
+
+            JsonNode style = ResultJson.parse(res.await(TopicTail.key("cap-style"), 1, WAIT).get(0).value());
+            assertEquals("style", style.get("error").get("field").asText(), style.toString());
+            JsonNode b64Bad = ResultJson.parse(res.await(TopicTail.key("cap-b64"), 1, WAIT).get(0).value());
+            assertEquals("image", b64Bad.get("error").get("field").asText(), b64Bad.toString());
+            assertTrue(b64Bad.get("error").get("message").asText().contains("base64"), b64Bad.toString());
+            JsonNode type = ResultJson.parse(res.await(TopicTail.key("cap-type"), 1, WAIT).get(0).value());
+            assertEquals("type", type.get("error").get("field").asText(), type.toString());
+            assertTrue(captioner.settle(r -> !"cap-1".equals(r.key()), Duration.ZERO).isEmpty(),
+                    "invalid caption jobs are not routed");
+        }
+    }
+
     /** A decoder stand-in: 1000 steps of 5 ms, checking for cancellation before each. */
     static final class SlowDecoder implements StageHandler {
         final CountDownLatch started = new CountDownLatch(1);

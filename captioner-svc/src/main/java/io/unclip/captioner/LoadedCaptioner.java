@@ -1,0 +1,37 @@
+package io.unclip.captioner;
+
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+
+import io.unclip.api.v1.CaptionStyle;
+import io.unclip.engine.stage.CaptionerStage;
+import io.unclip.service.StageModel;
+
+/** The captioner stage over this service's loaded model, shared by the gRPC service and the Kafka worker. */
+@ApplicationScoped
+public class LoadedCaptioner {
+    @Inject
+    StageModel model;
+
+    private volatile CaptionerStage stage;
+
+    /** The stage; throws (FAILED_PRECONDITION on gRPC) while the model is not loaded. */
+    public CaptionerStage get() {
+        CaptionerStage s = stage;
+        if (s == null) {
+            synchronized (this) {
+                if (stage == null) {
+                    stage = new CaptionerStage(model.require().stages().get(0));
+                }
+                s = stage;
+            }
+        }
+        return s;
+    }
+
+    /** The captioner's style for the API's: its "short" / "descriptive" if it has them, else its default. */
+    public static String style(CaptionerStage c, CaptionStyle s) {
+        String wanted = s == CaptionStyle.DESCRIPTIVE ? "descriptive" : "short";
+        return c.styles().contains(wanted) ? wanted : null;
+    }
+}
