@@ -5,6 +5,7 @@ import jakarta.inject.Inject;
 
 import io.unclip.api.v1.CaptionStyle;
 import io.unclip.engine.stage.CaptionerStage;
+import io.unclip.service.Lazy;
 import io.unclip.service.StageModel;
 
 /** The captioner stage over this service's loaded model, shared by the gRPC service and the Kafka worker. */
@@ -13,20 +14,11 @@ public class LoadedCaptioner {
     @Inject
     StageModel model;
 
-    private volatile CaptionerStage stage;
+    private final Lazy<CaptionerStage> stage = new Lazy<>(() -> new CaptionerStage(model.require().stages().get(0)));
 
     /** The stage; throws (FAILED_PRECONDITION on gRPC) while the model is not loaded. */
     public CaptionerStage get() {
-        CaptionerStage s = stage;
-        if (s == null) {
-            synchronized (this) {
-                if (stage == null) {
-                    stage = new CaptionerStage(model.require().stages().get(0));
-                }
-                s = stage;
-            }
-        }
-        return s;
+        return stage.get();
     }
 
     /** The captioner's style for the API's: its "short" / "descriptive" if it has them, else its default. */

@@ -4,22 +4,16 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.net.URL;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
-import org.eclipse.microprofile.config.inject.ConfigProperty;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
 
 import com.google.protobuf.ByteString;
 
 import io.grpc.ManagedChannelBuilder;
-import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.TestProfile;
 import io.unclip.api.v1.CaptionImageRequest;
@@ -36,8 +30,8 @@ import io.unclip.api.v1.JobResult;
 import io.unclip.api.v1.JobState;
 import io.unclip.api.v1.StageName;
 import io.unclip.api.v1.StageTask;
-import io.unclip.kafka.testkit.Ready;
 import io.unclip.kafka.testkit.TopicProbe;
+import io.unclip.kafka.testkit.WorkerTestBase;
 import io.unclip.kafka.testkit.WorkerTestProfile;
 import io.unclip.service.kafka.Topics;
 
@@ -51,27 +45,9 @@ import io.unclip.service.kafka.Topics;
  */
 @QuarkusTest
 @TestProfile(WorkerTestProfile.class)
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class CaptionerWorkerTest {
-    static final Duration WAIT = Duration.ofSeconds(60);
-
-    @TestHTTPResource("/")
-    URL base;
-
-    @ConfigProperty(name = "kafka.bootstrap.servers")
-    String bootstrap;
-
-    TopicProbe kafka;
-
-    @BeforeAll
-    void ready() {
-        Ready.await(base.toString(), WAIT);
-        kafka = new TopicProbe(bootstrap, Topics.RESULTS, Topics.EVENTS, Topics.DEAD_LETTER);
-    }
-
-    @AfterAll
-    void close() {
-        kafka.close();
+class CaptionerWorkerTest extends WorkerTestBase {
+    CaptionerWorkerTest() {
+        super(Topics.RESULTS, Topics.EVENTS, Topics.DEAD_LETTER);
     }
 
     static StageTask task(String jobId, ByteString image, CaptionStyle style) {

@@ -14,6 +14,7 @@ import io.unclip.engine.stage.DecoderStage;
 import io.unclip.engine.stage.DiffusionOutput;
 import io.unclip.engine.stage.TextConditioning;
 import io.unclip.engine.tensor.Tensor;
+import io.unclip.service.Lazy;
 import io.unclip.service.StageModel;
 import io.unclip.service.WorkerRuntime;
 import io.unclip.service.kafka.Outcome;
@@ -36,7 +37,7 @@ public class DecoderHandler implements StageHandler {
     WorkerRuntime runtime;
 
     private final PngCodec png = PngCodec.withDefaultLimits();
-    private volatile DecoderStage stage;
+    private final Lazy<DecoderStage> stage = new Lazy<>(() -> new DecoderStage(model.require().stages().get(0)));
 
     @Override
     public StageName stage() {
@@ -44,16 +45,7 @@ public class DecoderHandler implements StageHandler {
     }
 
     DecoderStage decoder() {
-        DecoderStage s = stage;
-        if (s == null) {
-            synchronized (this) {
-                if (stage == null) {
-                    stage = new DecoderStage(model.require().stages().get(0));
-                }
-                s = stage;
-            }
-        }
-        return s;
+        return stage.get();
     }
 
     @Override

@@ -9,6 +9,7 @@ import io.unclip.api.v1.StageTask;
 import io.unclip.engine.stage.PriorResult;
 import io.unclip.engine.stage.PriorStage;
 import io.unclip.engine.stage.TextConditioning;
+import io.unclip.service.Lazy;
 import io.unclip.service.StageModel;
 import io.unclip.service.WorkerRuntime;
 import io.unclip.service.kafka.Outcome;
@@ -30,7 +31,7 @@ public class PriorHandler implements StageHandler {
     @Inject
     WorkerRuntime runtime;
 
-    private volatile PriorStage stage;
+    private final Lazy<PriorStage> stage = new Lazy<>(() -> new PriorStage(model.require().stages().get(0)));
 
     @Override
     public StageName stage() {
@@ -38,16 +39,7 @@ public class PriorHandler implements StageHandler {
     }
 
     PriorStage prior() {
-        PriorStage s = stage;
-        if (s == null) {
-            synchronized (this) {
-                if (stage == null) {
-                    stage = new PriorStage(model.require().stages().get(0));
-                }
-                s = stage;
-            }
-        }
-        return s;
+        return stage.get();
     }
 
     @Override

@@ -8,18 +8,12 @@ import io.unclip.api.v1.PriorServiceGrpc;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.net.URL;
 import java.time.Duration;
 import java.util.List;
 import java.util.Random;
 
-import org.eclipse.microprofile.config.inject.ConfigProperty;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
 
-import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.TestProfile;
 import io.unclip.api.v1.FailureCode;
@@ -32,8 +26,8 @@ import io.unclip.api.v1.StageInputs;
 import io.unclip.api.v1.StageName;
 import io.unclip.api.v1.StageTask;
 import io.unclip.api.v1.TextConditioning;
-import io.unclip.kafka.testkit.Ready;
 import io.unclip.kafka.testkit.TopicProbe;
+import io.unclip.kafka.testkit.WorkerTestBase;
 import io.unclip.kafka.testkit.WorkerTestProfile;
 import io.unclip.service.kafka.Topics;
 
@@ -44,27 +38,9 @@ import io.unclip.service.kafka.Topics;
  */
 @QuarkusTest
 @TestProfile(WorkerTestProfile.class)
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class PriorWorkerTest {
-    static final Duration WAIT = Duration.ofSeconds(60);
-
-    @TestHTTPResource("/")
-    URL base;
-
-    @ConfigProperty(name = "kafka.bootstrap.servers")
-    String bootstrap;
-
-    TopicProbe kafka;
-
-    @BeforeAll
-    void ready() {
-        Ready.await(base.toString(), WAIT);
-        kafka = new TopicProbe(bootstrap, Topics.DECODER, Topics.RESULTS, Topics.DEAD_LETTER);
-    }
-
-    @AfterAll
-    void close() {
-        kafka.close();
+class PriorWorkerTest extends WorkerTestBase {
+    PriorWorkerTest() {
+        super(Topics.DECODER, Topics.RESULTS, Topics.DEAD_LETTER);
     }
 
     static FloatTensor random(Random r, long... shape) {

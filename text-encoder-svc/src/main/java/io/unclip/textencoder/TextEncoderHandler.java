@@ -16,6 +16,7 @@ import io.unclip.engine.stage.SamplerSettings;
 import io.unclip.engine.stage.TextConditioning;
 import io.unclip.engine.stage.TextEncoderStage;
 import io.unclip.service.CascadePlan;
+import io.unclip.service.Lazy;
 import io.unclip.service.StageModel;
 import io.unclip.service.WorkerRuntime;
 import io.unclip.service.kafka.Outcome;
@@ -38,7 +39,7 @@ public class TextEncoderHandler implements StageHandler {
     @Inject
     WorkerRuntime runtime;
 
-    private volatile TextEncoderStage stage;
+    private final Lazy<TextEncoderStage> stage = new Lazy<>(() -> new TextEncoderStage(model.require().stages().get(0)));
 
     @Override
     public StageName stage() {
@@ -46,16 +47,7 @@ public class TextEncoderHandler implements StageHandler {
     }
 
     TextEncoderStage encoder() {
-        TextEncoderStage s = stage;
-        if (s == null) {
-            synchronized (this) {
-                if (stage == null) {
-                    stage = new TextEncoderStage(model.require().stages().get(0));
-                }
-                s = stage;
-            }
-        }
-        return s;
+        return stage.get();
     }
 
     @Override

@@ -9,21 +9,14 @@ import io.unclip.api.v1.TextEncoderServiceGrpc;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.net.URL;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 
-import org.eclipse.microprofile.config.inject.ConfigProperty;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
-import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.TestProfile;
 import io.unclip.api.v1.DeadLetter;
@@ -35,8 +28,8 @@ import io.unclip.api.v1.JobState;
 import io.unclip.api.v1.ResultFormat;
 import io.unclip.api.v1.StageName;
 import io.unclip.api.v1.StageTask;
-import io.unclip.kafka.testkit.Ready;
 import io.unclip.kafka.testkit.TopicProbe;
+import io.unclip.kafka.testkit.WorkerTestBase;
 import io.unclip.kafka.testkit.WorkerTestProfile;
 import io.unclip.service.codec.ResultJson;
 import io.unclip.service.kafka.Topics;
@@ -49,27 +42,9 @@ import io.unclip.service.kafka.Topics;
  */
 @QuarkusTest
 @TestProfile(WorkerTestProfile.class)
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class TextEncoderWorkerTest {
-    static final Duration WAIT = Duration.ofSeconds(60);
-
-    @TestHTTPResource("/")
-    URL base;
-
-    @ConfigProperty(name = "kafka.bootstrap.servers")
-    String bootstrap;
-
-    TopicProbe kafka;
-
-    @BeforeAll
-    void ready() {
-        Ready.await(base.toString(), WAIT);
-        kafka = new TopicProbe(bootstrap, Topics.PRIOR, Topics.RESULTS, Topics.DEAD_LETTER);
-    }
-
-    @AfterAll
-    void close() {
-        kafka.close();
+class TextEncoderWorkerTest extends WorkerTestBase {
+    TextEncoderWorkerTest() {
+        super(Topics.PRIOR, Topics.RESULTS, Topics.DEAD_LETTER);
     }
 
     static byte[] json(String s) {

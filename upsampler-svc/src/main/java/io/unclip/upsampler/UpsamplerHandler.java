@@ -15,6 +15,7 @@ import io.unclip.engine.model.LoadedStage;
 import io.unclip.engine.stage.DiffusionOutput;
 import io.unclip.engine.stage.UpsamplerStage;
 import io.unclip.engine.tensor.Tensor;
+import io.unclip.service.Lazy;
 import io.unclip.service.StageModel;
 import io.unclip.service.WorkerRuntime;
 import io.unclip.service.kafka.Outcome;
@@ -38,7 +39,13 @@ public class UpsamplerHandler implements StageHandler {
     WorkerRuntime runtime;
 
     private final PngCodec png = PngCodec.withDefaultLimits();
-    private volatile List<UpsamplerStage> stages;
+    private final Lazy<List<UpsamplerStage>> stages = new Lazy<>(() -> {
+        List<UpsamplerStage> list = new ArrayList<>();
+        for (LoadedStage l : model.require().stages()) {
+            list.add(new UpsamplerStage(l, list.size()));
+        }
+        return List.copyOf(list);
+    });
 
     @Override
     public StageName stage() {
@@ -46,20 +53,7 @@ public class UpsamplerHandler implements StageHandler {
     }
 
     List<UpsamplerStage> upsamplers() {
-        List<UpsamplerStage> s = stages;
-        if (s == null) {
-            synchronized (this) {
-                if (stages == null) {
-                    List<UpsamplerStage> list = new ArrayList<>();
-                    for (LoadedStage l : model.require().stages()) {
-                        list.add(new UpsamplerStage(l, list.size()));
-                    }
-                    stages = List.copyOf(list);
-                }
-                s = stages;
-            }
-        }
-        return s;
+        return stages.get();
     }
 
     @Override

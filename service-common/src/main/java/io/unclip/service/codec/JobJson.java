@@ -93,37 +93,16 @@ public final class JobJson {
         } catch (io.unclip.api.validate.InvalidRequestException e) {
             throw TaskRejectedException.invalid(e.field(), e.getMessage(), fallbackId);
         }
-        String type = text(root, "type");
-        if (type.equals("caption")) {
-            return captionJob(root, jobId);
-        }
-        if (!type.isEmpty() && !type.equals("generate")) {
-            throw TaskRejectedException.invalid("type", "type: must be \"generate\" or \"caption\", got \""
-                    + type + "\"", jobId);
-        }
         try {
-            GenerateRequest.Builder g = GenerateRequest.newBuilder();
-            g.setPrompt(text(root, "prompt"));
-            g.setNumImages(uint(root, "num_images"));
-            g.setSize(uint(root, "size"));
-            g.setPreviewInterval(uint(root, "preview_interval"));
-            g.setSeed(seed(root, jobId));
-            for (String stage : new String[] {"prior", "decoder", "upsampler"}) {
-                JsonNode p = root.get(stage);
-                if (p != null && !p.isNull()) {
-                    SamplerParams params = params(stage, p);
-                    switch (stage) {
-                        case "prior" -> g.setPrior(params);
-                        case "decoder" -> g.setDecoder(params);
-                        default -> g.setUpsampler(params);
-                    }
-                }
+            String type = text(root, "type");
+            JobRequest.Builder job = JobRequest.newBuilder().setJobId(jobId);
+            switch (type) {
+                case "", "generate" -> job.setGenerate(generate(root, jobId));
+                case "caption" -> job.setCaption(caption(root));
+                default -> throw Checks.invalid("type", "must be \"generate\" or \"caption\", got \"" + type + "\"");
             }
             JsonNode stream = root.get("stream_progress");
-            return JobRequest.newBuilder()
-                    .setJobId(jobId)
-                    .setGenerate(g)
-                    .setSubmittedAt(Records.now())
+            return job.setSubmittedAt(Records.now())
                     .setSubmitter("json")
                     .setStreamProgress(stream != null && stream.asBoolean(false))
                     .setResultFormat(ResultFormat.JSON)
@@ -133,38 +112,46 @@ public final class JobJson {
         }
     }
 
-    private static JobRequest captionJob(JsonNode root, String jobId) {
-        try {
-            String b64 = text(root, "image");
-            if (b64.isEmpty()) {
-                throw Checks.invalid("image", "is required for a caption job (base64 of a PNG or JPEG)");
+    private static GenerateRequest generate(JsonNode root, String jobId) {
+        GenerateRequest.Builder g = GenerateRequest.newBuilder();
+        g.setPrompt(text(root, "prompt"));
+        g.setNumImages(uint(root, "num_images"));
+        g.setSize(uint(root, "size"));
+        g.setPreviewInterval(uint(root, "preview_interval"));
+        g.setSeed(seed(root, jobId));
+        for (String stage : new String[] {"prior", "decoder", "upsampler"}) {
+            JsonNode p = root.get(stage);
+            if (p != null && !p.isNull()) {
+                SamplerParams params = params(stage, p);
+                switch (stage) {
+                    case "prior" -> g.setPrior(params);
+                    case "decoder" -> g.setDecoder(params);
+                    default -> g.setUpsampler(params);
+                }
             }
-            byte[] image;
-            try {
-                image = java.util.Base64.getDecoder().decode(b64.replaceAll("\\s", ""));
-            } catch (IllegalArgumentException e) {
-                throw Checks.invalid("image", "is not valid base64: " + e.getMessage());
-            }
-            String style = text(root, "style").toLowerCase(java.util.Locale.ROOT);
-            CaptionStyle s = switch (style) {
-                case "", "short" -> CaptionStyle.SHORT;
-                case "descriptive" -> CaptionStyle.DESCRIPTIVE;
-                default -> throw Checks.invalid("style", "must be \"short\" or \"descriptive\", got \"" + style
-                        + "\"");
-            };
-            JsonNode stream = root.get("stream_progress");
-            return JobRequest.newBuilder()
-                    .setJobId(jobId)
-                    .setCaption(CaptionRequest.newBuilder().setImage(ByteString.copyFrom(image)).setStyle(s)
-                            .setMaxTokens(uint(root, "max_tokens")))
-                    .setSubmittedAt(Records.now())
-                    .setSubmitter("json")
-                    .setStreamProgress(stream != null && stream.asBoolean(false))
-                    .setResultFormat(ResultFormat.JSON)
-                    .build();
-        } catch (io.unclip.api.validate.InvalidRequestException e) {
-            throw TaskRejectedException.invalid(e.field(), e.getMessage(), jobId);
         }
+        return g.build();
+    }
+
+    private static CaptionRequest caption(JsonNode root) {
+        String b64 = text(root, "image");
+        if (b64.isEmpty()) {
+            throw Checks.invalid("image", "is required for a caption job (base64 of a PNG or JPEG)");
+        }
+        byte[] image;
+        try {
+            image = java.util.Base64.getDecoder().decode(b64.replaceAll("\\s", ""));
+        } catch (IllegalArgumentException e) {
+            throw Checks.invalid("image", "is not valid base64: " + e.getMessage());
+        }
+        String style = text(root, "style").toLowerCase(java.util.Locale.ROOT);
+        CaptionStyle s = switch (style) {
+            case "", "short" -> CaptionStyle.SHORT;
+            case "descriptive" -> CaptionStyle.DESCRIPTIVE;
+            default -> throw Checks.invalid("style", "must be \"short\" or \"descriptive\", got \"" + style + "\"");
+        };
+        return CaptionRequest.newBuilder().setImage(ByteString.copyFrom(image)).setStyle(s)
+                .setMaxTokens(uint(root, "max_tokens")).build();
     }
 
     private static String text(JsonNode root, String field) {
