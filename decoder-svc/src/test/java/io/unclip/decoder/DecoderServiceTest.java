@@ -4,64 +4,33 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.net.URI;
-import java.net.URL;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.util.concurrent.TimeUnit;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
 
-import io.grpc.ManagedChannel;
-import io.grpc.ManagedChannelBuilder;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import grpc.health.v1.HealthOuterClass.HealthCheckRequest;
-import grpc.health.v1.HealthOuterClass.HealthCheckResponse;
-import grpc.health.v1.HealthGrpc;
-import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.unclip.api.v1.DecodeRequest;
 import io.unclip.api.v1.DecoderServiceGrpc;
 import io.unclip.api.v1.SamplerParams;
 import io.unclip.api.validate.GrpcStatuses;
+import io.unclip.kafka.testkit.StageServiceTestBase;
 
-/** The running service over a real socket, with the plain grpc-java client a CLI would use. */
+/**
+ * The running service without a model bundle, over a real socket: its request checks (health,
+ * readiness and metrics are the base class's).
+ */
 @QuarkusTest
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class DecoderServiceTest {
-    @TestHTTPResource("/")
-    URL base;
-
-    ManagedChannel channel;
-
-    @BeforeAll
-    void connect() {
-        channel = ManagedChannelBuilder.forAddress(base.getHost(), base.getPort()).usePlaintext().build();
-    }
-
-    @AfterAll
-    void close() throws InterruptedException {
-        channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+class DecoderServiceTest extends StageServiceTestBase {
+    DecoderServiceTest() {
+        super(DecoderServiceGrpc.SERVICE_NAME);
     }
 
     StatusRuntimeException decode(DecodeRequest request) {
         var stub = DecoderServiceGrpc.newBlockingStub(channel).withDeadlineAfter(10, TimeUnit.SECONDS);
         return assertThrows(StatusRuntimeException.class, () -> stub.decode(request).forEachRemaining(e -> {
         }));
-    }
-
-    @Test
-    void grpcHealthIsServing() {
-        var health = HealthGrpc.newBlockingStub(channel).withDeadlineAfter(10, TimeUnit.SECONDS);
-        assertEquals(HealthCheckResponse.ServingStatus.SERVING,
-                health.check(HealthCheckRequest.newBuilder().setService("").build()).getStatus());
-        assertEquals(HealthCheckResponse.ServingStatus.SERVING,
-                health.check(HealthCheckRequest.newBuilder().setService(DecoderServiceGrpc.SERVICE_NAME).build()).getStatus());
     }
 
     @Test
@@ -85,24 +54,5 @@ class DecoderServiceTest {
         assertEquals(Status.Code.FAILED_PRECONDITION, e.getStatus().getCode());
         assertTrue(e.getStatus().getDescription().contains("decoder model not loaded: unclip.models.dir is not set"),
                 e.getStatus().getDescription());
-    }
-
-    @Test
-    void readinessIsDownWithTheReasonAndMetricsAreServed() throws Exception {
-        HttpClient http = HttpClient.newHttpClient();
-        HttpResponse<String> ready = http.send(HttpRequest.newBuilder(URI.create(base + "q/health/ready")).build(),
-                HttpResponse.BodyHandlers.ofString());
-        assertEquals(503, ready.statusCode(), ready.body());
-        assertTrue(ready.body().contains("\"DOWN\""), ready.body());
-        assertTrue(ready.body().contains("unclip.models.dir is not set"), ready.body());
-
-        HttpResponse<String> live = http.send(HttpRequest.newBuilder(URI.create(base + "q/health/live")).build(),
-                HttpResponse.BodyHandlers.ofString());
-        assertEquals(200, live.statusCode(), live.body());
-
-        HttpResponse<String> metrics = http.send(HttpRequest.newBuilder(URI.create(base + "q/metrics")).build(),
-                HttpResponse.BodyHandlers.ofString());
-        assertEquals(200, metrics.statusCode());
-        assertTrue(metrics.body().contains("jvm_"), "prometheus metrics");
     }
 }
