@@ -3,7 +3,6 @@ package io.unclip.decoder;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 
-import io.unclip.api.v1.GenerateRequest;
 import io.unclip.api.v1.StageImages;
 import io.unclip.api.v1.StageName;
 import io.unclip.api.v1.StageTask;
@@ -21,6 +20,7 @@ import io.unclip.service.kafka.Outcome;
 import io.unclip.service.kafka.StageHandler;
 import io.unclip.service.kafka.TaskContext;
 import io.unclip.service.stage.Generation;
+import io.unclip.service.stage.JobSpec;
 import io.unclip.service.stage.StageCodec;
 
 /**
@@ -52,26 +52,30 @@ public class DecoderHandler implements StageHandler {
     public Outcome handle(StageTask task, TaskContext ctx) {
         StageModel.Loaded loaded = model.require();
         DecoderStage decoder = decoder();
-        GenerateRequest g = task.getRequest().getGenerate();
+        JobSpec job = JobSpec.of(task.getRequest());
         StageCodec codec = new StageCodec(runtime.tensors());
-        int n = Generation.numImages(g);
+        int n = job.numImages();
         Checks.embeddings("inputs.image_embeds", task.getInputs().getImageEmbeds(), task.getInputs().hasImageEmbeds(),
                 Limits.MAX_STAGE_BATCH);
         Tensor embeds = codec.fromProto(task.getInputs().getImageEmbeds());
-        TextConditioning cond = codec.toEngine("inputs.text", task.getInputs().getText(), task.getInputs().hasText());
+        // text conditioning is optional for variations and absent for interpolations, as embedded
+        TextConditioning cond = job.usesPrior() || task.getInputs().hasText()
+                ? codec.toEngine("inputs.text", task.getInputs().getText(), task.getInputs().hasText()) : null;
         TextConditioning uncond = codec.toEngine("inputs.unconditional", task.getInputs().getUnconditional(),
                 task.getInputs().hasUnconditional());
         StageCodec.checkEmbeddings("inputs.image_embeds", embeds, n, decoder.stage().manifest());
-        StageCodec.checkText("inputs.text", cond, decoder.stage().manifest());
+        if (cond != null) {
+            StageCodec.checkText("inputs.text", cond, decoder.stage().manifest());
+        }
         StageCodec.checkText("inputs.unconditional", uncond, decoder.stage().manifest());
         Generation.Recorder rec = new Generation.Recorder(ctx);
-        DiffusionOutput out = decoder.decode(embeds, cond.repeat(0, n), uncond,
-                Generation.diffusion(g, Generation.decoder(g)), null, rec.context());
+        DiffusionOutput out = decoder.decode(embeds, cond == null ? null : cond.repeat(0, n), uncond,
+                job.diffusion(job.decoder()), null, rec.context());
         io.unclip.api.v1.StageTimings own = rec.timings(StageName.DECODER);
         int size = task.getParams().getSize();
         if (size == 0 || size == decoder.outputSize()) {
             return Outcome.done(Generation.result(task, out.images(),
-                    Generation.parameters(g, decoder.outputSize(), loaded), own, png), own);
+                    Generation.parameters(job, decoder.outputSize(), loaded), own, png), own);
         }
         StageTask next = task.toBuilder()
                 .setStage(StageName.UPSAMPLER)

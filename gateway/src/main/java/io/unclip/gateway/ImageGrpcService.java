@@ -51,8 +51,9 @@ import io.unclip.service.kafka.Records;
  *       whose deadline passes) cancels its job.</li>
  *   <li>GetJob / Cancel: any job this gateway has seen events of (NOT_FOUND otherwise).</li>
  *   <li>Caption: forwarded to the captioner service over gRPC ({@link Captions}).</li>
- *   <li>Variations / Interpolate: validated, then UNIMPLEMENTED on the distributed pipeline (they
- *       need the image encoder, which has no stage service yet).</li>
+ *   <li>Variations / Interpolate: as Generate; the text encoder's service encodes the image(s)
+ *       with the bundle's image encoder and the job skips the prior. Interpolation towards a
+ *       prompt is UNIMPLEMENTED here (it needs the captioner's description of image_a).</li>
  * </ul>
  */
 @GrpcService
@@ -89,18 +90,22 @@ public class ImageGrpcService implements ImageService {
                     return follow(existing.get());
                 }
             }
-            return submit(request, plan, Context.current().getDeadline());
+            long seed = request.hasSeed() ? request.getSeed() : SEEDS.nextLong();
+            return submit(JobRequest.newBuilder().setGenerate(request.toBuilder().setSeed(seed)), seed,
+                    request.getRequestId(), plan, Context.current().getDeadline());
         } catch (RuntimeException e) {
             return Multi.createFrom().failure(toStatus(e));
         }
     }
 
-    private Multi<GenerateEvent> submit(GenerateRequest request, List<StageName> plan, Deadline deadline) {
+    /**
+     * Queues the job (its request and resolved seed already set on {@code job}) on
+     * stage.text-encoder and streams its events.
+     */
+    private Multi<GenerateEvent> submit(JobRequest.Builder job, long seed, String requestId, List<StageName> plan,
+                                        Deadline deadline) {
         String jobId = UUID.randomUUID().toString();
-        long seed = request.hasSeed() ? request.getSeed() : SEEDS.nextLong();
-        JobRequest.Builder job = JobRequest.newBuilder()
-                .setJobId(jobId)
-                .setGenerate(request.toBuilder().setSeed(seed))
+        job.setJobId(jobId)
                 .setSubmittedAt(Records.now())
                 .setSubmitter("gateway/" + pipeline.instance())
                 .setStreamProgress(true);
@@ -113,7 +118,7 @@ public class ImageGrpcService implements ImageService {
                 .setAccepted(JobAccepted.newBuilder().setJobId(jobId).setSeed(seed).addAllPlan(plan)).build();
         return Multi.createFrom().emitter(em -> {
             ClientStream stream = new ClientStream(em);
-            hub.accepted(jobId, request.getRequestId());
+            hub.accepted(jobId, requestId);
             hub.subscribe(jobId, stream);
             stream.offer(accepted);
             em.onTermination(() -> {
@@ -177,26 +182,50 @@ public class ImageGrpcService implements ImageService {
 
     @Override
     public Multi<GenerateEvent> variations(VariationsRequest request) {
-        return unsupported(() -> validator.validate(request), "variations");
+        try {
+            validator.validate(request);
+            long seed = request.hasSeed() ? request.getSeed() : SEEDS.nextLong();
+            return fromImages(JobRequest.newBuilder().setVariations(request.toBuilder().setSeed(seed)), seed,
+                    request.getRequestId(), request.getSize());
+        } catch (RuntimeException e) {
+            return Multi.createFrom().failure(toStatus(e));
+        }
     }
 
     @Override
     public Multi<GenerateEvent> interpolate(InterpolateRequest request) {
-        return unsupported(() -> validator.validate(request), "interpolations");
-    }
-
-    private Multi<GenerateEvent> unsupported(Supplier<?> validation, String what) {
         try {
-            validation.get();
-            if (!pipeline.started()) {
-                return Multi.createFrom().failure(pipeline.unavailable());
+            validator.validate(request);
+            if (request.hasTowardsPrompt()) {
+                return Multi.createFrom().failure(Status.UNIMPLEMENTED.withDescription("towards_prompt: interpolation"
+                        + " towards a prompt needs the captioner's description of image_a and runs embedded only"
+                        + " (unclip interpolate --towards); image_b interpolations run here").asRuntimeException());
             }
-            return Multi.createFrom().failure(Status.UNIMPLEMENTED.withDescription(what
-                    + " are not run by the distributed pipeline yet (no image encoder stage service); use the embedded"
-                    + " pipeline (unclip serve)").asRuntimeException());
+            long seed = request.hasSeed() ? request.getSeed() : SEEDS.nextLong();
+            return fromImages(JobRequest.newBuilder().setInterpolate(request.toBuilder().setSeed(seed)), seed,
+                    request.getRequestId(), request.getSize());
         } catch (RuntimeException e) {
             return Multi.createFrom().failure(toStatus(e));
         }
+    }
+
+    /** Variations and interpolations: the text encoder's service encodes the images, then decoder and upsamplers. */
+    private Multi<GenerateEvent> fromImages(JobRequest.Builder job, long seed, String requestId, int size) {
+        if (!pipeline.started()) {
+            return Multi.createFrom().failure(pipeline.unavailable());
+        }
+        List<StageName> plan = List.of();
+        if (pipeline.plan().isPresent()) {
+            CascadePlan p = pipeline.plan().get();
+            plan = p.imagePlan(p.resolveSize(size));
+        }
+        if (!requestId.isEmpty()) {
+            var existing = hub.jobForRequest(requestId);
+            if (existing.isPresent()) {
+                return follow(existing.get());
+            }
+        }
+        return submit(job, seed, requestId, plan, Context.current().getDeadline());
     }
 
     @Override

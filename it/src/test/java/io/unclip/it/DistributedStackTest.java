@@ -3,6 +3,7 @@ package io.unclip.it;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.charset.StandardCharsets;
@@ -142,24 +143,7 @@ class DistributedStackTest {
         try (Cascade cascade = Cascade.open(bundle, RuntimeOptions.defaults())) {
             GenerationResult embedded = cascade.generate(new GenerationRequest(PROMPT, 2, 7L, 128,
                     StageOverrides.none(), 0, PriorStage.DEFAULT_CANDIDATES), null, null);
-            PngCodec png = PngCodec.withDefaultLimits();
-            for (int i = 0; i < 2; i++) {
-                byte[] expected = png.encode(embedded.images(), i, embedded.parameters().pngText(i));
-                byte[] actual = last.getResult().getImages(i).getImage().getPng().toByteArray();
-                // The image data (IDAT onwards) byte for byte. The text chunks are compared as text: the engine
-                // writes "bundle": {name, version} from a Map.of, whose order differs from JVM to JVM.
-                assertArrayEquals(fromIdat(expected), fromIdat(actual), "image " + i + ": the embedded cascade's pixels");
-                var e = png.decode(expected).text();
-                var a = png.decode(actual).text();
-                assertEquals(e.keySet(), a.keySet());
-                for (String k : e.keySet()) {
-                    if (k.equals("parameters")) {
-                        assertEquals(JSON.readTree(e.get(k)), JSON.readTree(a.get(k)));
-                    } else {
-                        assertEquals(e.get(k), a.get(k), k);
-                    }
-                }
-            }
+            assertSameImages(embedded, last.getResult());
         }
 
         int firstPreview = -1;
@@ -214,6 +198,82 @@ class DistributedStackTest {
             i += 12 + n;
         }
         throw new AssertionError("no IDAT chunk");
+    }
+
+    /** Every image of a distributed result is the embedded cascade's, with the same parameters text. */
+    static void assertSameImages(GenerationResult embedded, io.unclip.api.v1.GenerateResult distributed)
+            throws Exception {
+        PngCodec png = PngCodec.withDefaultLimits();
+        assertEquals(embedded.images().dim(0), distributed.getImagesCount());
+        for (int i = 0; i < distributed.getImagesCount(); i++) {
+            byte[] expected = png.encode(embedded.images(), i, embedded.parameters().pngText(i));
+            byte[] actual = distributed.getImages(i).getImage().getPng().toByteArray();
+            // The image data (IDAT onwards) byte for byte. The text chunks are compared as text: the engine
+            // writes "bundle": {name, version} from a Map.of, whose order differs from JVM to JVM.
+            assertArrayEquals(fromIdat(expected), fromIdat(actual), "image " + i + ": the embedded cascade's pixels");
+            var e = png.decode(expected).text();
+            var a = png.decode(actual).text();
+            assertEquals(e.keySet(), a.keySet());
+            for (String k : e.keySet()) {
+                if (k.equals("parameters")) {
+                    assertEquals(JSON.readTree(e.get(k)), JSON.readTree(a.get(k)));
+                } else {
+                    assertEquals(e.get(k), a.get(k), k);
+                }
+            }
+        }
+    }
+
+    /** A 40x40 test picture: a coloured square on a gradient, different per {@code k}. */
+    static byte[] picture(int k) {
+        float[] v = new float[3 * 40 * 40];
+        for (int c = 0; c < 3; c++) {
+            for (int y = 0; y < 40; y++) {
+                for (int x = 0; x < 40; x++) {
+                    boolean in = x > 8 + 10 * k && x < 24 + 10 * k && y > 12 && y < 28;
+                    v[(c * 40 + y) * 40 + x] = in ? (c == k ? 0.9f : -0.8f) : (x + y) / 80f - 0.5f;
+                }
+            }
+        }
+        return PngCodec.withDefaultLimits().encode(io.unclip.engine.tensor.Tensor.of(v, 1, 3, 40, 40), 0, Map.of());
+    }
+
+    GenerateEvent lastEvent(java.util.Iterator<GenerateEvent> it, List<StageName> plan) {
+        GenerateEvent e = it.next();
+        assertEquals(plan, e.getAccepted().getPlanList());
+        while (it.hasNext()) {
+            e = it.next();
+        }
+        assertTrue(e.hasResult(), e.toString());
+        return e;
+    }
+
+    @Test
+    @Order(2)
+    void variationsAndInterpolationsMatchTheEmbeddedCascade() throws Exception {
+        byte[] a = picture(0);
+        byte[] b = picture(1);
+        var stub = images.withDeadlineAfter(WAIT.toSeconds(), TimeUnit.SECONDS);
+        GenerateEvent variations = lastEvent(stub.variations(io.unclip.api.v1.VariationsRequest.newBuilder()
+                .setImage(com.google.protobuf.ByteString.copyFrom(a)).setNumImages(2).setSeed(5).setSize(128)
+                .setPrompt(PROMPT).setPreviewInterval(5).build()), List.of(StageName.TEXT_ENCODER,
+                StageName.DECODER, StageName.UPSAMPLER, StageName.UPSAMPLER));
+        GenerateEvent frames = lastEvent(stub.interpolate(io.unclip.api.v1.InterpolateRequest.newBuilder()
+                .setImageA(com.google.protobuf.ByteString.copyFrom(a)).setImageB(com.google.protobuf.ByteString.copyFrom(b))
+                .setFrames(3).setSeed(9).setSize(32).build()), List.of(StageName.TEXT_ENCODER, StageName.DECODER,
+                StageName.UPSAMPLER));
+        PngCodec png = PngCodec.withDefaultLimits();
+        try (Cascade cascade = Cascade.open(bundle, RuntimeOptions.defaults())) {
+            assertSameImages(cascade.variations(new io.unclip.engine.pipeline.VariationsRequest(png.decode(a).pixels(),
+                    2, 5L, 128, StageOverrides.none(), PROMPT, 0), null, null), variations.getResult());
+            assertSameImages(cascade.interpolate(io.unclip.engine.pipeline.InterpolationRequest.between(
+                    png.decode(a).pixels(), png.decode(b).pixels(), 3).withSeed(9L).withSize(32), null, null),
+                    frames.getResult());
+        }
+        var towards = assertThrows(io.grpc.StatusRuntimeException.class, () -> stub.interpolate(
+                io.unclip.api.v1.InterpolateRequest.newBuilder().setImageA(com.google.protobuf.ByteString.copyFrom(a))
+                        .setTowardsPrompt("a blue square").build()).next());
+        assertEquals(io.grpc.Status.Code.UNIMPLEMENTED, towards.getStatus().getCode());
     }
 
     static long median(List<Long> v) {

@@ -3,7 +3,6 @@ package io.unclip.prior;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 
-import io.unclip.api.v1.GenerateRequest;
 import io.unclip.api.v1.StageName;
 import io.unclip.api.v1.StageTask;
 import io.unclip.engine.stage.PriorResult;
@@ -16,6 +15,7 @@ import io.unclip.service.kafka.Outcome;
 import io.unclip.service.kafka.StageHandler;
 import io.unclip.service.kafka.TaskContext;
 import io.unclip.service.stage.Generation;
+import io.unclip.service.stage.JobSpec;
 import io.unclip.service.stage.StageCodec;
 
 /**
@@ -45,17 +45,21 @@ public class PriorHandler implements StageHandler {
     @Override
     public Outcome handle(StageTask task, TaskContext ctx) {
         PriorStage prior = prior();
-        GenerateRequest g = task.getRequest().getGenerate();
+        if (!task.getRequest().hasGenerate()) {
+            throw new io.unclip.engine.stage.InvalidRequestException("request", "the prior runs text-to-image jobs"
+                    + " only, got a " + task.getRequest().getRequestCase() + " job");
+        }
+        JobSpec job = JobSpec.of(task.getRequest());
         StageCodec codec = new StageCodec(runtime.tensors());
         TextConditioning cond = codec.toEngine("inputs.text", task.getInputs().getText(), task.getInputs().hasText());
         TextConditioning uncond = codec.toEngine("inputs.unconditional", task.getInputs().getUnconditional(),
                 task.getInputs().hasUnconditional());
         StageCodec.checkText("inputs.text", cond, prior.stage().manifest());
         StageCodec.checkText("inputs.unconditional", uncond, prior.stage().manifest());
-        int n = Generation.numImages(g);
+        int n = job.numImages();
         Generation.Recorder rec = new Generation.Recorder(ctx);
-        PriorResult pr = prior.sample(cond.repeat(0, n), uncond, Generation.diffusion(g, Generation.prior(g)),
-                PriorStage.DEFAULT_CANDIDATES, rec.context());
+        PriorResult pr = prior.sample(cond.repeat(0, n), uncond, job.diffusion(job.prior()),
+                job.priorCandidates(), rec.context());
         io.unclip.api.v1.StageTimings own = rec.timings(StageName.PRIOR);
         StageTask next = task.toBuilder()
                 .setStage(StageName.DECODER)

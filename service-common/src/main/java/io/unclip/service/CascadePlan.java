@@ -63,7 +63,20 @@ public record CascadePlan(List<Integer> sizes) {
 
     /** The stages a text-to-image job of output size {@code size} runs, in order. */
     public List<StageName> generatePlan(int size) {
-        List<StageName> plan = new ArrayList<>(List.of(StageName.TEXT_ENCODER, StageName.PRIOR, StageName.DECODER));
+        return plan(size, true);
+    }
+
+    /**
+     * The stages a variations or interpolation job runs: the text encoder's service encodes the
+     * image(s) (its image encoder replaces the prior), then the decoder and upsamplers.
+     */
+    public List<StageName> imagePlan(int size) {
+        return plan(size, false);
+    }
+
+    private List<StageName> plan(int size, boolean prior) {
+        List<StageName> plan = new ArrayList<>(prior ? List.of(StageName.TEXT_ENCODER, StageName.PRIOR, StageName.DECODER)
+                : List.of(StageName.TEXT_ENCODER, StageName.DECODER));
         for (int i = 0; i < upsamplerSteps(size); i++) {
             plan.add(StageName.UPSAMPLER);
         }

@@ -30,7 +30,8 @@ import io.unclip.engine.onnx.RuntimeOptions;
 /**
  * This service's stage model(s): every stage of kind {@code unclip.stage.kind} in the bundle at
  * {@code unclip.models.dir} (the upsampler service loads all its upsamplers, in cascade order),
- * loaded on a background thread at start. Until then, or when the bundle is missing or corrupt,
+ * and the first stage of each kind in {@code unclip.stage.also-kinds} that the bundle has (the
+ * text encoder's service also loads the image encoder), loaded on a background thread at start. Until then, or when the bundle is missing or corrupt,
  * the service runs but is not ready: {@link #availability()} says why (readiness check, gRPC
  * errors) and the Kafka worker does not consume. Nothing here crashes the process.
  */
@@ -51,7 +52,13 @@ public class StageModel {
      * The loaded model: the bundle, every stage manifest that could be read (for plans that need
      * other stages' sizes) and this service's stages, opened, in cascade order.
      */
-    public record Loaded(BundleManifest bundle, Map<String, StageManifest> manifests, List<LoadedStage> stages) {
+    public record Loaded(BundleManifest bundle, Map<String, StageManifest> manifests, List<LoadedStage> stages,
+                         Map<StageKind, LoadedStage> also) {
+        /** The loaded stage of an {@code also-kinds} kind, if the bundle has one. */
+        public Optional<LoadedStage> also(StageKind kind) {
+            return Optional.ofNullable(also.get(kind));
+        }
+
         public CascadePlan plan() {
             return CascadePlan.of(bundle, manifests);
         }
@@ -65,6 +72,14 @@ public class StageModel {
     /** What a probe found: availability, and when the bundle is usable what to load. */
     record Probe(Availability availability, BundleManifest bundle, Map<String, StageManifest> manifests,
                  List<String> stages) {
+        /** The first stage of each of {@code kinds} that the bundle has. */
+        Map<StageKind, String> also(List<StageKind> kinds) {
+            Map<StageKind, String> out = new LinkedHashMap<>();
+            for (StageKind k : kinds) {
+                manifests.values().stream().filter(m -> m.kind() == k).findFirst().ifPresent(m -> out.put(k, m.stage()));
+            }
+            return out;
+        }
     }
 
     @ConfigProperty(name = "unclip.models.dir")
@@ -75,6 +90,9 @@ public class StageModel {
 
     @ConfigProperty(name = "unclip.stage.label")
     String label;
+
+    @ConfigProperty(name = "unclip.stage.also-kinds")
+    Optional<List<String>> alsoKinds;
 
     @ConfigProperty(name = "unclip.device", defaultValue = "cpu")
     String device;
@@ -108,8 +126,14 @@ public class StageModel {
             for (String s : p.stages()) {
                 stages.add(repo.loadStage(p.bundle().dir(), s));
             }
-            Loaded l = new Loaded(p.bundle(), p.manifests(), List.copyOf(stages));
-            availability = new Availability(true, Status.Code.OK, "loaded " + String.join(", ", p.stages())
+            Map<StageKind, LoadedStage> also = new LinkedHashMap<>();
+            List<String> names = new ArrayList<>(p.stages());
+            for (Map.Entry<StageKind, String> e : p.also(alsoKinds()).entrySet()) {
+                also.put(e.getKey(), repo.loadStage(p.bundle().dir(), e.getValue()));
+                names.add(e.getValue());
+            }
+            Loaded l = new Loaded(p.bundle(), p.manifests(), List.copyOf(stages), java.util.Collections.unmodifiableMap(also));
+            availability = new Availability(true, Status.Code.OK, "loaded " + String.join(", ", names)
                     + " of " + l.bundleId());
             LOG.infof("%s model: %s in %d ms", label, availability.reason(), (System.nanoTime() - start) / 1_000_000);
             loaded.complete(l);
@@ -118,6 +142,15 @@ public class StageModel {
                     label + " model not loaded: " + e.getMessage());
             LOG.errorf("%s", availability.reason());
         }
+    }
+
+    private List<StageKind> alsoKinds() {
+        List<StageKind> kinds = new ArrayList<>();
+        for (String id : alsoKinds.orElse(List.of())) {
+            kinds.add(StageKind.fromId(id.trim()).orElseThrow(() -> new IllegalStateException(
+                    "unclip.stage.also-kinds: " + id + " is not a stage kind")));
+        }
+        return kinds;
     }
 
     public Availability availability() {
@@ -143,6 +176,7 @@ public class StageModel {
         Loaded l = loaded.getNow(null);
         if (l != null) {
             l.stages().forEach(LoadedStage::close);
+            l.also().values().forEach(LoadedStage::close);
         }
         OrtRuntime rt = runtime;
         if (rt != null) {

@@ -5,31 +5,42 @@ import java.util.List;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 
+import com.google.protobuf.ByteString;
+
 import io.unclip.api.v1.GenerateRequest;
 import io.unclip.api.v1.GenerationParams;
+import io.unclip.api.v1.JobRequest;
 import io.unclip.api.v1.StageInputs;
 import io.unclip.api.v1.StageName;
 import io.unclip.api.v1.StageTask;
 import io.unclip.engine.model.StageKind;
+import io.unclip.engine.image.PngCodec;
 import io.unclip.engine.model.StageManifest;
+import io.unclip.engine.stage.ImageEmbeddings;
+import io.unclip.engine.stage.ImageEncoderStage;
 import io.unclip.engine.stage.SamplerSettings;
 import io.unclip.engine.stage.TextConditioning;
 import io.unclip.engine.stage.TextEncoderStage;
+import io.unclip.engine.tensor.Tensor;
 import io.unclip.service.CascadePlan;
 import io.unclip.service.Lazy;
 import io.unclip.service.StageModel;
 import io.unclip.service.WorkerRuntime;
+import io.unclip.service.codec.UploadedImages;
 import io.unclip.service.kafka.Outcome;
 import io.unclip.service.kafka.StageHandler;
 import io.unclip.service.kafka.TaskContext;
 import io.unclip.service.stage.Generation;
+import io.unclip.service.stage.JobSpec;
 import io.unclip.service.stage.StageCodec;
 
 /**
  * The text encoder's Kafka work, the first stage of a job: checks what only the bundle can check
  * (vocabulary, size, every stage's sampler overrides against its manifest) so a bad job fails
  * before any diffusion runs, resolves the output size, encodes the prompt and the empty prompt
- * (guidance's unconditional text), and queues the prior's task.
+ * (guidance's unconditional text), and queues the prior's task. Variations and interpolations
+ * start here too: the bundle's image encoder (loaded next to the text encoder) gives the image
+ * embeddings, and the decoder's task is queued directly.
  */
 @ApplicationScoped
 public class TextEncoderHandler implements StageHandler {
@@ -40,6 +51,8 @@ public class TextEncoderHandler implements StageHandler {
     WorkerRuntime runtime;
 
     private final Lazy<TextEncoderStage> stage = new Lazy<>(() -> new TextEncoderStage(model.require().stages().get(0)));
+    private final Lazy<ImageEncoderStage> imageEncoder = new Lazy<>(this::requireImageEncoder);
+    private final PngCodec png = PngCodec.withDefaultLimits();
 
     @Override
     public StageName stage() {
@@ -52,13 +65,24 @@ public class TextEncoderHandler implements StageHandler {
 
     @Override
     public Outcome handle(StageTask task, TaskContext ctx) {
+        return switch (task.getRequest().getRequestCase()) {
+            case GENERATE -> generate(task, ctx);
+            case VARIATIONS, INTERPOLATE -> fromImages(task, ctx);
+            default -> throw new io.unclip.engine.stage.InvalidRequestException("request", "the text encoder runs"
+                    + " generate, variations and interpolate jobs, got " + task.getRequest().getRequestCase());
+        };
+    }
+
+    /** Text to image: the prompt's and the empty prompt's conditioning, to the prior. */
+    private Outcome generate(StageTask task, TaskContext ctx) {
         StageModel.Loaded loaded = model.require();
         TextEncoderStage te = encoder();
         GenerateRequest g = task.getRequest().getGenerate();
         te.checkPrompt("prompt", g.getPrompt());
         CascadePlan plan = loaded.plan();
         int size = plan.resolveSize(g.getSize());
-        preflight(loaded, plan.upsamplerSteps(size), g);
+        JobSpec job = JobSpec.of(task.getRequest());
+        preflight(loaded, plan.upsamplerSteps(size), job);
 
         Generation.Recorder rec = new Generation.Recorder(ctx);
         TextConditioning cond = te.encode(List.of(g.getPrompt()), rec.context());
@@ -79,8 +103,70 @@ public class TextEncoderHandler implements StageHandler {
         return Outcome.next(next, own);
     }
 
+    /**
+     * Variations and interpolations (DALL-E 2 Figures 3 and 4): this service's image encoder
+     * gives the image embeddings the prior would have sampled, straight to the decoder, with the
+     * optional prompt's conditioning and the empty prompt's (guidance).
+     */
+    private Outcome fromImages(StageTask task, TaskContext ctx) {
+        StageModel.Loaded loaded = model.require();
+        TextEncoderStage te = encoder();
+        JobRequest r = task.getRequest();
+        if (r.hasInterpolate() && r.getInterpolate().hasTowardsPrompt()) {
+            throw new io.unclip.engine.stage.InvalidRequestException("towards_prompt", "interpolation towards a"
+                    + " prompt needs a description of image_a from the captioner; the distributed pipeline runs"
+                    + " image_b interpolations only (towards_prompt runs embedded: unclip interpolate --towards)");
+        }
+        ImageEncoderStage encoder = imageEncoder.get();
+        JobSpec job = JobSpec.of(r);
+        if (job.prompt() != null) {
+            te.checkPrompt("prompt", job.prompt());
+        }
+        CascadePlan plan = loaded.plan();
+        int size = plan.resolveSize(job.requestedSize());
+        preflight(loaded, plan.upsamplerSteps(size), job);
+
+        Generation.Recorder rec = new Generation.Recorder(ctx);
+        StageInputs.Builder inputs = StageInputs.newBuilder();
+        StageCodec codec = new StageCodec(runtime.tensors());
+        if (job.prompt() != null) {
+            inputs.setText(codec.toProto(te.encode(List.of(job.prompt()), rec.context()), 0));
+        }
+        inputs.setUnconditional(codec.toProto(te.emptyPrompt(), 0));
+        Tensor embeds = r.hasVariations()
+                ? ImageEmbeddings.variations(encoder, image("image", r.getVariations().getImage()), job.numImages(),
+                        rec.context())
+                : ImageEmbeddings.slerpFrames(encoder, image("image_a", r.getInterpolate().getImageA()),
+                        image("image_b", r.getInterpolate().getImageB()), job.numImages(), rec.context());
+        inputs.setImageEmbeds(codec.toProto(embeds));
+        io.unclip.api.v1.StageTimings own = rec.timings(StageName.TEXT_ENCODER);
+        GenerationParams.Builder params = GenerationParams.newBuilder().setSize(size).setModelBundle(loaded.bundleId());
+        if (job.prompt() != null) {
+            params.setPrompt(job.prompt());
+        }
+        StageTask next = task.toBuilder()
+                .setStage(StageName.DECODER)
+                .setCascadeStep(0)
+                .setAttempt(1)
+                .setInputs(inputs)
+                .setParams(params)
+                .addTimings(own)
+                .build();
+        return Outcome.next(next, own);
+    }
+
+    private ImageEncoderStage requireImageEncoder() {
+        return model.require().also(StageKind.IMAGE_ENCODER).map(ImageEncoderStage::new).orElseThrow(() ->
+                new io.unclip.engine.stage.InvalidRequestException("request", "the model bundle has no image_encoder"
+                        + " stage, which variations and interpolations need"));
+    }
+
+    private Tensor image(String field, ByteString bytes) {
+        return png.decode(UploadedImages.asPng(field, bytes).toByteArray()).pixels();
+    }
+
     /** Every diffusion stage's overrides against its manifest, as the embedded cascade checks them. */
-    static void preflight(StageModel.Loaded loaded, int ups, GenerateRequest g) {
+    static void preflight(StageModel.Loaded loaded, int ups, JobSpec job) {
         int u = 0;
         boolean prior = false;
         boolean decoder = false;
@@ -91,18 +177,20 @@ public class TextEncoderHandler implements StageHandler {
             }
             if (m.kind() == StageKind.PRIOR && !prior) {
                 prior = true;
-                SamplerSettings.resolve("prior", m.diffusion().get(), Generation.prior(g));
+                if (job.usesPrior()) {
+                    SamplerSettings.resolve("prior", m.diffusion().get(), job.prior());
+                }
             } else if (m.kind() == StageKind.DECODER && !decoder) {
                 decoder = true;
-                SamplerSettings.resolve("decoder", m.diffusion().get(), Generation.decoder(g));
+                SamplerSettings.resolve("decoder", m.diffusion().get(), job.decoder());
             } else if (m.kind() == StageKind.UPSAMPLER && u < ups) {
                 u++;
-                SamplerSettings.resolve("upsampler", m.diffusion().get(), Generation.upsampler(g));
+                SamplerSettings.resolve("upsampler", m.diffusion().get(), job.upsampler());
             }
         }
-        if (!prior || !decoder) {
+        if (!decoder || (job.usesPrior() && !prior)) {
             throw new io.unclip.engine.stage.InvalidRequestException("request", "the model bundle has no "
-                    + (prior ? "decoder" : "prior") + ", which text-to-image needs");
+                    + (decoder ? "prior" : "decoder") + ", which " + job.mode() + " needs");
         }
     }
 }

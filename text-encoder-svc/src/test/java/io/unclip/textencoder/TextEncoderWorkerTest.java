@@ -44,7 +44,7 @@ import io.unclip.service.kafka.Topics;
 @TestProfile(WorkerTestProfile.class)
 class TextEncoderWorkerTest extends WorkerTestBase {
     TextEncoderWorkerTest() {
-        super(Topics.PRIOR, Topics.RESULTS, Topics.DEAD_LETTER);
+        super(Topics.PRIOR, Topics.DECODER, Topics.RESULTS, Topics.DEAD_LETTER);
     }
 
     static byte[] json(String s) {
@@ -103,6 +103,39 @@ class TextEncoderWorkerTest extends WorkerTestBase {
         assertEquals(JobState.FAILED, pb.getStatus());
         assertEquals(FailureCode.INVALID_REQUEST, pb.getError().getCode());
         assertEquals("prompt", pb.getError().getField());
+    }
+
+    static com.google.protobuf.ByteString png(int w, int h) {
+        return com.google.protobuf.ByteString.copyFrom(io.unclip.engine.image.PngCodec.withDefaultLimits()
+                .encode(io.unclip.engine.tensor.Tensor.zeros(1, 3, h, w), 0, Map.of()));
+    }
+
+    @Test
+    void variationsAndInterpolationsSkipThePriorWithImageEmbeddings() throws Exception {
+        kafka.send(Topics.JOBS, "var-1", JobRequest.newBuilder().setJobId("var-1").setVariations(
+                io.unclip.api.v1.VariationsRequest.newBuilder().setImage(png(40, 30)).setNumImages(3).setSize(32))
+                .build().toByteArray());
+        kafka.send(Topics.JOBS, "int-1", JobRequest.newBuilder().setJobId("int-1").setInterpolate(
+                io.unclip.api.v1.InterpolateRequest.newBuilder().setImageA(png(40, 40)).setImageB(png(20, 20))
+                        .setFrames(4).setSeed(2)).build().toByteArray());
+        kafka.send(Topics.JOBS, "int-towards", JobRequest.newBuilder().setJobId("int-towards").setInterpolate(
+                io.unclip.api.v1.InterpolateRequest.newBuilder().setImageA(png(40, 40)).setTowardsPrompt("a red circle")
+                        .setSeed(2)).build().toByteArray());
+
+        StageTask v = StageTask.parseFrom(kafka.first(Topics.DECODER, "var-1", WAIT).value());
+        assertEquals(List.of(3L, 16L), v.getInputs().getImageEmbeds().getShapeList(), "one embedding per variation");
+        assertTrue(!v.getInputs().hasText(), "no prompt: unconditional text only");
+        assertTrue(v.getInputs().hasUnconditional());
+        assertTrue(v.getRequest().getVariations().hasSeed(), "the seed is resolved from the job id");
+        assertEquals(32, v.getParams().getSize());
+
+        StageTask f = StageTask.parseFrom(kafka.first(Topics.DECODER, "int-1", WAIT).value());
+        assertEquals(List.of(4L, 16L), f.getInputs().getImageEmbeds().getShapeList(), "one embedding per frame");
+        assertTrue(kafka.settle(TopicProbe.on(Topics.PRIOR, "var-1"), java.time.Duration.ZERO).isEmpty());
+
+        JobResult towards = JobResult.parseFrom(kafka.first(Topics.RESULTS, "int-towards", WAIT).value());
+        assertEquals(JobState.FAILED, towards.getStatus());
+        assertEquals("towards_prompt", towards.getError().getField());
     }
 
     @Test

@@ -6,7 +6,6 @@ import java.util.List;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 
-import io.unclip.api.v1.GenerateRequest;
 import io.unclip.api.v1.StageImages;
 import io.unclip.api.v1.StageName;
 import io.unclip.api.v1.StageTask;
@@ -23,6 +22,7 @@ import io.unclip.service.kafka.StageHandler;
 import io.unclip.service.kafka.TaskContext;
 import io.unclip.service.kafka.TaskRejectedException;
 import io.unclip.service.stage.Generation;
+import io.unclip.service.stage.JobSpec;
 import io.unclip.service.stage.StageCodec;
 
 /**
@@ -66,13 +66,13 @@ public class UpsamplerHandler implements StageHandler {
                     + ups.size() + " upsampler(s)", task.getJobId());
         }
         UpsamplerStage u = ups.get(step);
-        GenerateRequest g = task.getRequest().getGenerate();
+        JobSpec job = JobSpec.of(task.getRequest());
         StageCodec codec = new StageCodec(runtime.tensors());
         if (!task.getInputs().hasImages() || !task.getInputs().getImages().hasPixels()) {
             throw TaskRejectedException.invalid("inputs.images.pixels", "inputs.images.pixels: is required",
                     task.getJobId());
         }
-        int n = Generation.numImages(g);
+        int n = job.numImages();
         Tensor low = codec.fromProto(task.getInputs().getImages().getPixels());
         if (low.rank() != 4 || low.dim(0) != n || low.dim(2) != u.inputSize() || low.dim(3) != u.inputSize()) {
             throw TaskRejectedException.invalid("inputs.images.pixels", "inputs.images.pixels: " + u.stage().name()
@@ -84,12 +84,12 @@ public class UpsamplerHandler implements StageHandler {
             StageCodec.checkEmbeddings("inputs.image_embeds", embeds, n, u.stage().manifest());
         }
         Generation.Recorder rec = new Generation.Recorder(ctx);
-        DiffusionOutput out = u.upsample(low, embeds, Generation.diffusion(g, Generation.upsampler(g)), null,
+        DiffusionOutput out = u.upsample(low, embeds, job.diffusion(job.upsampler()), null,
                 rec.context());
         io.unclip.api.v1.StageTimings own = rec.timings(StageName.UPSAMPLER);
         int size = task.getParams().getSize();
         if (size == 0 || size == u.outputSize() || step + 1 >= ups.size()) {
-            return Outcome.done(Generation.result(task, out.images(), Generation.parameters(g, u.outputSize(), loaded),
+            return Outcome.done(Generation.result(task, out.images(), Generation.parameters(job, u.outputSize(), loaded),
                     own, png), own);
         }
         StageTask next = task.toBuilder()

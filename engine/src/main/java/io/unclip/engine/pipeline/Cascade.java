@@ -14,6 +14,7 @@ import io.unclip.engine.stage.CaptionerStage;
 import io.unclip.engine.stage.DecoderStage;
 import io.unclip.engine.stage.DiffusionOutput;
 import io.unclip.engine.stage.DiffusionRequest;
+import io.unclip.engine.stage.ImageEmbeddings;
 import io.unclip.engine.stage.ImageEncoderStage;
 import io.unclip.engine.stage.ImageResize;
 import io.unclip.engine.stage.Inpainting;
@@ -180,7 +181,6 @@ public final class Cascade implements AutoCloseable {
         Run run = new Run("variations", listener, cancel, request.previewInterval());
         run.listener.started(new JobStarted("variations", seed, n, size));
 
-        Tensor embedding = imageEncoder.encode(request.image(), run.ctx);
         TextConditioning cond = null;
         if (request.prompt() != null) {
             cond = text.encode(List.of(request.prompt()), run.ctx).repeat(0, n);
@@ -188,7 +188,7 @@ public final class Cascade implements AutoCloseable {
         }
         TextConditioning uncond = text == null ? null : text.emptyPrompt();
         int[] images = range(n);
-        Tensor embeds = Tensors.gatherRows(embedding, new int[n]);
+        Tensor embeds = ImageEmbeddings.variations(imageEncoder, request.image(), n, run.ctx);
         Tensor out = decodeAndUpsample(run, embeds, cond, uncond, seed, images, o, ups, null);
         return run.finish(out, params(run, request.prompt(), seed, n, size, ups, 0, Map.of()), null);
     }
@@ -220,16 +220,7 @@ public final class Cascade implements AutoCloseable {
         extra.put("frames", k);
         Tensor frames;
         if (!towards) {
-            int in = imageEncoder.inputSize();
-            Tensor both = imageEncoder.encode(Tensors.concatRows(
-                    ImageResize.toSize(square(request.imageA()), in, ImageResize.Mode.BILINEAR),
-                    ImageResize.toSize(square(request.imageB()), in, ImageResize.Mode.BILINEAR)), run.ctx);
-            float[] a = row(both, 0);
-            float[] b = row(both, 1);
-            frames = Tensor.zeros(k, a.length);
-            for (int f = 0; f < k; f++) {
-                frames.buffer().put(f * a.length, Tensors.slerp(a, b, (double) f / (k - 1)));
-            }
+            frames = ImageEmbeddings.slerpFrames(imageEncoder, request.imageA(), request.imageB(), k, run.ctx);
         } else {
             Tensor embedding = imageEncoder.encode(request.imageA(), run.ctx);
             String source = request.sourcePrompt();
@@ -465,10 +456,6 @@ public final class Cascade implements AutoCloseable {
             throw new IllegalStateException("bundle '" + bundle.name() + "' has no " + kind + " stage, which " + what
                     + " needs");
         }
-    }
-
-    private static Tensor square(Tensor image) {
-        return ImageResize.centerCropSquare(image);
     }
 
     private static float[] row(Tensor t, int r) {

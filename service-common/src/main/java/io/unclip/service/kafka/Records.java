@@ -8,6 +8,7 @@ import io.unclip.api.v1.Failure;
 import io.unclip.api.v1.FailureCode;
 import io.unclip.api.v1.GenerateEvent;
 import io.unclip.api.v1.JobEvent;
+import io.unclip.api.v1.JobRequest;
 import io.unclip.api.v1.JobResult;
 import io.unclip.api.v1.JobState;
 import io.unclip.api.v1.StageName;
@@ -64,11 +65,21 @@ public final class Records {
             if (task.hasParams()) {
                 r.setParams(task.getParams());
             }
-            if (task.hasRequest() && task.getRequest().hasGenerate()) {
-                r.setSeed(task.getRequest().getGenerate().getSeed());
+            if (task.hasRequest()) {
+                r.setSeed(seedOf(task.getRequest()));
             }
         }
         return r.build();
+    }
+
+    /** The seed of a job that makes images (0 for one that has none, e.g. a caption job). */
+    public static long seedOf(JobRequest r) {
+        return switch (r.getRequestCase()) {
+            case GENERATE -> r.getGenerate().getSeed();
+            case VARIATIONS -> r.getVariations().getSeed();
+            case INTERPOLATE -> r.getInterpolate().getSeed();
+            default -> 0;
+        };
     }
 
     /** A job event: {@code event} with its job id and time filled in. */

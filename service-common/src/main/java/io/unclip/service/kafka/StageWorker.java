@@ -37,6 +37,7 @@ import io.unclip.api.validate.InvalidRequestException;
 import io.unclip.engine.diffusion.SamplingCancelledException;
 import io.unclip.engine.tensor.Tensor;
 import io.unclip.service.codec.JobJson;
+import io.unclip.service.stage.JobSpec;
 
 /**
  * A stage's Kafka worker: one replica of the stage's consumer group.
@@ -356,8 +357,8 @@ public final class StageWorker implements AutoCloseable {
         TaskEvents ev = events.forTask(task);
         ev.started();
         BooleanSupplier cancelled = () -> stopping || cancellations.isCancelled(jobId);
-        int previewInterval = task.getRequest().getStreamProgress() && task.getRequest().hasGenerate()
-                ? task.getRequest().getGenerate().getPreviewInterval() : 0;
+        JobSpec spec = makesImages(task.getRequest()) ? JobSpec.of(task.getRequest()) : null;
+        int previewInterval = task.getRequest().getStreamProgress() && spec != null ? spec.previewInterval() : 0;
         TaskContext ctx = new TaskContext() {
             @Override
             public BooleanSupplier cancellation() {
@@ -444,9 +445,13 @@ public final class StageWorker implements AutoCloseable {
         }
         done.add(key);
         metrics.outcome("succeeded");
-        int images = task.getRequest().hasGenerate() ? Math.max(1, task.getRequest().getGenerate().getNumImages()) : 1;
+        int images = spec != null ? spec.numImages() : 1;
         metrics.ran(System.nanoTime() - startNanos, timings.getSteps(), images, queueMs);
         return Completion.COMMIT;
+    }
+
+    private static boolean makesImages(io.unclip.api.v1.JobRequest r) {
+        return r.hasGenerate() || r.hasVariations() || r.hasInterpolate();
     }
 
     private ProducerRecord<String, byte[]> record(String topic, StageTask task, ResultFormat format) {

@@ -86,11 +86,7 @@ public interface TaskReader {
                     job = job.toBuilder().setResultFormat(ResultFormat.JSON).build();
                 }
             }
-            if (job.hasGenerate() && !job.getGenerate().hasSeed()) {
-                // same rule as JSON jobs: a redelivered job must not draw another seed
-                job = job.toBuilder().setGenerate(job.getGenerate().toBuilder()
-                        .setSeed(JobJson.derivedSeed(job.getJobId()))).build();
-            }
+            job = withSeed(job); // same rule as JSON jobs: a redelivered job must not draw another seed
             validateRequest(validator, job, true, job.getJobId());
             if (!job.hasSubmittedAt()) {
                 job = job.toBuilder().setSubmittedAt(Records.timestamp(java.time.Instant.ofEpochMilli(rec.timestamp()))).build();
@@ -102,6 +98,20 @@ public interface TaskReader {
                     .setRequest(job)
                     .setCreatedAt(Records.now())
                     .build();
+        };
+    }
+
+    /** The job with its seed resolved: an absent one derived from the job id. */
+    private static JobRequest withSeed(JobRequest job) {
+        long seed = JobJson.derivedSeed(job.getJobId());
+        return switch (job.getRequestCase()) {
+            case GENERATE -> job.getGenerate().hasSeed() ? job
+                    : job.toBuilder().setGenerate(job.getGenerate().toBuilder().setSeed(seed)).build();
+            case VARIATIONS -> job.getVariations().hasSeed() ? job
+                    : job.toBuilder().setVariations(job.getVariations().toBuilder().setSeed(seed)).build();
+            case INTERPOLATE -> job.getInterpolate().hasSeed() ? job
+                    : job.toBuilder().setInterpolate(job.getInterpolate().toBuilder().setSeed(seed)).build();
+            default -> job;
         };
     }
 
@@ -120,9 +130,7 @@ public interface TaskReader {
                 } catch (InvalidRequestException e) {
                     throw TaskRejectedException.invalid(e.field(), e.getMessage(), jobId);
                 }
-                if (!r.getGenerate().hasSeed()) {
-                    throw TaskRejectedException.invalid("seed", "seed: must be resolved before the job is queued", jobId);
-                }
+                requireSeed(r.getGenerate().hasSeed(), jobId);
             }
             case CAPTION -> {
                 try {
@@ -131,11 +139,30 @@ public interface TaskReader {
                     throw TaskRejectedException.invalid(e.field(), e.getMessage(), jobId);
                 }
             }
-            case VARIATIONS, INTERPOLATE -> throw TaskRejectedException.invalid("request",
-                    "request: " + r.getRequestCase().name().toLowerCase(java.util.Locale.ROOT)
-                            + " jobs are not run by the distributed pipeline yet (use the embedded one)", jobId);
+            case VARIATIONS -> {
+                try {
+                    validator.validate(r.getVariations());
+                } catch (InvalidRequestException e) {
+                    throw TaskRejectedException.invalid(e.field(), e.getMessage(), jobId);
+                }
+                requireSeed(r.getVariations().hasSeed(), jobId);
+            }
+            case INTERPOLATE -> {
+                try {
+                    validator.validate(r.getInterpolate());
+                } catch (InvalidRequestException e) {
+                    throw TaskRejectedException.invalid(e.field(), e.getMessage(), jobId);
+                }
+                requireSeed(r.getInterpolate().hasSeed(), jobId);
+            }
             default -> throw TaskRejectedException.invalid("request", "request: one of generate, variations,"
                     + " interpolate or caption is required", jobId);
+        }
+    }
+
+    private static void requireSeed(boolean present, String jobId) {
+        if (!present) {
+            throw TaskRejectedException.invalid("seed", "seed: must be resolved before the job is queued", jobId);
         }
     }
 }

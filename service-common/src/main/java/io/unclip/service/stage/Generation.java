@@ -7,7 +7,6 @@ import java.util.Map;
 
 import com.google.protobuf.ByteString;
 
-import io.unclip.api.v1.GenerateRequest;
 import io.unclip.api.v1.GeneratedImage;
 import io.unclip.api.v1.GenerationParams;
 import io.unclip.api.v1.ImageRef;
@@ -18,9 +17,6 @@ import io.unclip.engine.image.PngCodec;
 import io.unclip.engine.model.StageKind;
 import io.unclip.engine.model.StageManifest;
 import io.unclip.engine.pipeline.GenerationParameters;
-import io.unclip.engine.stage.DiffusionRequest;
-import io.unclip.engine.stage.PriorStage;
-import io.unclip.engine.stage.SamplerOverrides;
 import io.unclip.engine.stage.SamplerSettings;
 import io.unclip.engine.stage.StageListener;
 import io.unclip.engine.stage.StageProgress;
@@ -32,8 +28,8 @@ import io.unclip.service.kafka.Records;
 import io.unclip.service.kafka.TaskContext;
 
 /**
- * A text-to-image job as the stages of the distributed pipeline run it: the same calls, seeds
- * and noise streams as the embedded cascade ({@code io.unclip.engine.pipeline.Cascade.generate}),
+ * A job as the stages of the distributed pipeline run it: the same calls, seeds and noise streams
+ * as the embedded cascade ({@code io.unclip.engine.pipeline.Cascade}; the job's values: {@link JobSpec}),
  * one stage per service, so the images are the same bits; and the result, whose PNGs carry the
  * same parameters text as the CLI's (so they are the same bytes).
  */
@@ -41,33 +37,12 @@ public final class Generation {
     private Generation() {
     }
 
-    public static int numImages(GenerateRequest g) {
-        return g.getNumImages() == 0 ? 1 : g.getNumImages();
-    }
-
-    public static SamplerOverrides prior(GenerateRequest g) {
-        return StageCodec.overrides("prior", g.getPrior(), g.hasPrior());
-    }
-
-    public static SamplerOverrides decoder(GenerateRequest g) {
-        return StageCodec.overrides("decoder", g.getDecoder(), g.hasDecoder());
-    }
-
-    public static SamplerOverrides upsampler(GenerateRequest g) {
-        return StageCodec.overrides("upsampler", g.getUpsampler(), g.hasUpsampler());
-    }
-
-    /** Images 0..n-1 of the job's seed: each image reads its own noise streams, as embedded. */
-    public static DiffusionRequest diffusion(GenerateRequest g, SamplerOverrides o) {
-        return new DiffusionRequest(g.getSeed(), StageCodec.range(numImages(g)), o);
-    }
-
     /**
      * The parameters the embedded cascade reports for this job, recomputed from the request and
      * the bundle's manifests (each diffusion stage's settings are its manifest's defaults with the
      * request's overrides, resolved as the stage resolves them).
      */
-    public static GenerationParameters parameters(GenerateRequest g, int size, StageModel.Loaded model) {
+    public static GenerationParameters parameters(JobSpec job, int size, StageModel.Loaded model) {
         List<Integer> sizes = model.plan().sizes();
         int ups = sizes.indexOf(size);
         Map<String, SamplerSettings> stages = new LinkedHashMap<>();
@@ -87,26 +62,27 @@ public final class Generation {
                 upsamplers.add(m);
             }
         }
-        if (prior != null) {
-            stages.put(prior.stage(), SamplerSettings.resolve("prior", prior.diffusion().orElseThrow(), prior(g)));
+        if (prior != null && job.usesPrior()) {
+            stages.put(prior.stage(), SamplerSettings.resolve("prior", prior.diffusion().orElseThrow(), job.prior()));
         }
         if (decoder != null) {
-            stages.put(decoder.stage(), SamplerSettings.resolve("decoder", decoder.diffusion().orElseThrow(), decoder(g)));
+            stages.put(decoder.stage(), SamplerSettings.resolve("decoder", decoder.diffusion().orElseThrow(),
+                    job.decoder()));
         }
         for (int i = 0; i < ups && i < upsamplers.size(); i++) {
             StageManifest u = upsamplers.get(i);
-            stages.put(u.stage(), SamplerSettings.resolve("upsampler", u.diffusion().orElseThrow(), upsampler(g)));
+            stages.put(u.stage(), SamplerSettings.resolve("upsampler", u.diffusion().orElseThrow(), job.upsampler()));
         }
-        return new GenerationParameters("generate", g.getPrompt(), g.getSeed(), numImages(g), size,
-                sizes.subList(0, Math.max(ups, 0) + 1), stages, PriorStage.DEFAULT_CANDIDATES, model.bundle().name(),
-                model.bundle().version(), Map.of());
+        return new GenerationParameters(job.mode(), job.prompt(), job.seed(), job.numImages(), size,
+                sizes.subList(0, Math.max(ups, 0) + 1), stages, job.priorCandidates(), model.bundle().name(),
+                model.bundle().version(), job.extra());
     }
 
     /** GenerationParams (the result's effective parameters) of the embedded parameters. */
     public static GenerationParams params(GenerationParameters p) {
         GenerationParams.Builder b = GenerationParams.newBuilder().setPrompt(p.prompt() == null ? "" : p.prompt())
                 .setSize(p.size()).setModelBundle(p.bundleName() + "@" + p.bundleVersion());
-        int i = 0;
+        int i = p.mode().equals("generate") ? 0 : 1; // only text-to-image runs the prior
         for (SamplerSettings s : p.stages().values()) {
             switch (i++) {
                 case 0 -> b.setPrior(StageCodec.effective(s));
@@ -123,7 +99,7 @@ public final class Generation {
      */
     public static JobResult result(StageTask task, Tensor images, GenerationParameters p,
                                    io.unclip.api.v1.StageTimings own, PngCodec png) {
-        long seed = task.getRequest().getGenerate().getSeed();
+        long seed = p.seed();
         int w = (int) images.dim(3);
         int h = (int) images.dim(2);
         JobResult.Builder r = JobResult.newBuilder()
@@ -145,7 +121,7 @@ public final class Generation {
     /** Forwards a stage run's progress to the worker and keeps its timings. */
     public static final class Recorder implements StageListener {
         private final TaskContext ctx;
-        private volatile StageTimings timings;
+        private final List<StageTimings> runs = new java.util.concurrent.CopyOnWriteArrayList<>();
 
         public Recorder(TaskContext ctx) {
             this.ctx = ctx;
@@ -158,7 +134,7 @@ public final class Generation {
 
         @Override
         public void stageFinished(StageTimings t) {
-            timings = t;
+            runs.add(t);
         }
 
         /** The run context for the engine: this listener, the worker's cancellation, the job's previews. */
@@ -166,12 +142,19 @@ public final class Generation {
             return new RunContext(this, ctx.cancellation(), ctx.previewInterval());
         }
 
-        /** This run's timings, with the time its task waited in its topic. */
+        /**
+         * This task's timings (the sum of its model runs, e.g. the text and the image encoder),
+         * with the time the task waited in its topic.
+         */
         public io.unclip.api.v1.StageTimings timings(io.unclip.api.v1.StageName stage) {
-            StageTimings t = timings;
-            io.unclip.api.v1.StageTimings.Builder b = t == null
-                    ? io.unclip.api.v1.StageTimings.newBuilder().setStage(stage)
-                    : StageCodec.timings(t, stage).toBuilder();
+            io.unclip.api.v1.StageTimings.Builder b = io.unclip.api.v1.StageTimings.newBuilder().setStage(stage);
+            if (!runs.isEmpty()) {
+                b = StageCodec.timings(runs.get(runs.size() - 1), stage).toBuilder();
+                if (runs.size() > 1) {
+                    b.setWallMs(runs.stream().mapToLong(t -> StageCodec.timings(t, stage).getWallMs()).sum())
+                            .setModelMs(runs.stream().mapToLong(t -> StageCodec.timings(t, stage).getModelMs()).sum());
+                }
+            }
             return b.setQueueMs(ctx.queueMs()).build();
         }
     }
