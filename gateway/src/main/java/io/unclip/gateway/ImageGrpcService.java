@@ -115,7 +115,8 @@ public class ImageGrpcService implements ImageService {
         StageTask task = StageTask.newBuilder().setJobId(jobId).setStage(StageName.TEXT_ENCODER).setAttempt(1)
                 .setRequest(job).setCreatedAt(Records.now()).build();
         GenerateEvent accepted = GenerateEvent.newBuilder().setJobId(jobId).setTime(Records.now())
-                .setAccepted(JobAccepted.newBuilder().setJobId(jobId).setSeed(seed).addAllPlan(plan)).build();
+                .setAccepted(JobAccepted.newBuilder().setJobId(jobId).setSeed(seed).addAllPlan(plan)
+                        .setRequestId(requestId)).build();
         return Multi.createFrom().emitter(em -> {
             ClientStream stream = new ClientStream(em);
             hub.accepted(jobId, requestId);

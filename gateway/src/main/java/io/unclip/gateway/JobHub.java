@@ -76,7 +76,12 @@ public class JobHub {
         }
     }
 
-    /** The job a request id was given to, if this gateway still knows it. */
+    /**
+     * The job a request id was given to, if this gateway still knows it: accepted here, or by
+     * another replica whose accepted event this one has read (a retry that races the first
+     * submission to another replica, within the few milliseconds the event takes, still makes a
+     * second job).
+     */
     public synchronized Optional<String> jobForRequest(String requestId) {
         String id = requestIds.get(requestId);
         return id != null && jobs.containsKey(id) ? Optional.of(id) : Optional.empty();
@@ -132,7 +137,12 @@ public class JobHub {
         JobStatus.Builder s = j.status.setUpdatedAt(e.getTimestamp());
         switch (ev.getEventCase()) {
             case ACCEPTED -> {
-                return; // the accepting gateway already sent it to its client
+                // the accepting gateway already sent it to its client; other replicas learn its request id
+                String requestId = ev.getAccepted().getRequestId();
+                if (!requestId.isEmpty()) {
+                    requestIds.putIfAbsent(requestId, id);
+                }
+                return;
             }
             case STAGE_STARTED -> s.setState(JobState.RUNNING).setStage(ev.getStageStarted().getStage())
                     .setCascadeStep(ev.getStageStarted().getCascadeStep()).clearProgress();

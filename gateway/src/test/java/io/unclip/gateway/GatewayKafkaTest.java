@@ -153,6 +153,42 @@ class GatewayKafkaTest {
     }
 
     @Test
+    void aRetriedRequestIdFollowsTheJobAnotherReplicaAccepted() throws Exception {
+        try (var kafka = new io.unclip.kafka.testkit.TopicProbe(bootstrap)) {
+            // another gateway replica accepted a job for request id retry-1 ...
+            kafka.send("unclip.events", "other-job", io.unclip.service.kafka.Records.event("other-job", null, 0,
+                    GenerateEvent.newBuilder().setAccepted(io.unclip.api.v1.JobAccepted.newBuilder()
+                            .setJobId("other-job").setRequestId("retry-1")), "gateway-2").toByteArray(),
+                    Map.of("unclip-event", "accepted"));
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (true) { // ... and this replica has read its accepted event
+                try {
+                    images.getJob(GetJobRequest.newBuilder().setJobId("other-job").build());
+                    break;
+                } catch (io.grpc.StatusRuntimeException e) {
+                    if (System.nanoTime() > deadline) {
+                        throw e;
+                    }
+                    Thread.sleep(50);
+                }
+            }
+            // the client's retry reaches this replica: it follows that job instead of making a second one
+            Iterator<GenerateEvent> retry = images.withDeadlineAfter(60, TimeUnit.SECONDS)
+                    .generate(request("a red circle").toBuilder().setRequestId("retry-1").build());
+            GenerateEvent first = retry.next();
+            assertEquals("other-job", first.getAccepted().getJobId());
+            kafka.send("unclip.results", "other-job", io.unclip.api.v1.JobResult.newBuilder().setJobId("other-job")
+                    .setStatus(JobState.SUCCEEDED).build().toByteArray());
+            GenerateEvent last = first;
+            while (retry.hasNext()) {
+                last = retry.next();
+            }
+            assertTrue(last.hasResult(), last.toString());
+            assertEquals("other-job", last.getJobId());
+        }
+    }
+
+    @Test
     void deadLetteredJobFailsAndTheNextRuns() {
         List<GenerateEvent> bad = generate(request("a poison circle"));
         GenerateEvent last = bad.get(bad.size() - 1);
