@@ -109,7 +109,7 @@ def load_decoder(bundle, stage="decoder"):
                      image_embed_dim=s[p + "image_to_time.weight"][1], text_embed_dim=s[p + "text_to_time.weight"][1],
                      text_width=s[p + "text_norm.weight"][0], ctx_dim=ctx_dim,
                      extra_tokens=s[p + "image_to_tokens.weight"][0] // ctx_dim, in_ch=in_ch, size=size,
-                     learn_sigma=s[p + "out.2.weight"][0] == 2 * in_ch)
+                     learn_sigma=s[p + "out.2.weight"][0] == 2 * in_ch, position=p + "coord.weight" in s)
     if wrapped:
         sched = Diffusion.cosine(m["diffusion"]["train_timesteps"])
         module = EpsilonOutput(module, sched.sqrt_ac, sched.sqrt_1mac)

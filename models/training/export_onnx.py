@@ -90,6 +90,8 @@ def main():
     ap.add_argument("--prior-stats", default=os.path.join(TRAIN_DIR, "ckpt/prior/embed_norm.json"))
     ap.add_argument("--decoder", default=os.path.join(TRAIN_DIR, "ckpt/decoder/last.pt"))
     ap.add_argument("--stages", default="text_encoder,prior,decoder")
+    ap.add_argument("--decoder-history", default="",
+                    help="how the decoder got here, for its manifest notes (e.g. 'epsilon 2480 steps, then v 3000')")
     args = ap.parse_args()
     torch.set_num_threads(1)
     stages = [s for s in args.stages.split(",") if s]
@@ -198,13 +200,21 @@ def main():
                "resolution": {"output": S},
                "conditioning": {"embedding_dim": E, "text_tokens": CONTEXT, "text_hidden_dim": W},
                "notes": "unconditional row: image_embeds = zeros, text = encoding of the empty caption; "
-                        "trained %d steps (EMA weights), %s prediction exported as epsilon" % (ck["step"], prediction)}
+                        "trained %d steps (EMA weights)%s, %s prediction exported as epsilon%s"
+                        % (ck["step"], " (" + args.decoder_history + ")" if args.decoder_history else "", prediction,
+                           "; pixel coordinates and attention positional embeddings" if ck["config"].get("position")
+                           else "")}
         json.dump(man, open(os.path.join(d, "manifest.json"), "w"), indent=1)
 
-    json.dump({"name": "shapes-demo", "version": "0.1.0",
-               "description": "Shapes-World demo models (mini-CLIP, prior, 32x32 decoder); upsamplers and captioner pending",
-               "stages": stages}, open(os.path.join(args.out, "bundle.json"), "w"), indent=1)
-    print("bundle written to", args.out, "stages", stages)
+    # list every stage present, so exporting some stages into an existing bundle keeps the others
+    order = ["text_encoder", "prior", "decoder", "upsampler_128", "upsampler_512", "captioner", "image_encoder"]
+    present = [s for s in order if os.path.exists(os.path.join(args.out, s, "manifest.json"))]
+    bj = os.path.join(args.out, "bundle.json")
+    meta = json.load(open(bj)) if os.path.exists(bj) else {"name": "shapes-demo", "version": "0.1.0",
+                                                           "description": "Shapes-World demo models"}
+    meta["stages"] = present
+    json.dump(meta, open(bj, "w"), indent=1)
+    print("bundle written to", args.out, "stages exported", stages, "present", present)
 
 
 if __name__ == "__main__":

@@ -74,6 +74,9 @@ def main():
     ap.add_argument("--prediction", choices=["epsilon", "v"], default=None,
                     help="what the U-Net predicts (default v for a new run, the checkpoint's on resume; "
                          "see Diffusion.hybrid_loss; exported as epsilon either way)")
+    ap.add_argument("--position", action="store_true",
+                    help="pixel coordinates and attention positional embeddings (unet.Decoder position=True); a warm"
+                         " start from a model without them adds them zero-initialised")
     ap.add_argument("--init", default=None, help="warm start: model and EMA weights from this checkpoint (new run only)")
     ap.add_argument("--save-every-s", type=float, default=300)
     ap.add_argument("--sample-every", type=int, default=2500)
@@ -87,7 +90,7 @@ def main():
     clip = load_clip(args.clip)
     data = ShapesData(args.data, 32, args.limit)
     diff = Diffusion.cosine(1000)
-    model = Decoder(ch=args.ch)
+    model = Decoder(ch=args.ch, position=args.position)
     ema = copy.deepcopy(model).eval()
     for p in ema.parameters():
         p.requires_grad_(False)
@@ -109,9 +112,12 @@ def main():
         args.prediction = "v"
     if ck is None and args.init:
         init = load_ckpt(args.init)
-        model.load_state_dict(init["model"])
-        ema.load_state_dict(init["ema"])
-        print("warm start from", args.init, "step", init["step"], flush=True)
+        new = set(model.state_dict()) - set(init["model"])  # position=True on a model without: added, zero
+        if new and not args.position:
+            raise SystemExit("%s lacks %s" % (args.init, sorted(new)))
+        model.load_state_dict(init["model"], strict=not new)
+        ema.load_state_dict(init["ema"], strict=not new)
+        print("warm start from", args.init, "step", init["step"], "new parameters", sorted(new), flush=True)
     log.log(event="start", step=step, params=count_params(model), config=model.config, args=vars(args))
     empty_ids = torch.tensor(encode(""))
 

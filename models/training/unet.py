@@ -52,12 +52,16 @@ class ResBlock(nn.Module):
 
 
 class AttnBlock(nn.Module):
-    """Self-attention over pixels with the context tokens' keys/values prepended (GLIDE AttentionBlock)."""
+    """Self-attention over pixels with the context tokens' keys/values prepended (GLIDE AttentionBlock).
 
-    def __init__(self, c, ctx_dim, head_ch=32):
+    With `res`, a learned positional embedding (zero-initialised) is added to the normalised pixels before the
+    projections, so that attention to a context token ("at the top left") can depend on where a pixel is."""
+
+    def __init__(self, c, ctx_dim, head_ch=32, res=None):
         super().__init__()
         self.heads = max(1, c // head_ch)
         self.norm = norm(c)
+        self.pos = nn.Parameter(torch.zeros(c, res * res)) if res else None
         self.qkv = nn.Conv1d(c, 3 * c, 1)
         self.enc_kv = nn.Conv1d(ctx_dim, 2 * c, 1)
         self.proj = zero(nn.Conv1d(c, c, 1))
@@ -66,7 +70,10 @@ class AttnBlock(nn.Module):
         b, c, hh, ww = x.shape
         h = self.heads
         d = c // h
-        qkv = self.qkv(self.norm(x).reshape(b, c, hh * ww))  # B,3C,L
+        xn = self.norm(x).reshape(b, c, hh * ww)
+        if self.pos is not None:
+            xn = xn + self.pos
+        qkv = self.qkv(xn)  # B,3C,L
         q, k, v = qkv.reshape(b * h, 3 * d, hh * ww).split(d, dim=1)
         ekv = self.enc_kv(ctx.transpose(1, 2))  # B,2C,S
         ek, ev = ekv.reshape(b * h, 2 * d, ekv.shape[-1]).split(d, dim=1)
@@ -80,12 +87,15 @@ class AttnBlock(nn.Module):
 
 class Decoder(nn.Module):
     def __init__(self, ch=32, mult=(1, 2, 3), num_res=1, attn_res=(16, 8), image_embed_dim=128, text_embed_dim=128,
-                 text_width=128, ctx_dim=128, extra_tokens=4, in_ch=3, size=32, dropout=0.0, learn_sigma=True):
+                 text_width=128, ctx_dim=128, extra_tokens=4, in_ch=3, size=32, dropout=0.0, learn_sigma=True,
+                 position=False):
         super().__init__()
         self.config = dict(ch=ch, mult=list(mult), num_res=num_res, attn_res=list(attn_res),
                            image_embed_dim=image_embed_dim, text_embed_dim=text_embed_dim, text_width=text_width,
                            ctx_dim=ctx_dim, extra_tokens=extra_tokens, in_ch=in_ch, size=size, dropout=dropout,
                            learn_sigma=learn_sigma)
+        if position:
+            self.config["position"] = True
         emb = 4 * ch
         self.ch, self.extra_tokens, self.ctx_dim = ch, extra_tokens, ctx_dim
         self.time_embed = nn.Sequential(nn.Linear(ch, emb), nn.SiLU(), nn.Linear(emb, emb))
@@ -97,6 +107,14 @@ class Decoder(nn.Module):
         self.ctx_norm = nn.LayerNorm(ctx_dim)
 
         self.inp = nn.Conv2d(in_ch, ch, 3, padding=1)
+        # position=True: where a pixel is, for the conditioning to say where a shape goes. Pixel coordinates in
+        # [-1, 1] through a zero-initialised conv (CoordConv) added to the input features, and positional embeddings
+        # in the attention blocks; zero-initialised so a warm start from a model without them starts unchanged.
+        self.coord = zero(nn.Conv2d(2, ch, 3, padding=1, bias=False)) if position else None
+        if position:
+            lin = torch.linspace(-1, 1, size)
+            self.register_buffer("coords", torch.stack(torch.meshgrid(lin, lin, indexing="ij"))[None], persistent=False)
+        pos = (lambda r: r) if position else (lambda r: None)
         self.down = nn.ModuleList()
         chans, c, res = [ch], ch, size
         for li, m in enumerate(mult):
@@ -104,21 +122,22 @@ class Decoder(nn.Module):
                 blk = nn.ModuleList([ResBlock(c, ch * m, emb, dropout)])
                 c = ch * m
                 if res in attn_res:
-                    blk.append(AttnBlock(c, ctx_dim))
+                    blk.append(AttnBlock(c, ctx_dim, res=pos(res)))
                 self.down.append(blk)
                 chans.append(c)
             if li != len(mult) - 1:
                 self.down.append(nn.ModuleList([nn.Conv2d(c, c, 3, stride=2, padding=1)]))
                 chans.append(c)
                 res //= 2
-        self.mid = nn.ModuleList([ResBlock(c, c, emb, dropout), AttnBlock(c, ctx_dim), ResBlock(c, c, emb, dropout)])
+        self.mid = nn.ModuleList([ResBlock(c, c, emb, dropout), AttnBlock(c, ctx_dim, res=pos(res)),
+                                  ResBlock(c, c, emb, dropout)])
         self.up = nn.ModuleList()
         for li, m in reversed(list(enumerate(mult))):
             for i in range(num_res + 1):
                 blk = nn.ModuleList([ResBlock(c + chans.pop(), ch * m, emb, dropout)])
                 c = ch * m
                 if res in attn_res:
-                    blk.append(AttnBlock(c, ctx_dim))
+                    blk.append(AttnBlock(c, ctx_dim, res=pos(res)))
                 if li and i == num_res:
                     blk.append(nn.Upsample(scale_factor=2, mode="nearest"))
                     blk.append(nn.Conv2d(c, c, 3, padding=1))
@@ -137,6 +156,8 @@ class Decoder(nn.Module):
         ctx = self.ctx_norm(torch.cat([extra, txt], dim=1))
 
         h = self.inp(sample)
+        if self.coord is not None:
+            h = h + self.coord(self.coords.expand(b, -1, -1, -1))
         hs = [h]
         for blk in self.down:
             for layer in blk:

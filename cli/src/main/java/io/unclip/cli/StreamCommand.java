@@ -28,13 +28,31 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-/** {@code unclip stream PROMPT}: generate through the gateway's ImageService, showing every event as it arrives. */
+/**
+ * {@code unclip stream PROMPT}: generate through the gateway's ImageService, showing every event as
+ * it arrives; {@code --variations IMAGE} and {@code --interpolate A B} call Variations and
+ * Interpolate the same way.
+ */
 @Command(name = "stream", mixinStandardHelpOptions = true,
-        description = "Generate images through the distributed stack's gateway (gRPC ImageService.Generate),"
-                + " showing each event as it arrives.")
+        description = {"Generate images through the distributed stack's gateway (gRPC ImageService.Generate),"
+                + " showing each event as it arrives.",
+                "--variations IMAGE [PROMPT] and --interpolate A B call ImageService.Variations and Interpolate."})
 final class StreamCommand extends BaseCommand {
-    @Parameters(index = "0", paramLabel = "PROMPT", description = "The text to draw.")
+    @Parameters(index = "0", arity = "0..1", paramLabel = "PROMPT",
+            description = "The text to draw (optional with --variations: the decoder's text).")
     String prompt;
+
+    @Option(names = "--variations", paramLabel = "IMAGE",
+            description = "Variations of this image (PNG or JPEG) instead of text to image.")
+    Path variationsOf;
+
+    @Option(names = "--interpolate", arity = "2", paramLabel = "IMAGE",
+            description = "Frames between two images (PNG or JPEG) instead of text to image.")
+    List<Path> interpolate;
+
+    @Option(names = "--frames", paramLabel = "K", defaultValue = "8",
+            description = "Frames of --interpolate, both ends included (default 8).")
+    int frames;
 
     @Option(names = "--gateway", paramLabel = "HOST:PORT",
             description = "The gateway (default: the running local stack's, else localhost:8080).")
@@ -63,8 +81,17 @@ final class StreamCommand extends BaseCommand {
 
     @Override
     int run() throws Exception {
-        if (prompt == null || prompt.isBlank()) {
+        if (variationsOf != null && interpolate != null) {
+            throw CliException.badInput("--variations and --interpolate: choose one");
+        }
+        if (interpolate != null && prompt != null) {
+            throw CliException.badInput("--interpolate takes no PROMPT");
+        }
+        if (variationsOf == null && interpolate == null && (prompt == null || prompt.isBlank())) {
             throw CliException.badInput("PROMPT: must not be empty");
+        }
+        if (interpolate != null && (frames < 2 || frames > 32)) {
+            throw CliException.badInput("--frames: must be between 2 and 32, got " + frames);
         }
         if (numImages < 1) {
             throw CliException.badInput("-n: must be at least 1, got " + numImages);
@@ -79,13 +106,7 @@ final class StreamCommand extends BaseCommand {
             throw CliException.badInput("--timeout: must not be negative, got " + timeout);
         }
         String target = gatewayAddress();
-        GenerateRequest.Builder req = GenerateRequest.newBuilder().setPrompt(prompt).setNumImages(numImages);
-        if (seed != null) {
-            req.setSeed(seed);
-        }
-        if (size != null) {
-            req.setSize(size);
-        }
+        Call call = request();
         ManagedChannel channel = NettyChannelBuilder.forTarget(target).usePlaintext()
                 .withOption(ChannelOption.CONNECT_TIMEOUT_MILLIS, connectTimeout * 1000).build();
         Context.CancellableContext ctx = Context.current().withCancellation();
@@ -100,7 +121,7 @@ final class StreamCommand extends BaseCommand {
         }, "unclip-stream-cancel");
         Runtime.getRuntime().addShutdownHook(hook);
         try {
-            return ctx.call(() -> stream(channel, target, req.build()));
+            return ctx.call(() -> stream(channel, target, call));
         } finally {
             try {
                 Runtime.getRuntime().removeShutdownHook(hook);
@@ -156,16 +177,72 @@ final class StreamCommand extends BaseCommand {
 
     private long startNanos;
 
-    private int stream(ManagedChannel channel, String target, GenerateRequest req) {
+    /** One streaming call of the ImageService, and what it says it does. */
+    record Call(String what, java.util.function.Function<ImageServiceGrpc.ImageServiceBlockingStub,
+            Iterator<GenerateEvent>> start) {
+    }
+
+    private Call request() {
+        String images = numImages + " image" + (numImages == 1 ? "" : "s");
+        if (variationsOf != null) {
+            var v = io.unclip.api.v1.VariationsRequest.newBuilder().setImage(readImage(variationsOf))
+                    .setNumImages(numImages);
+            if (prompt != null) {
+                v.setPrompt(prompt);
+            }
+            if (seed != null) {
+                v.setSeed(seed);
+            }
+            if (size != null) {
+                v.setSize(size);
+            }
+            return new Call(images + " varying " + variationsOf, s -> s.variations(v.build()));
+        }
+        if (interpolate != null) {
+            var i = io.unclip.api.v1.InterpolateRequest.newBuilder().setImageA(readImage(interpolate.get(0)))
+                    .setImageB(readImage(interpolate.get(1))).setFrames(frames);
+            if (seed != null) {
+                i.setSeed(seed);
+            }
+            if (size != null) {
+                i.setSize(size);
+            }
+            return new Call(frames + " frames from " + interpolate.get(0) + " to " + interpolate.get(1),
+                    s -> s.interpolate(i.build()));
+        }
+        GenerateRequest.Builder req = GenerateRequest.newBuilder().setPrompt(prompt).setNumImages(numImages);
+        if (seed != null) {
+            req.setSeed(seed);
+        }
+        if (size != null) {
+            req.setSize(size);
+        }
+        return new Call(images + " of \"" + prompt + "\"", s -> s.generate(req.build()));
+    }
+
+    private com.google.protobuf.ByteString readImage(Path image) {
+        Path p = environment().workDir().resolve(image);
+        try {
+            if (java.nio.file.Files.size(p) > io.unclip.api.validate.Limits.MAX_IMAGE_BYTES) {
+                throw CliException.badInput(image + ": over " + io.unclip.api.validate.Limits.MAX_IMAGE_BYTES + " bytes");
+            }
+            return com.google.protobuf.ByteString.copyFrom(java.nio.file.Files.readAllBytes(p));
+        } catch (java.nio.file.NoSuchFileException e) {
+            throw CliException.badInput("cannot read " + image + ": no such file");
+        } catch (IOException e) {
+            throw CliException.badInput("cannot read " + image + ": " + e.getMessage());
+        }
+    }
+
+    private int stream(ManagedChannel channel, String target, Call call) {
         ImageServiceGrpc.ImageServiceBlockingStub stub = ImageServiceGrpc.newBlockingStub(channel);
         if (timeout > 0) {
             stub = stub.withDeadlineAfter(timeout, TimeUnit.SECONDS);
         }
-        output.info("gateway " + target + ": generating " + req.getNumImages() + " image"
-                + (req.getNumImages() == 1 ? "" : "s") + " of \"" + req.getPrompt() + "\"");
+        output.info("gateway " + target + ": " + call.what());
         startNanos = System.nanoTime();
         try {
-            Iterator<GenerateEvent> events = stub.generate(req);
+            Iterator<GenerateEvent> events = call.start().apply(stub);
             while (events.hasNext()) {
                 GenerateEvent e = events.next();
                 Integer done = show(e);

@@ -99,6 +99,13 @@ class DistributedCommandsTest {
         oneLineError(run("stream", "x", "--size", "-3"), ExitCodes.BAD_INPUT, "--size");
         oneLineError(run("stream", "  "), ExitCodes.BAD_INPUT, "PROMPT");
         oneLineError(run("stream", "x", "--seed", "abc"), ExitCodes.BAD_INPUT, "--seed");
+        String none = tmp.resolve("none.png").toString();
+        oneLineError(run("stream", "--variations", none, "--interpolate", none, none), ExitCodes.BAD_INPUT,
+                "choose one");
+        oneLineError(run("stream", "x", "--interpolate", none, none), ExitCodes.BAD_INPUT, "takes no PROMPT");
+        oneLineError(run("stream", "--interpolate", none, none, "--frames", "1"), ExitCodes.BAD_INPUT, "--frames");
+        oneLineError(run("stream", "--variations", none, "--gateway", "localhost:1"), ExitCodes.BAD_INPUT,
+                "none.png: no such file");
     }
 
     @Test

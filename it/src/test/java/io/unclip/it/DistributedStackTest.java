@@ -299,6 +299,7 @@ class DistributedStackTest {
         assertEquals("SUCCEEDED", r.get("status").asText(), r.toString());
         assertEquals(tokens.get(tokens.size() - 1).getCaption(), r.get("caption").asText());
         assertEquals("CAPTIONER", r.get("timings").get(0).get("stage").asText());
+        assertFalse(r.has("seed"), "a caption job has no seed: " + r);
 
         // metrics of a stage worker
         var metrics = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(

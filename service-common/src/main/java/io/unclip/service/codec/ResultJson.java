@@ -47,10 +47,11 @@ public final class ResultJson {
         ObjectNode o = MAPPER.createObjectNode();
         o.put("job_id", result.getJobId());
         o.put("status", result.getStatus().name());
-        if (result.getStatus() == JobState.SUCCEEDED || result.getSeed() != 0) {
+        boolean caption = !result.getCaption().isEmpty();
+        if ((result.getStatus() == JobState.SUCCEEDED && !caption) || result.getSeed() != 0) {
             o.put("seed", new BigInteger(Long.toUnsignedString(result.getSeed())));
         }
-        if (result.getStatus() == JobState.SUCCEEDED && !result.getCaption().isEmpty()) {
+        if (result.getStatus() == JobState.SUCCEEDED && caption) {
             o.put("caption", result.getCaption());
             o.put("caption_style", result.getCaptionStyle());
         } else if (result.getStatus() == JobState.SUCCEEDED) {
