@@ -28,7 +28,7 @@ class CaptionerServiceTest extends StageServiceTestBase {
     }
 
     StatusRuntimeException caption(CaptionImageRequest request) {
-        var stub = CaptionerServiceGrpc.newBlockingStub(channel).withDeadlineAfter(10, TimeUnit.SECONDS);
+        var stub = CaptionerServiceGrpc.newBlockingStub(channel).withDeadlineAfter(60, TimeUnit.SECONDS);
         return assertThrows(StatusRuntimeException.class, () -> stub.caption(request).forEachRemaining(e -> {
         }));
     }

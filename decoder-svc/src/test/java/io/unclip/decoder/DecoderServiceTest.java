@@ -28,7 +28,7 @@ class DecoderServiceTest extends StageServiceTestBase {
     }
 
     StatusRuntimeException decode(DecodeRequest request) {
-        var stub = DecoderServiceGrpc.newBlockingStub(channel).withDeadlineAfter(10, TimeUnit.SECONDS);
+        var stub = DecoderServiceGrpc.newBlockingStub(channel).withDeadlineAfter(60, TimeUnit.SECONDS);
         return assertThrows(StatusRuntimeException.class, () -> stub.decode(request).forEachRemaining(e -> {
         }));
     }

@@ -72,7 +72,7 @@ class ImageServiceTest {
 
     /** Calls a (streaming or unary) RPC and returns the status it fails with. */
     <T> StatusRuntimeException failure(Function<ImageServiceGrpc.ImageServiceBlockingStub, T> call) {
-        var stub = images.withDeadlineAfter(10, TimeUnit.SECONDS);
+        var stub = images.withDeadlineAfter(60, TimeUnit.SECONDS);
         return assertThrows(StatusRuntimeException.class, () -> {
             Object result = call.apply(stub);
             if (result instanceof java.util.Iterator<?> it) {
@@ -90,7 +90,7 @@ class ImageServiceTest {
 
     @Test
     void grpcHealthIsServingAndReflectionListsTheApi() throws Exception {
-        var health = HealthGrpc.newBlockingStub(channel).withDeadlineAfter(10, TimeUnit.SECONDS);
+        var health = HealthGrpc.newBlockingStub(channel).withDeadlineAfter(60, TimeUnit.SECONDS);
         assertEquals(HealthCheckResponse.ServingStatus.SERVING,
                 health.check(HealthCheckRequest.newBuilder().setService("").build()).getStatus());
         assertEquals(HealthCheckResponse.ServingStatus.SERVING,
@@ -98,7 +98,7 @@ class ImageServiceTest {
 
         CompletableFuture<ServerReflectionResponse> reply = new CompletableFuture<>();
         StreamObserver<ServerReflectionRequest> requests = ServerReflectionGrpc.newStub(channel)
-                .withDeadlineAfter(10, TimeUnit.SECONDS)
+                .withDeadlineAfter(60, TimeUnit.SECONDS)
                 .serverReflectionInfo(new StreamObserver<>() {
                     public void onNext(ServerReflectionResponse r) {
                         reply.complete(r);

@@ -28,7 +28,7 @@ class PriorServiceTest extends StageServiceTestBase {
     }
 
     StatusRuntimeException sample(PriorRequest request) {
-        var stub = PriorServiceGrpc.newBlockingStub(channel).withDeadlineAfter(10, TimeUnit.SECONDS);
+        var stub = PriorServiceGrpc.newBlockingStub(channel).withDeadlineAfter(60, TimeUnit.SECONDS);
         return assertThrows(StatusRuntimeException.class, () -> stub.sample(request).forEachRemaining(e -> {
         }));
     }

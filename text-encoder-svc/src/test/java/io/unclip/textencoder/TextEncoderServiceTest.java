@@ -27,7 +27,7 @@ class TextEncoderServiceTest extends StageServiceTestBase {
     }
 
     StatusRuntimeException encode(EncodeRequest request) {
-        var stub = TextEncoderServiceGrpc.newBlockingStub(channel).withDeadlineAfter(10, TimeUnit.SECONDS);
+        var stub = TextEncoderServiceGrpc.newBlockingStub(channel).withDeadlineAfter(60, TimeUnit.SECONDS);
         return assertThrows(StatusRuntimeException.class, () -> stub.encode(request));
     }
 

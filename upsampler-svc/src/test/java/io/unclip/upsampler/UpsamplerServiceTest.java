@@ -27,7 +27,7 @@ class UpsamplerServiceTest extends StageServiceTestBase {
     }
 
     StatusRuntimeException upsample(UpsampleRequest request) {
-        var stub = UpsamplerServiceGrpc.newBlockingStub(channel).withDeadlineAfter(10, TimeUnit.SECONDS);
+        var stub = UpsamplerServiceGrpc.newBlockingStub(channel).withDeadlineAfter(60, TimeUnit.SECONDS);
         return assertThrows(StatusRuntimeException.class, () -> stub.upsample(request).forEachRemaining(e -> {
         }));
     }

@@ -54,7 +54,7 @@ public abstract class StageServiceTestBase {
 
     @Test
     void grpcHealthIsServing() {
-        var health = HealthGrpc.newBlockingStub(channel).withDeadlineAfter(10, TimeUnit.SECONDS);
+        var health = HealthGrpc.newBlockingStub(channel).withDeadlineAfter(60, TimeUnit.SECONDS);
         assertEquals(HealthCheckResponse.ServingStatus.SERVING,
                 health.check(HealthCheckRequest.newBuilder().setService("").build()).getStatus());
         assertEquals(HealthCheckResponse.ServingStatus.SERVING,
