@@ -18,9 +18,9 @@ D=$UNCLIP_TRAIN_DIR
 PY=${PYTHON:-/usr/bin/python3}   # Debian's python3-torch (1.13) + python3-onnx
 
 CLIP_STEPS=${CLIP_STEPS:-800}
-DECODER_EPS_STEPS=${DECODER_EPS_STEPS:-3735}
-DECODER_V_STEPS=${DECODER_V_STEPS:-6000}
-PRIOR_STEPS=${PRIOR_STEPS:-1750}
+DECODER_EPS_STEPS=${DECODER_EPS_STEPS:-2480}
+DECODER_V_STEPS=${DECODER_V_STEPS:-6175}
+PRIOR_STEPS=${PRIOR_STEPS:-2891}
 UPSAMPLER_128_STEPS=${UPSAMPLER_128_STEPS:-559}
 UPSAMPLER_512_STEPS=${UPSAMPLER_512_STEPS:-695}
 CAPTIONER_STEPS=${CAPTIONER_STEPS:-1755}       # of a 2200-step cosine schedule
@@ -81,7 +81,8 @@ stage "captioner (reading order)" "$D/logs/captioner_canon.log" "$PY" "$HERE/tra
 wait "$LANE_A"
 
 # ---- export + summary -----------------------------------------------------------------------------------------------
-stage export "$D/logs/export.log" "$PY" "$HERE/export_onnx.py" --out "$D/bundle" --decoder "$D/ckpt/decoder_v/last.pt"
+stage export "$D/logs/export.log" "$PY" "$HERE/export_onnx.py" --out "$D/bundle" --decoder "$D/ckpt/decoder_v/last.pt" \
+  --decoder-history "v prediction, warm-started from the epsilon phase"
 stage "export (extra)" "$D/logs/export.log" "$PY" "$HERE/export_extra.py" --out "$D/bundle" \
   --captioner "$D/ckpt/captioner_canon/last.pt" --respacing-128 3 --respacing-512 3
 echo
