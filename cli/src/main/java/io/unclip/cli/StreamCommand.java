@@ -221,17 +221,7 @@ final class StreamCommand extends BaseCommand {
     }
 
     private com.google.protobuf.ByteString readImage(Path image) {
-        Path p = environment().workDir().resolve(image);
-        try {
-            if (java.nio.file.Files.size(p) > io.unclip.api.validate.Limits.MAX_IMAGE_BYTES) {
-                throw CliException.badInput(image + ": over " + io.unclip.api.validate.Limits.MAX_IMAGE_BYTES + " bytes");
-            }
-            return com.google.protobuf.ByteString.copyFrom(java.nio.file.Files.readAllBytes(p));
-        } catch (java.nio.file.NoSuchFileException e) {
-            throw CliException.badInput("cannot read " + image + ": no such file");
-        } catch (IOException e) {
-            throw CliException.badInput("cannot read " + image + ": " + e.getMessage());
-        }
+        return com.google.protobuf.ByteString.copyFrom(ImageUploads.read(environment().workDir(), image));
     }
 
     private int stream(ManagedChannel channel, String target, Call call) {

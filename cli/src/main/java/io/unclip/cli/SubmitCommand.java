@@ -128,19 +128,7 @@ final class SubmitCommand extends BaseCommand {
         }
         List<Job> jobs = new ArrayList<>();
         for (Path image : captionImages) {
-            Path p = environment().workDir().resolve(image);
-            byte[] bytes;
-            try {
-                if (Files.size(p) > io.unclip.api.validate.Limits.MAX_IMAGE_BYTES) {
-                    throw CliException.badInput(image + ": over " + io.unclip.api.validate.Limits.MAX_IMAGE_BYTES
-                            + " bytes");
-                }
-                bytes = Files.readAllBytes(p);
-            } catch (NoSuchFileException e) {
-                throw CliException.badInput("cannot read " + image + ": no such file");
-            } catch (IOException e) {
-                throw CliException.badInput("cannot read " + image + ": " + e.getMessage());
-            }
+            byte[] bytes = ImageUploads.read(environment().workDir(), image);
             String id = "caption-" + UUID.randomUUID();
             ObjectNode o = JSON.createObjectNode();
             o.put("job_id", id);

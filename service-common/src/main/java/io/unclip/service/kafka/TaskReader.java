@@ -123,40 +123,26 @@ public interface TaskReader {
             throw TaskRejectedException.unreadable("request.job_id '" + r.getJobId() + "' differs from the task's '"
                     + jobId + "'", jobId);
         }
-        switch (r.getRequestCase()) {
-            case GENERATE -> {
-                try {
+        try {
+            switch (r.getRequestCase()) {
+                case GENERATE -> {
                     validator.validate(r.getGenerate());
-                } catch (InvalidRequestException e) {
-                    throw TaskRejectedException.invalid(e.field(), e.getMessage(), jobId);
+                    requireSeed(r.getGenerate().hasSeed(), jobId);
                 }
-                requireSeed(r.getGenerate().hasSeed(), jobId);
-            }
-            case CAPTION -> {
-                try {
-                    validator.validate(r.getCaption());
-                } catch (InvalidRequestException e) {
-                    throw TaskRejectedException.invalid(e.field(), e.getMessage(), jobId);
-                }
-            }
-            case VARIATIONS -> {
-                try {
+                case VARIATIONS -> {
                     validator.validate(r.getVariations());
-                } catch (InvalidRequestException e) {
-                    throw TaskRejectedException.invalid(e.field(), e.getMessage(), jobId);
+                    requireSeed(r.getVariations().hasSeed(), jobId);
                 }
-                requireSeed(r.getVariations().hasSeed(), jobId);
-            }
-            case INTERPOLATE -> {
-                try {
+                case INTERPOLATE -> {
                     validator.validate(r.getInterpolate());
-                } catch (InvalidRequestException e) {
-                    throw TaskRejectedException.invalid(e.field(), e.getMessage(), jobId);
+                    requireSeed(r.getInterpolate().hasSeed(), jobId);
                 }
-                requireSeed(r.getInterpolate().hasSeed(), jobId);
+                case CAPTION -> validator.validate(r.getCaption());
+                default -> throw Checks.invalid("request", "one of generate, variations, interpolate or caption is"
+                        + " required");
             }
-            default -> throw TaskRejectedException.invalid("request", "request: one of generate, variations,"
-                    + " interpolate or caption is required", jobId);
+        } catch (InvalidRequestException e) {
+            throw TaskRejectedException.invalid(e.field(), e.getMessage(), jobId);
         }
     }
 
