@@ -10,12 +10,13 @@ import io.unclip.api.v1.CaptionImageRequest;
 import io.unclip.api.v1.CaptionStyle;
 import io.unclip.api.v1.ImageRef;
 import io.unclip.api.validate.InvalidRequestException;
+import io.unclip.kafka.testkit.TestImages;
 
 class CaptionRequestValidatorTest {
     final CaptionRequestValidator validator = new CaptionRequestValidator();
 
     static CaptionImageRequest.Builder valid() {
-        return CaptionImageRequest.newBuilder().setImage(ImageRef.newBuilder().setPng(Images.encode("png", 32, 32)))
+        return CaptionImageRequest.newBuilder().setImage(ImageRef.newBuilder().setPng(TestImages.encode("png", 32, 32)))
                 .setStyle(CaptionStyle.DESCRIPTIVE);
     }
 
@@ -37,9 +38,9 @@ class CaptionRequestValidatorTest {
         assertEquals("image.png: not a PNG or JPEG image", fails(valid().setImage(ImageRef.newBuilder()
                 .setPng(com.google.protobuf.ByteString.copyFromUtf8("hello"))).build()).getMessage());
         assertEquals("image.png", fails(valid().setImage(ImageRef.newBuilder()
-                .setPng(Images.encode("jpg", 8, 8))).build()).field());
+                .setPng(TestImages.encode("jpg", 8, 8))).build()).field());
         InvalidRequestException huge = fails(valid().setImage(ImageRef.newBuilder()
-                .setPng(Images.pngHeaderClaiming(8192, 8192))).build());
+                .setPng(TestImages.pngHeaderClaiming(8192, 8192))).build());
         assertTrue(huge.getMessage().startsWith("image.png: image is 8192x8192"), huge.getMessage());
         assertEquals("image.sha256", fails(valid().setImage(ImageRef.newBuilder().setUri("s3://b/k.png")
                 .setWidth(512).setHeight(512)).build()).field());

@@ -16,6 +16,7 @@ import io.unclip.api.v1.CaptionerServiceGrpc;
 import io.unclip.api.v1.ImageRef;
 import io.unclip.api.validate.GrpcStatuses;
 import io.unclip.kafka.testkit.StageServiceTestBase;
+import io.unclip.kafka.testkit.TestImages;
 
 /**
  * The running service without a model bundle, over a real socket: its request checks (health,
@@ -36,14 +37,14 @@ class CaptionerServiceTest extends StageServiceTestBase {
     @Test
     void invalidRequestIsInvalidArgumentNamingTheField() {
         StatusRuntimeException e = caption(CaptionRequestValidatorTest.valid()
-                .setImage(ImageRef.newBuilder().setPng(Images.pngHeaderClaiming(5000, 5000))).build());
+                .setImage(ImageRef.newBuilder().setPng(TestImages.pngHeaderClaiming(5000, 5000))).build());
         assertEquals(Status.Code.INVALID_ARGUMENT, e.getStatus().getCode());
         assertTrue(e.getStatus().getDescription().startsWith("image.png: image is 5000x5000"), e.getStatus().getDescription());
         assertEquals("image.png", GrpcStatuses.badRequest(e).getFieldViolations(0).getField());
 
         // a 9 MiB upload reaches the validator (the server accepts messages up to 20 MiB)
         e = caption(CaptionRequestValidatorTest.valid().setImage(ImageRef.newBuilder()
-                .setPng(Images.encode("png", 4, 4).concat(com.google.protobuf.ByteString.copyFrom(new byte[9 << 20])))).build());
+                .setPng(TestImages.encode("png", 4, 4).concat(com.google.protobuf.ByteString.copyFrom(new byte[9 << 20])))).build());
         assertEquals(Status.Code.INVALID_ARGUMENT, e.getStatus().getCode());
         assertTrue(e.getStatus().getDescription().startsWith("image.png: must be at most 8388608 bytes"),
                 e.getStatus().getDescription());

@@ -30,6 +30,7 @@ import io.unclip.api.v1.JobResult;
 import io.unclip.api.v1.JobState;
 import io.unclip.api.v1.StageName;
 import io.unclip.api.v1.StageTask;
+import io.unclip.kafka.testkit.TestImages;
 import io.unclip.kafka.testkit.TopicProbe;
 import io.unclip.kafka.testkit.WorkerTestBase;
 import io.unclip.kafka.testkit.WorkerTestProfile;
@@ -81,7 +82,7 @@ class CaptionerWorkerTest extends WorkerTestBase {
 
     @Test
     void grpcCaptionStreamsTokens() {
-        grpcCaption(Images.encode("png", 40, 40), CaptionStyle.DESCRIPTIVE, 6);
+        grpcCaption(TestImages.encode("png", 40, 40), CaptionStyle.DESCRIPTIVE, 6);
     }
 
     JobResult result(String jobId) throws Exception {
@@ -90,7 +91,7 @@ class CaptionerWorkerTest extends WorkerTestBase {
 
     @Test
     void captionTasksBecomeResultsAndBadOnesFailTheirJobs() throws Exception {
-        ByteString png = Images.encode("png", 40, 40);
+        ByteString png = TestImages.encode("png", 40, 40);
         kafka.send(Topics.CAPTIONER, "cap-garbage", new byte[] {9, 9, 9});
         kafka.send(Topics.CAPTIONER, "cap-undecodable", task("cap-undecodable",
                 ByteString.copyFrom(new byte[] {(byte) 0x89, 'P', 'N', 'G', 0, 1, 2}), CaptionStyle.SHORT).toByteArray());
@@ -101,7 +102,7 @@ class CaptionerWorkerTest extends WorkerTestBase {
         StageTask streamed = task("cap-png", png, CaptionStyle.DESCRIPTIVE);
         kafka.send(Topics.CAPTIONER, "cap-png", streamed.toBuilder().setRequest(streamed.getRequest().toBuilder()
                 .setStreamProgress(true)).build().toByteArray());
-        kafka.send(Topics.CAPTIONER, "cap-jpeg", task("cap-jpeg", Images.encode("jpeg", 40, 40),
+        kafka.send(Topics.CAPTIONER, "cap-jpeg", task("cap-jpeg", TestImages.encode("jpeg", 40, 40),
                 CaptionStyle.DESCRIPTIVE).toByteArray());
 
         JobResult ok = result("cap-png");

@@ -74,8 +74,7 @@ public class DecoderHandler implements StageHandler {
         io.unclip.api.v1.StageTimings own = rec.timings(StageName.DECODER);
         int size = task.getParams().getSize();
         if (size == 0 || size == decoder.outputSize()) {
-            return Outcome.done(Generation.result(task, out.images(),
-                    Generation.parameters(job, decoder.outputSize(), loaded), own, png), own);
+            return Outcome.done(Generation.result(task, out.images(), job, loaded, own, png), own);
         }
         StageTask next = task.toBuilder()
                 .setStage(StageName.UPSAMPLER)

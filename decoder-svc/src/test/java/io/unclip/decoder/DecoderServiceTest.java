@@ -16,6 +16,7 @@ import io.unclip.api.v1.DecoderServiceGrpc;
 import io.unclip.api.v1.SamplerParams;
 import io.unclip.api.validate.GrpcStatuses;
 import io.unclip.kafka.testkit.StageServiceTestBase;
+import io.unclip.kafka.testkit.TestTensors;
 
 /**
  * The running service without a model bundle, over a real socket: its request checks (health,
@@ -36,7 +37,7 @@ class DecoderServiceTest extends StageServiceTestBase {
     @Test
     void invalidRequestIsInvalidArgumentNamingTheField() {
         StatusRuntimeException e = decode(DecodeRequestValidatorTest.valid()
-                .setImageEmbeds(Tensors.filled(0f, 2, 32).toBuilder().clearShape().addShape(2).addShape(31)).build());
+                .setImageEmbeds(TestTensors.filled(0f, 2, 32).toBuilder().clearShape().addShape(2).addShape(31)).build());
         assertEquals(Status.Code.INVALID_ARGUMENT, e.getStatus().getCode());
         assertTrue(e.getStatus().getDescription().startsWith("image_embeds.data: shape [2, 31] needs 62 values, got 64"),
                 e.getStatus().getDescription());

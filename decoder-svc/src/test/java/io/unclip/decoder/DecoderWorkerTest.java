@@ -6,6 +6,7 @@ import io.unclip.api.v1.DecodeRequest;
 import io.unclip.api.v1.DecoderServiceGrpc;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.Duration;
@@ -99,7 +100,9 @@ class DecoderWorkerTest extends WorkerTestBase {
         assertEquals(JobState.SUCCEEDED, done.getStatus());
         assertEquals(1, done.getImagesCount());
         assertEquals(8, done.getImages(0).getWidth());
-        assertTrue(done.getParams().getDecoder().getSteps() > 0);
+        assertEquals(25, done.getParams().getDecoder().getSteps(), "the decoder's settings, in the decoder field");
+        assertTrue(done.getParams().hasPrior(), "a text-to-image job reports its prior's settings");
+        assertFalse(done.getParams().hasUpsampler(), "no upsampler ran");
 
         DeadLetter dl = DeadLetter.parseFrom(kafka.first(Topics.DEAD_LETTER, "dec-bad", WAIT).value());
         assertEquals(FailureCode.DEAD_LETTERED, dl.getCode());

@@ -39,6 +39,7 @@ import io.unclip.api.v1.ImageServiceGrpc;
 import io.unclip.api.v1.InterpolateRequest;
 import io.unclip.api.v1.VariationsRequest;
 import io.unclip.api.validate.GrpcStatuses;
+import io.unclip.kafka.testkit.TestImages;
 
 /** The running gateway over a real socket, with the plain grpc-java client a CLI would use. */
 @QuarkusTest
@@ -126,9 +127,9 @@ class ImageServiceTest {
         assertInvalid(failure(s -> s.generate(generate()
                 .setDecoder(io.unclip.api.v1.SamplerParams.newBuilder().setGuidanceScale(51)).build())), "decoder.guidance_scale");
         assertInvalid(failure(s -> s.variations(VariationsRequest.newBuilder()
-                .setImage(Images.pngHeaderClaiming(5000, 5000)).build())), "image");
+                .setImage(TestImages.pngHeaderClaiming(5000, 5000)).build())), "image");
         assertInvalid(failure(s -> s.interpolate(InterpolateRequest.newBuilder()
-                .setImageA(Images.encode("png", 8, 8)).build())), "target");
+                .setImageA(TestImages.encode("png", 8, 8)).build())), "target");
         assertInvalid(failure(s -> s.caption(CaptionRequest.newBuilder().build())), "image");
         assertInvalid(failure(s -> s.getJob(GetJobRequest.newBuilder().setJobId("no spaces").build())), "job_id");
     }
@@ -137,13 +138,13 @@ class ImageServiceTest {
     void validSubmissionsAreUnavailableUntilThePipelineRuns() {
         for (StatusRuntimeException e : List.of(
                 failure(s -> s.generate(generate().build())),
-                failure(s -> s.variations(VariationsRequest.newBuilder().setImage(Images.encode("png", 64, 64)).build())))) {
+                failure(s -> s.variations(VariationsRequest.newBuilder().setImage(TestImages.encode("png", 64, 64)).build())))) {
             assertEquals(Status.Code.UNAVAILABLE, e.getStatus().getCode(), e.getStatus().toString());
             assertTrue(e.getStatus().getDescription().startsWith("distributed pipeline not started"),
                     e.getStatus().getDescription());
         }
         StatusRuntimeException e = failure(s -> s.caption(CaptionRequest.newBuilder()
-                .setImage(Images.encode("jpg", 64, 64)).build()));
+                .setImage(TestImages.encode("jpg", 64, 64)).build()));
         assertEquals(Status.Code.UNAVAILABLE, e.getStatus().getCode(), e.getStatus().toString());
         assertTrue(e.getStatus().getDescription().contains("unclip.captioner.address is not set"),
                 e.getStatus().getDescription());

@@ -20,6 +20,7 @@ import io.unclip.api.v1.Sampler;
 import io.unclip.api.v1.SamplerParams;
 import io.unclip.api.v1.VariationsRequest;
 import io.unclip.api.validate.InvalidRequestException;
+import io.unclip.kafka.testkit.TestImages;
 
 class ImageRequestValidatorTest {
     final ImageRequestValidator validator = new ImageRequestValidator();
@@ -75,11 +76,11 @@ class ImageRequestValidatorTest {
 
     @Test
     void variations() {
-        ByteString png = Images.encode("png", 64, 64);
+        ByteString png = TestImages.encode("png", 64, 64);
         assertEquals(3, validator.validate(VariationsRequest.newBuilder().setImage(png).setNumImages(3).build()));
-        assertEquals(1, validator.validate(VariationsRequest.newBuilder().setImage(Images.encode("jpg", 64, 48)).build()));
+        assertEquals(1, validator.validate(VariationsRequest.newBuilder().setImage(TestImages.encode("jpg", 64, 48)).build()));
         assertEquals("image", fails(validator::validate, VariationsRequest.newBuilder().build()).field());
-        assertTrue(fails(validator::validate, VariationsRequest.newBuilder().setImage(Images.pngHeaderClaiming(4097, 4097)).build())
+        assertTrue(fails(validator::validate, VariationsRequest.newBuilder().setImage(TestImages.pngHeaderClaiming(4097, 4097)).build())
                 .getMessage().contains("16 Mpx"));
         assertEquals("num_images", fails(validator::validate,
                 VariationsRequest.newBuilder().setImage(png).setNumImages(100).build()).field());
@@ -91,7 +92,7 @@ class ImageRequestValidatorTest {
 
     @Test
     void interpolate() {
-        ByteString png = Images.encode("png", 64, 64);
+        ByteString png = TestImages.encode("png", 64, 64);
         assertEquals(8, validator.validate(InterpolateRequest.newBuilder().setImageA(png).setImageB(png).build()));
         assertEquals(2, validator.validate(InterpolateRequest.newBuilder().setImageA(png)
                 .setTowardsPrompt("a green triangle").setFrames(2).build()));
@@ -109,7 +110,7 @@ class ImageRequestValidatorTest {
 
     @Test
     void captionAndJobs() {
-        ByteString png = Images.encode("png", 64, 64);
+        ByteString png = TestImages.encode("png", 64, 64);
         assertEquals(CaptionStyle.SHORT, validator.validate(CaptionRequest.newBuilder().setImage(png).build()));
         assertEquals("image", fails(validator::validate, CaptionRequest.newBuilder().build()).field());
         assertEquals("style", fails(validator::validate, CaptionRequest.newBuilder().setImage(png).setStyleValue(42).build()).field());

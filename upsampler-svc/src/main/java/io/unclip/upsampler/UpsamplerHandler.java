@@ -89,8 +89,7 @@ public class UpsamplerHandler implements StageHandler {
         io.unclip.api.v1.StageTimings own = rec.timings(StageName.UPSAMPLER);
         int size = task.getParams().getSize();
         if (size == 0 || size == u.outputSize() || step + 1 >= ups.size()) {
-            return Outcome.done(Generation.result(task, out.images(), Generation.parameters(job, u.outputSize(), loaded),
-                    own, png), own);
+            return Outcome.done(Generation.result(task, out.images(), job, loaded, own, png), own);
         }
         StageTask next = task.toBuilder()
                 .setCascadeStep(step + 1)

@@ -15,6 +15,7 @@ import io.unclip.api.v1.UpsampleRequest;
 import io.unclip.api.v1.UpsamplerServiceGrpc;
 import io.unclip.api.validate.GrpcStatuses;
 import io.unclip.kafka.testkit.StageServiceTestBase;
+import io.unclip.kafka.testkit.TestTensors;
 
 /**
  * The running service without a model bundle, over a real socket: its request checks (health,
@@ -34,7 +35,7 @@ class UpsamplerServiceTest extends StageServiceTestBase {
 
     @Test
     void invalidRequestIsInvalidArgumentNamingTheField() {
-        StatusRuntimeException e = upsample(UpsampleRequestValidatorTest.valid().setPixels(Tensors.filled(0f, 1, 3, 8, 16)).build());
+        StatusRuntimeException e = upsample(UpsampleRequestValidatorTest.valid().setPixels(TestTensors.filled(0f, 1, 3, 8, 16)).build());
         assertEquals(Status.Code.INVALID_ARGUMENT, e.getStatus().getCode());
         assertEquals("pixels.shape: images must be square, got 8x16", e.getStatus().getDescription());
         assertEquals("pixels.shape", GrpcStatuses.badRequest(e).getFieldViolations(0).getField());

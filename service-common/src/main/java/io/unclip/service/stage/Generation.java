@@ -42,7 +42,7 @@ public final class Generation {
      * the bundle's manifests (each diffusion stage's settings are its manifest's defaults with the
      * request's overrides, resolved as the stage resolves them).
      */
-    public static GenerationParameters parameters(JobSpec job, int size, StageModel.Loaded model) {
+    static GenerationParameters parameters(JobSpec job, int size, StageModel.Loaded model) {
         List<Integer> sizes = model.plan().sizes();
         int ups = sizes.indexOf(size);
         Map<String, SamplerSettings> stages = new LinkedHashMap<>();
@@ -78,35 +78,45 @@ public final class Generation {
                 model.bundle().version(), job.extra());
     }
 
-    /** GenerationParams (the result's effective parameters) of the embedded parameters. */
-    public static GenerationParams params(GenerationParameters p) {
+    /**
+     * GenerationParams (the result's effective parameters) of the embedded parameters; each stage's
+     * settings go to the field of its manifest's kind (the last upsampler's to {@code upsampler}).
+     */
+    static GenerationParams params(GenerationParameters p, Map<String, StageManifest> manifests) {
         GenerationParams.Builder b = GenerationParams.newBuilder().setPrompt(p.prompt() == null ? "" : p.prompt())
                 .setSize(p.size()).setModelBundle(p.bundleName() + "@" + p.bundleVersion());
-        int i = p.mode().equals("generate") ? 0 : 1; // only text-to-image runs the prior
-        for (SamplerSettings s : p.stages().values()) {
-            switch (i++) {
-                case 0 -> b.setPrior(StageCodec.effective(s));
-                case 1 -> b.setDecoder(StageCodec.effective(s));
-                default -> b.setUpsampler(StageCodec.effective(s));
+        p.stages().forEach((stage, s) -> {
+            StageManifest m = manifests.get(stage);
+            StageKind kind = m == null ? null : m.kind();
+            if (kind == StageKind.PRIOR) {
+                b.setPrior(StageCodec.effective(s));
+            } else if (kind == StageKind.DECODER) {
+                b.setDecoder(StageCodec.effective(s));
+            } else if (kind == StageKind.UPSAMPLER) {
+                b.setUpsampler(StageCodec.effective(s));
+            } else {
+                throw new IllegalStateException("stage " + stage + " of the parameters is not a diffusion stage "
+                        + "of the bundle");
             }
-        }
+        });
         return b.build();
     }
 
     /**
-     * The job's SUCCEEDED result: one PNG per image, encoded as the CLI encodes them (same
-     * parameters text), inline; timings of every stage, this one's last.
+     * The job's SUCCEEDED result: one PNG per image (their width is the job's output size), encoded
+     * as the CLI encodes them (same parameters text), inline; timings of every stage, this one's last.
      */
-    public static JobResult result(StageTask task, Tensor images, GenerationParameters p,
+    public static JobResult result(StageTask task, Tensor images, JobSpec job, StageModel.Loaded model,
                                    io.unclip.api.v1.StageTimings own, PngCodec png) {
-        long seed = p.seed();
         int w = (int) images.dim(3);
         int h = (int) images.dim(2);
+        GenerationParameters p = parameters(job, w, model);
+        long seed = p.seed();
         JobResult.Builder r = JobResult.newBuilder()
                 .setJobId(task.getJobId())
                 .setStatus(JobState.SUCCEEDED)
                 .setSeed(seed)
-                .setParams(params(p))
+                .setParams(params(p, model.manifests()))
                 .addAllTimings(task.getTimingsList())
                 .addTimings(own)
                 .setFinishedAt(Records.now());
