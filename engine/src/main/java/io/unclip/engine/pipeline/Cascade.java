@@ -26,7 +26,6 @@ import io.unclip.engine.stage.SamplerSettings;
 import io.unclip.engine.stage.StageProgress;
 import io.unclip.engine.stage.StageStarted;
 import io.unclip.engine.stage.StageTimings;
-import io.unclip.engine.stage.Tensors;
 import io.unclip.engine.stage.TextConditioning;
 import io.unclip.engine.stage.TextEncoderStage;
 import io.unclip.engine.stage.UpsamplerStage;
@@ -139,10 +138,7 @@ public final class Cascade implements AutoCloseable {
 
     public GenerationResult generate(GenerationRequest request, CascadeListener listener, BooleanSupplier cancel) {
         request.validate();
-        require(text, "text_encoder", "text-to-image");
-        require(prior, "prior", "text-to-image");
-        require(decoder, "decoder", "text-to-image");
-        text.checkPrompt("prompt", request.prompt());
+        requireTextToImage("text-to-image", request.prompt());
         int size = resolveSize(request.size());
         StageOverrides o = request.overrides();
         int ups = preflight(o, size, true);
@@ -150,17 +146,31 @@ public final class Cascade implements AutoCloseable {
         int n = request.numImages();
         Run run = new Run("generate", listener, cancel, request.previewInterval());
         run.listener.started(new JobStarted("generate", seed, n, size));
+        return fromPrompt(run, request.prompt(), seed, n, size, ups, o, request.priorCandidates(), null);
+    }
 
-        TextConditioning cond = text.encode(List.of(request.prompt()), run.ctx);
+    private void requireTextToImage(String what, String prompt) {
+        require(text, "text_encoder", what);
+        require(prior, "prior", what);
+        require(decoder, "decoder", what);
+        text.checkPrompt("prompt", prompt);
+    }
+
+    /**
+     * Prompt → text encoder → prior (best of {@code candidates}) → decoder (with {@code known}
+     * pixels when inpainting) → upsamplers: the text-to-image path of generate and inpaint.
+     */
+    private GenerationResult fromPrompt(Run run, String prompt, long seed, int n, int size, int ups,
+                                        StageOverrides o, int candidates, Inpainting known) {
+        TextConditioning cond = text.encode(List.of(prompt), run.ctx);
         run.warnIfTruncated(cond, "prompt");
         TextConditioning uncond = text.emptyPrompt();
         int[] images = range(n);
         PriorResult pr = prior.sample(cond.repeat(0, n), uncond, new DiffusionRequest(seed, images, o.prior()),
-                request.priorCandidates(), run.ctx);
+                candidates, run.ctx);
         run.settings.put(prior.stage().name(), pr.settings());
-        Tensor out = decodeAndUpsample(run, pr.imageEmbeds(), cond.repeat(0, n), uncond, seed, images, o, ups, null);
-        return run.finish(out, params(run, request.prompt(), seed, n, size, ups, request.priorCandidates(), Map.of()),
-                pr);
+        Tensor out = decodeAndUpsample(run, pr.imageEmbeds(), cond.repeat(0, n), uncond, seed, images, o, ups, known);
+        return run.finish(out, params(run, prompt, seed, n, size, ups, candidates, Map.of()), pr);
     }
 
     // ---- variations ----
@@ -229,33 +239,12 @@ public final class Cascade implements AutoCloseable {
             }
             TextConditioning both = text.encode(List.of(request.towards(), source), run.ctx); // one model call
             run.warnIfTruncated(both, "towards_prompt");
-            float[] zt = both.embedding(0);
-            float[] zs = both.embedding(1);
-            float[] diff = new float[zt.length];
-            for (int i = 0; i < diff.length; i++) {
-                diff[i] = zt[i] - zs[i];
-            }
-            double dn = Tensors.norm(diff);
-            if (dn == 0) {
+            if (Arrays.equals(both.embedding(0), both.embedding(1))) {
                 throw new InvalidRequestException("towards_prompt", "has the same text embedding as the source"
                         + " description '" + source + "'; nothing to move towards");
             }
-            float[] zi = row(embedding, 0);
-            double in = Tensors.norm(zi);
-            float[] unitI = new float[zi.length];
-            float[] unitD = new float[zi.length];
-            for (int i = 0; i < zi.length; i++) {
-                unitI[i] = (float) (zi[i] / in);
-                unitD[i] = (float) (diff[i] / dn);
-            }
-            frames = Tensor.zeros(k, zi.length);
-            for (int f = 0; f < k; f++) {
-                float[] v = Tensors.slerp(unitI, unitD, request.maxAngle() * f / (k - 1));
-                for (int i = 0; i < v.length; i++) {
-                    v[i] = (float) (v[i] * in);
-                }
-                frames.buffer().put(f * zi.length, v);
-            }
+            frames = ImageEmbeddings.textDiffFrames(row(embedding, 0), both.embedding(0), both.embedding(1), k,
+                    request.maxAngle());
             extra.put("towards", request.towards());
             extra.put("source_prompt", source);
             extra.put("max_angle", request.maxAngle());
@@ -269,10 +258,7 @@ public final class Cascade implements AutoCloseable {
 
     public GenerationResult inpaint(InpaintRequest request, CascadeListener listener, BooleanSupplier cancel) {
         request.validate();
-        require(text, "text_encoder", "inpainting");
-        require(prior, "prior", "inpainting");
-        require(decoder, "decoder", "inpainting");
-        text.checkPrompt("prompt", request.prompt());
+        requireTextToImage("inpainting", request.prompt());
         int size = resolveSize(request.size());
         StageOverrides o = request.overrides();
         int ups = preflight(o, size, true);
@@ -288,17 +274,7 @@ public final class Cascade implements AutoCloseable {
         }
         Tensor mask = ImageResize.toSize(Tensor.of(m, request.mask().shape()), size, ImageResize.Mode.BILINEAR);
         Inpainting known = Inpainting.fromRegenerateMask(image, mask);
-
-        TextConditioning cond = text.encode(List.of(request.prompt()), run.ctx);
-        run.warnIfTruncated(cond, "prompt");
-        TextConditioning uncond = text.emptyPrompt();
-        int[] images = range(n);
-        PriorResult pr = prior.sample(cond.repeat(0, n), uncond, new DiffusionRequest(seed, images, o.prior()),
-                request.priorCandidates(), run.ctx);
-        run.settings.put(prior.stage().name(), pr.settings());
-        Tensor out = decodeAndUpsample(run, pr.imageEmbeds(), cond.repeat(0, n), uncond, seed, images, o, ups, known);
-        return run.finish(out, params(run, request.prompt(), seed, n, size, ups, request.priorCandidates(), Map.of()),
-                pr);
+        return fromPrompt(run, request.prompt(), seed, n, size, ups, o, request.priorCandidates(), known);
     }
 
     // ---- captions ----
