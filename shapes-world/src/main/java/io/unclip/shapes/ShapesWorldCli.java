@@ -76,18 +76,23 @@ public final class ShapesWorldCli implements Callable<Integer> {
             description = "Judges images (uint8 .npy (N,H,W,3), or PNG files) against prompts (a text file, one per line, "
                     + "or a JSON array of strings) and prints per-attribute accuracy.")
     static final class JudgeCmd implements Callable<Integer> {
-        @Option(names = "--images", required = true, description = ".npy file, or a directory of PNGs (sorted by name)")
+        @Option(names = "--images", required = true,
+                description = ".npy file, one PNG, or a directory of PNGs (sorted by name)")
         Path images;
         @Option(names = "--prompts", required = true) Path prompts;
         @Option(names = "--verbose", description = "print every image's verdicts") boolean verbose;
+        @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
 
         @Override
         public Integer call() throws Exception {
+            java.io.PrintWriter out = spec.commandLine().getOut();
             List<RgbImage> imgs = new ArrayList<>();
             if (java.nio.file.Files.isDirectory(images)) {
                 try (var s = java.nio.file.Files.list(images)) {
                     for (Path p : s.filter(f -> f.toString().endsWith(".png")).sorted().toList()) imgs.add(RgbImage.readPng(p));
                 }
+            } else if (images.toString().endsWith(".png")) {
+                imgs.add(RgbImage.readPng(images));
             } else {
                 imgs = NpyReader.readImages(images);
             }
@@ -105,10 +110,11 @@ public final class ShapesWorldCli implements Callable<Integer> {
                     for (DetectedObject d : j.analysis().objects())
                         sb.append(", ").append(d.size().word()).append(' ').append(d.color().word()).append(' ')
                                 .append(d.shape().word()).append(" @").append(d.cell().words());
-                    System.out.println(sb);
+                    out.println(sb);
                 }
             }
-            System.out.print(st.report());
+            out.print(st.report());
+            out.flush();
             return 0;
         }
 
@@ -138,6 +144,16 @@ public final class ShapesWorldCli implements Callable<Integer> {
     }
 
     public static void main(String[] args) {
-        System.exit(new CommandLine(new ShapesWorldCli()).execute(args));
+        System.exit(commandLine().execute(args));
+    }
+
+    static CommandLine commandLine() {
+        CommandLine cli = new CommandLine(new ShapesWorldCli());
+        // a bad file or argument is one line on stderr and exit 1, not a stack trace
+        cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
+            cmd.getErr().println("shapes-world: " + (e.getMessage() == null ? e.toString() : e.getMessage()));
+            return 1;
+        });
+        return cli;
     }
 }
