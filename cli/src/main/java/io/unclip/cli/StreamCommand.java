@@ -1,18 +1,22 @@
 package io.unclip.cli;
 
+import com.google.protobuf.ByteString;
 import io.grpc.Context;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.netty.NettyChannelBuilder;
 import io.netty.channel.ChannelOption;
+import io.unclip.api.v1.FailureCode;
 import io.unclip.api.v1.GenerateEvent;
 import io.unclip.api.v1.GenerateRequest;
 import io.unclip.api.v1.GeneratedImage;
 import io.unclip.api.v1.ImageRef;
 import io.unclip.api.v1.ImageServiceGrpc;
+import io.unclip.api.v1.InterpolateRequest;
 import io.unclip.api.v1.StageName;
 import io.unclip.api.v1.StageTimings;
+import io.unclip.api.v1.VariationsRequest;
 import io.unclip.deploy.LocalStack;
 import java.io.IOException;
 import java.net.URI;
@@ -24,6 +28,7 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -178,14 +183,14 @@ final class StreamCommand extends BaseCommand {
     private long startNanos;
 
     /** One streaming call of the ImageService, and what it says it does. */
-    record Call(String what, java.util.function.Function<ImageServiceGrpc.ImageServiceBlockingStub,
+    record Call(String what, Function<ImageServiceGrpc.ImageServiceBlockingStub,
             Iterator<GenerateEvent>> start) {
     }
 
     private Call request() {
         String images = numImages + " image" + (numImages == 1 ? "" : "s");
         if (variationsOf != null) {
-            var v = io.unclip.api.v1.VariationsRequest.newBuilder().setImage(readImage(variationsOf))
+            var v = VariationsRequest.newBuilder().setImage(readImage(variationsOf))
                     .setNumImages(numImages);
             if (prompt != null) {
                 v.setPrompt(prompt);
@@ -199,7 +204,7 @@ final class StreamCommand extends BaseCommand {
             return new Call(images + " varying " + variationsOf, s -> s.variations(v.build()));
         }
         if (interpolate != null) {
-            var i = io.unclip.api.v1.InterpolateRequest.newBuilder().setImageA(readImage(interpolate.get(0)))
+            var i = InterpolateRequest.newBuilder().setImageA(readImage(interpolate.get(0)))
                     .setImageB(readImage(interpolate.get(1))).setFrames(frames);
             if (seed != null) {
                 i.setSeed(seed);
@@ -220,8 +225,8 @@ final class StreamCommand extends BaseCommand {
         return new Call(images + " of \"" + prompt + "\"", s -> s.generate(req.build()));
     }
 
-    private com.google.protobuf.ByteString readImage(Path image) {
-        return com.google.protobuf.ByteString.copyFrom(ImageUploads.read(environment().workDir(), image));
+    private ByteString readImage(Path image) {
+        return ByteString.copyFrom(ImageUploads.read(environment().workDir(), image));
     }
 
     private int stream(ManagedChannel channel, String target, Call call) {
@@ -316,7 +321,7 @@ final class StreamCommand extends BaseCommand {
             }
             case FAILED -> {
                 var f = e.getFailed();
-                throw new CliException(f.getCode() == io.unclip.api.v1.FailureCode.INVALID_REQUEST
+                throw new CliException(f.getCode() == FailureCode.INVALID_REQUEST
                         ? ExitCodes.BAD_INPUT : ExitCodes.FAILED, "job " + job + " failed: " + f.getCode()
                         + (f.getStage() != StageName.STAGE_NAME_UNSPECIFIED ? " in " + stage(f.getStage()) : "")
                         + ": " + f.getMessage());
