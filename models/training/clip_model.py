@@ -100,11 +100,20 @@ class MiniClip(nn.Module):
         return img, txt, self.logit_scale.exp().clamp(max=100.0)
 
 
-def contrastive_loss(img, txt, scale, input_ids):
-    """Symmetric InfoNCE with multi-positive soft targets: identical captions in a batch are all positives."""
-    logits = scale * img @ txt.t()
-    same = (input_ids[:, None, :] == input_ids[None, :, :]).all(-1).float()
+def contrastive_loss(img, txt, scale, input_ids, txt_neg=None, neg_ids=None):
+    """Symmetric InfoNCE with multi-positive soft targets: identical captions in a batch are all positives.
+
+    txt_neg/neg_ids (optional): extra caption columns for the image->text direction only (hard negatives); one is
+    a positive for any image whose own caption it equals. Returned logits: (B, B + K), the batch's captions first.
+    """
+    cols, col_ids = txt, input_ids
+    if txt_neg is not None:
+        cols, col_ids = torch.cat([txt, txt_neg]), torch.cat([input_ids, neg_ids])
+    logits = scale * img @ cols.t()
+    same = (input_ids[:, None, :] == col_ids[None, :, :]).all(-1).float()
     target = same / same.sum(1, keepdim=True)
     li = -(target * F.log_softmax(logits, dim=1)).sum(1).mean()
-    lt = -(target * F.log_softmax(logits.t(), dim=1)).sum(1).mean()
+    n = len(input_ids)
+    t2i = same[:, :n].t()
+    lt = -(t2i / t2i.sum(1, keepdim=True) * F.log_softmax(logits[:, :n].t(), dim=1)).sum(1).mean()
     return 0.5 * (li + lt), logits

@@ -52,6 +52,15 @@ def encode(text, context=CONTEXT):
     return ids + [PAD] * (context - len(ids))
 
 
+_WORD_OF = {i: t for t, i in VOCAB.items()}
+
+
+def decode(ids):
+    """Token ids -> caption text (inverse of encode for in-vocabulary captions)."""
+    words = [_WORD_OF[i] for i in ids if i not in (PAD, BOS, EOS)]
+    return " ".join(words).replace(" ,", ",")
+
+
 def tokenizer_json(context=CONTEXT):
     """A HuggingFace tokenizer.json (WordLevel, Whitespace pre-tokenizer, BOS/EOS template, fixed padding)."""
     added = [{"id": VOCAB[t], "content": t, "single_word": False, "lstrip": False, "rstrip": False,
@@ -127,18 +136,40 @@ class ShapesData:
     def __len__(self):
         return self.n
 
-    def batch(self, g, batch_size):
-        """A random batch drawn with torch.Generator g: (images float [-1,1] B,3,S,S; token ids B,CONTEXT; indices)."""
-        idx = torch.randint(0, self.n, (batch_size,), generator=g)
-        # pick one of the valid caption styles uniformly
+    def _two_object_ids(self):
+        return torch.from_numpy(np.flatnonzero(self.valid[:, 2]))  # only two-object scenes have a relational caption
+
+    def _one_object_ids(self):
+        return torch.from_numpy(np.flatnonzero(~self.valid[:, 2]))
+
+    def batch(self, g, batch_size, style_weights=None, two_object_fraction=None):
+        """A random batch drawn with torch.Generator g: (images float [-1,1] B,3,S,S; token ids B,CONTEXT; indices).
+
+        Scenes are drawn uniformly (half of them have two objects), or with two-object scenes making up
+        two_object_fraction of the batch when given. Each scene's caption is one of its valid styles (short,
+        descriptive, relational), uniformly, or in proportion to style_weights (3 floats) when given.
+        """
+        if two_object_fraction is None:
+            idx = torch.randint(0, self.n, (batch_size,), generator=g)
+        else:
+            two = self._two_object_ids()
+            one = self._one_object_ids()
+            n_two = int(round(batch_size * two_object_fraction))
+            idx = torch.cat([two[torch.randint(0, len(two), (n_two,), generator=g)],
+                             one[torch.randint(0, len(one), (batch_size - n_two,), generator=g)]])
         u = torch.rand(batch_size, generator=g)
         valid = torch.from_numpy(self.valid[idx.numpy()])
-        nvalid = valid.sum(1)
-        k = torch.minimum((u * nvalid).long(), nvalid - 1)
-        # map k-th valid style to the style index
-        order = torch.cumsum(valid.long(), 1) - 1
-        style = (order == k[:, None]) & valid
-        style = style.float().argmax(1)
+        if style_weights is None:
+            nvalid = valid.sum(1)
+            k = torch.minimum((u * nvalid).long(), nvalid - 1)
+            # map k-th valid style to the style index
+            order = torch.cumsum(valid.long(), 1) - 1
+            style = (order == k[:, None]) & valid
+            style = style.float().argmax(1)
+        else:
+            w = valid.float() * torch.tensor(style_weights, dtype=torch.float32)[None]
+            cdf = torch.cumsum(w / w.sum(1, keepdim=True), 1)
+            style = (cdf < u[:, None]).sum(1).clamp(max=2)  # u ~ 1 with float rounding
         toks = torch.from_numpy(self.tokens[idx.numpy(), style.numpy()])
         x = torch.from_numpy(self.images[idx.numpy()]).permute(0, 3, 1, 2).float() / 127.5 - 1.0
         return x, toks, idx

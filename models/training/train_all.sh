@@ -7,9 +7,10 @@
 #   models/training/train_all.sh
 #
 # Step budgets default to the shipped bundle's (override with the variables below, e.g. DECODER_V_STEPS=20000).
-# Two lanes of one thread each after CLIP: lane A = decoder (epsilon phase, then v-prediction phase warm-started from
-# it); lane B = prior, upsampler 32->128, upsampler 128->512, captioner (dataset captions, then reading-order
-# fine-tune). Per-step randomness is seeded by (stage seed, step), so an interrupted run continues identically.
+# CLIP runs in three phases (contrastive; hard negatives on the text tower; hard negatives on both towers). Then two
+# lanes of one thread each: lane A = decoder (epsilon phase, v-prediction phase warm-started from it, then a phase
+# with 70% two-object batches); lane B = prior (then relational captions weighted up), upsampler 32->128, upsampler
+# 128->512, captioner (dataset captions, then reading-order fine-tune). Per-step randomness is seeded by (stage seed, step), so an interrupted run continues identically.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 REPO=$(cd "$HERE/../.." && pwd)
@@ -18,9 +19,13 @@ D=$UNCLIP_TRAIN_DIR
 PY=${PYTHON:-/usr/bin/python3}   # Debian's python3-torch (1.13) + python3-onnx
 
 CLIP_STEPS=${CLIP_STEPS:-800}
+CLIP_NEG_STEPS=${CLIP_NEG_STEPS:-1500}         # hard negatives, text tower only
+CLIP_JOINT_STEPS=${CLIP_JOINT_STEPS:-1500}     # hard negatives, both towers, image space anchored
 DECODER_EPS_STEPS=${DECODER_EPS_STEPS:-2480}
-DECODER_V_STEPS=${DECODER_V_STEPS:-13214}
+DECODER_V_STEPS=${DECODER_V_STEPS:-14840}
+DECODER_TWO_STEPS=${DECODER_TWO_STEPS:-5577}   # then 70% two-object scenes per batch
 PRIOR_STEPS=${PRIOR_STEPS:-2891}
+PRIOR_REL_STEPS=${PRIOR_REL_STEPS:-2000}       # then relational captions weighted 4x
 UPSAMPLER_128_STEPS=${UPSAMPLER_128_STEPS:-559}
 UPSAMPLER_512_STEPS=${UPSAMPLER_512_STEPS:-695}
 CAPTIONER_STEPS=${CAPTIONER_STEPS:-1755}       # of a 2200-step cosine schedule
@@ -55,19 +60,33 @@ gen upval-s4-64 64 4 32,128,512 npy,png
 
 # ---- mini-CLIP (both cores) -----------------------------------------------------------------------------------------
 [ -f "$D/ckpt/clip/final.pt" ] || stage clip "$D/logs/clip.log" "$PY" "$HERE/train_clip.py" --steps "$CLIP_STEPS"
+# phases 2 and 3: compositional hard negatives (hard_negatives.py) teach binding and relations, first to the text
+# tower alone, then to both towers with the image embedding anchored to phase 1's (little drift for later stages)
+[ -f "$D/ckpt/clip_neg/final.pt" ] || stage "clip (hard negatives, text)" "$D/logs/clip_neg.log" "$PY" \
+  "$HERE/train_clip.py" --init "$D/ckpt/clip/final.pt" --out "$D/ckpt/clip_neg" --hard-negatives --freeze-image \
+  --steps "$CLIP_NEG_STEPS" --lr 3e-4 --warmup 100
+[ -f "$D/ckpt/clip_joint/final.pt" ] || stage "clip (hard negatives, both)" "$D/logs/clip_joint.log" "$PY" \
+  "$HERE/train_clip.py" --init "$D/ckpt/clip_neg/final.pt" --out "$D/ckpt/clip_joint" --hard-negatives --anchor 5 \
+  --steps "$CLIP_JOINT_STEPS" --lr 3e-4 --warmup 100 --threads 1
+CLIP="$D/ckpt/clip_joint/final.pt"
 
 # ---- lane A: decoder ------------------------------------------------------------------------------------------------
 lane_a() {
-  stage "decoder (epsilon)" "$D/logs/decoder.log" "$PY" "$HERE/train_decoder.py" --prediction epsilon \
+  stage "decoder (epsilon)" "$D/logs/decoder.log" "$PY" "$HERE/train_decoder.py" --clip "$CLIP" --prediction epsilon \
     --steps "$DECODER_EPS_STEPS"
-  stage "decoder (v)" "$D/logs/decoder_v.log" "$PY" "$HERE/train_decoder.py" --prediction v \
+  stage "decoder (v)" "$D/logs/decoder_v.log" "$PY" "$HERE/train_decoder.py" --clip "$CLIP" --prediction v \
     --out "$D/ckpt/decoder_v" --init "$D/ckpt/decoder/last.pt" --steps "$DECODER_V_STEPS"
+  stage "decoder (two-object)" "$D/logs/decoder_two.log" "$PY" "$HERE/train_decoder.py" --clip "$CLIP" \
+    --prediction v --out "$D/ckpt/decoder_two" --init "$D/ckpt/decoder_v/last.pt" --two-object-fraction 0.7 \
+    --steps "$DECODER_TWO_STEPS"
 }
 lane_a &
 LANE_A=$!
 
 # ---- lane B: prior, upsamplers, captioner --------------------------------------------------------------------------
-stage prior "$D/logs/prior.log" "$PY" "$HERE/train_prior.py" --steps "$PRIOR_STEPS"
+stage prior "$D/logs/prior.log" "$PY" "$HERE/train_prior.py" --clip "$CLIP" --steps "$PRIOR_STEPS"
+stage "prior (relations)" "$D/logs/prior_rel.log" "$PY" "$HERE/train_prior.py" --clip "$CLIP" \
+  --init "$D/ckpt/prior/last.pt" --out "$D/ckpt/prior_rel" --style-weights 1,1,4 --steps "$PRIOR_REL_STEPS"
 stage "upsampler 32->128" "$D/logs/upsampler_128.log" "$PY" "$HERE/train_upsampler.py" --stage 128 \
   --steps "$UPSAMPLER_128_STEPS"
 stage "upsampler 128->512" "$D/logs/upsampler_512.log" "$PY" "$HERE/train_upsampler.py" --stage 512 \
@@ -81,13 +100,15 @@ stage "captioner (reading order)" "$D/logs/captioner_canon.log" "$PY" "$HERE/tra
 wait "$LANE_A"
 
 # ---- export + summary -----------------------------------------------------------------------------------------------
-stage export "$D/logs/export.log" "$PY" "$HERE/export_onnx.py" --out "$D/bundle" --decoder "$D/ckpt/decoder_v/last.pt" \
-  --decoder-history "v prediction, warm-started from the epsilon phase"
-stage "export (extra)" "$D/logs/export.log" "$PY" "$HERE/export_extra.py" --out "$D/bundle" \
+stage export "$D/logs/export.log" "$PY" "$HERE/export_onnx.py" --out "$D/bundle" --clip "$CLIP" \
+  --prior "$D/ckpt/prior_rel/last.pt" --prior-stats "$D/ckpt/prior_rel/embed_norm.json" \
+  --decoder "$D/ckpt/decoder_two/last.pt" \
+  --decoder-history "v prediction, warm-started from the epsilon phase, then 70% two-object batches"
+stage "export (extra)" "$D/logs/export.log" "$PY" "$HERE/export_extra.py" --out "$D/bundle" --clip "$CLIP" \
   --captioner "$D/ckpt/captioner_canon/last.pt" --respacing-128 3 --respacing-512 3
 echo
 echo "loss curves and wall time per stage:"
-"$PY" "$HERE/summarize.py" --ckpt "$D/ckpt" clip decoder decoder_v prior upsampler_128 upsampler_512 captioner \
+"$PY" "$HERE/summarize.py" --ckpt "$D/ckpt" clip clip_neg clip_joint decoder decoder_v decoder_two prior prior_rel upsampler_128 upsampler_512 captioner \
   captioner_canon
 echo
 echo "bundle: $D/bundle. Check and measure it:"

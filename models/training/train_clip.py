@@ -1,6 +1,14 @@
 """Stage 1: mini-CLIP (contrastive). Resumable: re-run the same command to continue from the checkpoint.
 
   python3 train_clip.py --data /root/unclip-train/data/train-s1-200k --steps 800
+
+Phases 2 and 3 (compositional hard negatives from hard_negatives.py; first the text tower alone, then both towers
+with the image embedding anchored to the phase-1 tower's, so the space the prior and decoder use moves little):
+
+  python3 train_clip.py --init $D/ckpt/clip/final.pt --out $D/ckpt/clip_neg --hard-negatives --freeze-image \
+      --steps 1500 --lr 3e-4 --warmup 100
+  python3 train_clip.py --init $D/ckpt/clip_neg/final.pt --out $D/ckpt/clip_joint --hard-negatives --anchor 5 \
+      --steps 1500 --lr 3e-4 --warmup 100 --threads 1
 """
 import argparse
 import os
@@ -8,10 +16,12 @@ import time
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 
 from clip_model import MiniClip, contrastive_loss
-from common import (TRAIN_DIR, Logger, ShapesData, count_params, load_ckpt, save_ckpt, seed_all, step_generator,
-                    write_tokenizer)
+from common import (TRAIN_DIR, Logger, ShapesData, count_params, decode, encode, load_ckpt, save_ckpt, seed_all,
+                    step_generator, write_tokenizer)
+from hard_negatives import negatives
 
 
 def main():
@@ -26,6 +36,13 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--save-every-s", type=float, default=180)
     ap.add_argument("--limit", type=int, default=None, help="use only the first N training scenes (smoke tests)")
+    ap.add_argument("--init", default=None, help="start from this CLIP checkpoint (phase 2)")
+    ap.add_argument("--hard-negatives", action="store_true",
+                    help="add one minimal-edit negative caption per two-object caption (hard_negatives.py)")
+    ap.add_argument("--freeze-image", action="store_true", help="train the text tower (and logit scale) only")
+    ap.add_argument("--anchor", type=float, default=0.0,
+                    help="with --init: add W * mean(1 - cos(image embedding, the --init image tower's)) to the loss,"
+                         " so the image-embedding space the prior and decoder were trained on moves little")
     args = ap.parse_args()
 
     torch.set_num_threads(args.threads)
@@ -35,7 +52,22 @@ def main():
     log = Logger(os.path.join(args.out, "metrics.jsonl"))
     data = ShapesData(args.data, 32, args.limit)
     model = MiniClip()
-    opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.05, betas=(0.9, 0.98))
+    if args.init:
+        model.load_state_dict(load_ckpt(args.init)["model"])
+    if args.freeze_image:
+        for p in model.image.parameters():
+            p.requires_grad_(False)
+    anchor = None
+    if args.anchor > 0:
+        if not args.init:
+            raise SystemExit("--anchor needs --init")
+        anchor = MiniClip()
+        anchor.load_state_dict(load_ckpt(args.init)["model"])
+        anchor = anchor.image.eval()
+        for p in anchor.parameters():
+            p.requires_grad_(False)
+    trainable = [p for p in model.parameters() if p.requires_grad]
+    opt = torch.optim.AdamW(trainable, lr=args.lr, weight_decay=0.05, betas=(0.9, 0.98))
     ck_path = os.path.join(args.out, "last.pt")
     ck = load_ckpt(ck_path)
     step = 0
@@ -54,7 +86,7 @@ def main():
         return args.lr * 0.5 * (1 + np.cos(np.pi * min(1.0, p)))
 
     last_save = time.time()
-    t0, acc_loss, acc_acc, acc_n = time.time(), 0.0, 0.0, 0
+    t0, acc_loss, acc_acc, acc_drift, acc_n = time.time(), 0.0, 0.0, 0.0, 0
     model.train()
     while step < args.steps:
         g = step_generator(args.seed, step)
@@ -62,7 +94,18 @@ def main():
         for pg in opt.param_groups:
             pg["lr"] = lr_at(step)
         img, txt, scale = model(x, ids)
-        loss, logits = contrastive_loss(img, txt, scale, ids)
+        neg = hard_negative_ids(ids, g) if args.hard_negatives else ids[:0]
+        if len(neg):
+            txt_neg = F.normalize(model.text(neg)[0], dim=-1)
+            loss, logits = contrastive_loss(img, txt, scale, ids, txt_neg, neg)
+        else:
+            loss, logits = contrastive_loss(img, txt, scale, ids)
+        drift = torch.zeros(())
+        if anchor is not None:
+            with torch.no_grad():
+                img0 = F.normalize(anchor(x), dim=-1)
+            drift = (1 - (img * img0).sum(-1)).mean()
+            loss = loss + args.anchor * drift
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -70,19 +113,31 @@ def main():
         step += 1
         with torch.no_grad():
             same = (ids[:, None, :] == ids[None, :, :]).all(-1)
-            acc = same[torch.arange(len(ids)), logits.argmax(1)].float().mean().item()
+            acc = same[torch.arange(len(ids)), logits[:, :len(ids)].argmax(1)].float().mean().item()
         acc_loss += loss.item()
         acc_acc += acc
+        acc_drift += drift.item()
         acc_n += 1
         if step % 50 == 0 or step == args.steps:
             log.log(step=step, loss=round(acc_loss / acc_n, 4), i2t_acc=round(acc_acc / acc_n, 4),
+                    image_drift=round(acc_drift / acc_n, 5),
                     scale=round(scale.item(), 2), lr=lr_at(step), s_per_step=round((time.time() - t0) / acc_n, 3))
-            t0, acc_loss, acc_acc, acc_n = time.time(), 0.0, 0.0, 0
+            t0, acc_loss, acc_acc, acc_drift, acc_n = time.time(), 0.0, 0.0, 0.0, 0
         if time.time() - last_save > args.save_every_s or step == args.steps:
             save_ckpt(ck_path, {"model": model.state_dict(), "opt": opt.state_dict(), "step": step, "args": vars(args)})
             last_save = time.time()
     save_ckpt(os.path.join(args.out, "final.pt"), {"model": model.state_dict(), "step": step, "args": vars(args)})
     log.log(event="done", step=step)
+
+
+def hard_negative_ids(ids, g):
+    """One random minimal-edit negative (token ids) per caption that has any; (K, CONTEXT), K <= batch."""
+    out = []
+    for row in ids.tolist():
+        cands = negatives(decode(row))
+        if cands:
+            out.append(encode(cands[int(torch.randint(0, len(cands), (1,), generator=g))]))
+    return torch.tensor(out, dtype=torch.long).reshape(-1, ids.shape[1])
 
 
 if __name__ == "__main__":

@@ -81,6 +81,8 @@ def main():
     ap.add_argument("--save-every-s", type=float, default=300)
     ap.add_argument("--sample-every", type=int, default=2500)
     ap.add_argument("--limit", type=int, default=None, help="use only the first N training scenes (smoke tests)")
+    ap.add_argument("--two-object-fraction", type=float, default=None,
+                    help="share of two-object scenes in each batch (default: as drawn, about half)")
     args = ap.parse_args()
 
     torch.set_num_threads(args.threads)
@@ -127,7 +129,7 @@ def main():
     model.train()
     while step < args.steps:
         g = step_generator(args.seed, step)
-        x, ids, _ = data.batch(g, args.batch)
+        x, ids, _ = data.batch(g, args.batch, two_object_fraction=args.two_object_fraction)
         b = x.shape[0]
         drop_txt = torch.rand(b, generator=g) < args.p_drop_text
         drop_img = torch.rand(b, generator=g) < args.p_drop_image
