@@ -4,6 +4,7 @@ Data: a dataset written by the shapes-world CLI (``images_<size>.npy`` uint8 (N,
 Checkpoints live outside git (default /root/unclip-train, override with UNCLIP_TRAIN_DIR) and are written
 atomically; every training script resumes from its latest checkpoint when re-run.
 """
+import functools
 import json
 import math
 import os
@@ -136,9 +137,11 @@ class ShapesData:
     def __len__(self):
         return self.n
 
+    @functools.cached_property
     def _two_object_ids(self):
         return torch.from_numpy(np.flatnonzero(self.valid[:, 2]))  # only two-object scenes have a relational caption
 
+    @functools.cached_property
     def _one_object_ids(self):
         return torch.from_numpy(np.flatnonzero(~self.valid[:, 2]))
 
@@ -152,8 +155,7 @@ class ShapesData:
         if two_object_fraction is None:
             idx = torch.randint(0, self.n, (batch_size,), generator=g)
         else:
-            two = self._two_object_ids()
-            one = self._one_object_ids()
+            two, one = self._two_object_ids, self._one_object_ids
             n_two = int(round(batch_size * two_object_fraction))
             idx = torch.cat([two[torch.randint(0, len(two), (n_two,), generator=g)],
                              one[torch.randint(0, len(one), (batch_size - n_two,), generator=g)]])
