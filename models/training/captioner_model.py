@@ -14,14 +14,13 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from clip_model import ResBlock as ConvRes
-from common import BOS, EOS, PAD, SPECIALS, VOCAB, encode, tokenizer_json
+from common import BOS, EOS, PAD, VOCAB, decode, encode, tokenizer_json
 
 STYLE_TOKENS = {"short": "[SHORT]", "descriptive": "[DESC]", "relational": "[REL]"}
 CAP_VOCAB = dict(VOCAB)
 for _tok in STYLE_TOKENS.values():
     CAP_VOCAB[_tok] = len(CAP_VOCAB)
 CAP_CONTEXT = 26  # BOS + style + 22 words (longest descriptive caption) + EOS, +1 spare
-ID_TO_WORD = {i: w for w, i in CAP_VOCAB.items()}
 
 
 def encode_caption(text, style):
@@ -29,18 +28,6 @@ def encode_caption(text, style):
     base = encode(text, context=CAP_CONTEXT - 1)  # [BOS] words [EOS] pad...
     ids = [BOS, CAP_VOCAB[STYLE_TOKENS[style]]] + base[1:]
     return ids[:CAP_CONTEXT]
-
-
-def decode_ids(ids):
-    words = []
-    for i in ids:
-        i = int(i)
-        if i == EOS:
-            break
-        if i in (PAD, BOS) or ID_TO_WORD[i] in SPECIALS or ID_TO_WORD[i] in STYLE_TOKENS.values():
-            continue
-        words.append(ID_TO_WORD[i])
-    return " ".join(words).replace(" ,", ",")
 
 
 def captioner_tokenizer_json():
@@ -136,4 +123,4 @@ def greedy(model, image, style):
         done |= nxt == EOS
         if bool(done.all()):
             break
-    return [decode_ids(r[2:]) for r in ids]
+    return [decode(r[2:]) for r in ids]

@@ -57,8 +57,15 @@ _WORD_OF = {i: t for t, i in VOCAB.items()}
 
 
 def decode(ids):
-    """Token ids -> caption text (inverse of encode for in-vocabulary captions)."""
-    words = [_WORD_OF[i] for i in ids if i not in (PAD, BOS, EOS)]
+    """Token ids -> caption text: the words up to the first EOS (inverse of encode). Special tokens and ids outside
+    the vocabulary (the captioner's style tokens) are left out."""
+    words = []
+    for i in map(int, ids):
+        if i == EOS:
+            break
+        word = _WORD_OF.get(i)
+        if word is not None and word not in SPECIALS:
+            words.append(word)
     return " ".join(words).replace(" ,", ",")
 
 

@@ -23,35 +23,44 @@ def _obj(size, color, shape):
     return " ".join(w for w in (size, color, shape) if w)
 
 
+_ATTRIBUTES = ("size", "colour", "shape")
+
+
 def _swaps(a, b):
-    """Objects a, b as [size, colour, shape] -> list of (a', b') with one attribute exchanged, when it differs."""
+    """Objects a, b as [size, colour, shape] -> list of (kind, a', b') with one attribute exchanged, when it differs."""
     out = []
-    for k in range(3):
+    for k, kind in enumerate(_ATTRIBUTES):
         if a[k] != b[k]:
             a2, b2 = list(a), list(b)
             a2[k], b2[k] = b[k], a[k]
-            out.append((a2, b2))
+            out.append((kind + " swapped", a2, b2))
     return out
 
 
 def negatives(caption):
     """All minimal-edit negatives of one caption (empty for single-object captions)."""
+    return [text for _, text in labelled_negatives(caption)]
+
+
+def labelled_negatives(caption):
+    """negatives(caption) with the kind of each edit: [(kind, caption)], kind e.g. 'colour swapped'."""
     m = _DESCRIPTIVE.match(caption)
     if m:
         a, cell_a, b, cell_b, bg = list(m.group(1, 2, 3)), m.group(4), list(m.group(5, 6, 7)), m.group(8), m.group(9)
         desc = lambda a, ca, b, cb: "a %s at the %s and a %s at the %s, on a %s background" % (
             _obj(*a), ca, _obj(*b), cb, bg)
-        out = [desc(a2, cell_a, b2, cell_b) for a2, b2 in _swaps(a, b)]
-        return out + [desc(a, cell_b, b, cell_a)]  # cells of two objects always differ
+        out = [(kind, desc(a2, cell_a, b2, cell_b)) for kind, a2, b2 in _swaps(a, b)]
+        return out + [("cells swapped", desc(a, cell_b, b, cell_a))]  # cells of two objects always differ
     m = _RELATIONAL.match(caption)
     if m:
         a, rel, b = list(m.group(1, 2, 3)), m.group(4), list(m.group(5, 6, 7))
         rel_cap = lambda a, r, b: "a %s %s a %s" % (_obj(*a), r, _obj(*b))
-        return [rel_cap(a2, rel, b2) for a2, b2 in _swaps(a, b)] + [rel_cap(a, _FLIP[rel], b)]
+        out = [(kind, rel_cap(a2, rel, b2)) for kind, a2, b2 in _swaps(a, b)]
+        return out + [("relation flipped", rel_cap(a, _FLIP[rel], b))]
     m = _SHORT.match(caption)
     if m:
         a, b = list(m.group(1, 2, 3)), list(m.group(4, 5, 6))
-        return ["a %s and a %s" % (_obj(*a2), _obj(*b2)) for a2, b2 in _swaps(a, b)]
+        return [(kind, "a %s and a %s" % (_obj(*a2), _obj(*b2))) for kind, a2, b2 in _swaps(a, b)]
     return []
 
 

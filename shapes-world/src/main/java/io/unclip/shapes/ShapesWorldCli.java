@@ -1,5 +1,8 @@
 package io.unclip.shapes;
 
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -7,7 +10,9 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /**
  * {@code shapes-world --out DIR --count N --seed S --sizes 32,128,512 [--format png,npy] [--threads 2]}
@@ -81,14 +86,14 @@ public final class ShapesWorldCli implements Callable<Integer> {
         Path images;
         @Option(names = "--prompts", required = true) Path prompts;
         @Option(names = "--verbose", description = "print every image's verdicts") boolean verbose;
-        @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
+        @Spec CommandSpec spec;
 
         @Override
         public Integer call() throws Exception {
-            java.io.PrintWriter out = spec.commandLine().getOut();
+            PrintWriter out = spec.commandLine().getOut();
             List<RgbImage> imgs = new ArrayList<>();
-            if (java.nio.file.Files.isDirectory(images)) {
-                try (var s = java.nio.file.Files.list(images)) {
+            if (Files.isDirectory(images)) {
+                try (var s = Files.list(images)) {
                     for (Path p : s.filter(f -> f.toString().endsWith(".png")).sorted().toList()) imgs.add(RgbImage.readPng(p));
                 }
             } else if (images.toString().endsWith(".png")) {
@@ -118,8 +123,8 @@ public final class ShapesWorldCli implements Callable<Integer> {
             return 0;
         }
 
-        static List<String> readPrompts(Path f) throws java.io.IOException {
-            String text = java.nio.file.Files.readString(f).trim();
+        static List<String> readPrompts(Path f) throws IOException {
+            String text = Files.readString(f).trim();
             List<String> out = new ArrayList<>();
             if (text.startsWith("[")) {
                 java.util.regex.Matcher m = java.util.regex.Pattern.compile("\"((?:[^\"\\\\]|\\\\.)*)\"").matcher(text);
