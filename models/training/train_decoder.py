@@ -83,6 +83,9 @@ def main():
     ap.add_argument("--limit", type=int, default=None, help="use only the first N training scenes (smoke tests)")
     ap.add_argument("--two-object-fraction", type=float, default=None,
                     help="share of two-object scenes in each batch (default: as drawn, about half)")
+    ap.add_argument("--style-weights", default=None,
+                    help="caption style mix short,descriptive,relational (e.g. 1,1,4 so that the text tokens teach"
+                         " relations); default: uniform over a scene's styles")
     args = ap.parse_args()
 
     torch.set_num_threads(args.threads)
@@ -127,9 +130,10 @@ def main():
     t0 = time.time()
     acc = {"loss": 0.0, "mse": 0.0, "vb": 0.0, "n": 0}
     model.train()
+    style_weights = [float(w) for w in args.style_weights.split(",")] if args.style_weights else None
     while step < args.steps:
         g = step_generator(args.seed, step)
-        x, ids, _ = data.batch(g, args.batch, two_object_fraction=args.two_object_fraction)
+        x, ids, _ = data.batch(g, args.batch, style_weights, args.two_object_fraction)
         b = x.shape[0]
         drop_txt = torch.rand(b, generator=g) < args.p_drop_text
         drop_img = torch.rand(b, generator=g) < args.p_drop_image

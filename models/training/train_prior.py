@@ -58,6 +58,8 @@ def main():
     ap.add_argument("--style-weights", default=None,
                     help="caption style mix short,descriptive,relational (e.g. 1,1,4 to train relations more);"
                          " default: uniform over a scene's styles")
+    ap.add_argument("--two-object-fraction", type=float, default=None,
+                    help="share of two-object scenes per batch (default: as drawn, about half)")
     args = ap.parse_args()
 
     torch.set_num_threads(args.threads)
@@ -96,7 +98,7 @@ def main():
     last_save, t0, acc, n = time.time(), time.time(), 0.0, 0
     while step < args.steps:
         g = step_generator(args.seed, step)
-        _, ids, idx = data.batch(g, args.batch, style_weights)
+        _, ids, idx = data.batch(g, args.batch, style_weights, args.two_object_fraction)
         b = ids.shape[0]
         drop = torch.rand(b, generator=g) < args.p_drop_text
         t = torch.randint(0, diff.T, (b,), generator=g)

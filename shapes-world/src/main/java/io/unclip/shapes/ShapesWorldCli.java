@@ -2,7 +2,10 @@ package io.unclip.shapes;
 
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -156,9 +159,23 @@ public final class ShapesWorldCli implements Callable<Integer> {
         CommandLine cli = new CommandLine(new ShapesWorldCli());
         // a bad file or argument is one line on stderr and exit 1, not a stack trace
         cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
-            cmd.getErr().println("shapes-world: " + (e.getMessage() == null ? e.toString() : e.getMessage()));
+            cmd.getErr().println("shapes-world: " + describe(e));
             return 1;
         });
         return cli;
+    }
+
+    /** File-system exceptions carry only the path as their message; say what went wrong with it. */
+    static String describe(Exception e) {
+        if (e instanceof FileAlreadyExistsException f) {
+            return f.getFile() + ": exists and is not a directory (or is a dangling link)";
+        }
+        if (e instanceof NoSuchFileException f) {
+            return f.getFile() + ": no such file or directory";
+        }
+        if (e instanceof AccessDeniedException f) {
+            return f.getFile() + ": permission denied";
+        }
+        return e.getMessage() == null ? e.toString() : e.getMessage();
     }
 }

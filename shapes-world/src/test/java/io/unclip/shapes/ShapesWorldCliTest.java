@@ -59,4 +59,17 @@ class ShapesWorldCliTest {
         assertEquals(1, r.err().strip().lines().count(), "one line, no stack trace: " + r.err());
         assertFalse(r.err().contains("\tat "), r.err());
     }
+
+    @Test
+    void anOutputPathThatIsAFileSaysSoInOneLine() throws Exception {
+        Path file = dir.resolve("taken");
+        Files.writeString(file, "x");
+
+        Run r = run("--out", file.toString(), "--count", "2", "--seed", "1", "--sizes", "32");
+
+        assertEquals(1, r.code());
+        assertTrue(r.err().startsWith("shapes-world: " + file), r.err());
+        assertTrue(r.err().contains("exists and is not a directory"), r.err());
+        assertEquals(1, r.err().strip().lines().count(), "one line, no stack trace: " + r.err());
+    }
 }
