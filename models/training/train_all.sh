@@ -8,9 +8,11 @@
 #
 # Step budgets default to the shipped bundle's (override with the variables below, e.g. DECODER_V_STEPS=20000).
 # CLIP runs in three phases (contrastive; hard negatives on the text tower; hard negatives on both towers). Then two
-# lanes of one thread each: lane A = decoder (epsilon phase, v-prediction phase warm-started from it, then a phase
-# with 70% two-object batches); lane B = prior (then relational captions weighted up), upsampler 32->128, upsampler
-# 128->512, captioner (dataset captions, then reading-order fine-tune). Per-step randomness is seeded by (stage seed, step), so an interrupted run continues identically.
+# lanes of one thread each: lane A = decoder (epsilon phase, v-prediction phase warm-started from it, then 70%
+# two-object batches, then also relational captions weighted up); lane B = prior (then relational captions weighted
+# up, then also 70% two-object batches), upsampler 32->128, upsampler 128->512, captioner (dataset captions, then
+# reading-order fine-tune). Per-step randomness is seeded by (stage seed, step), so an interrupted run continues
+# identically.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 REPO=$(cd "$HERE/../.." && pwd)
@@ -23,9 +25,11 @@ CLIP_NEG_STEPS=${CLIP_NEG_STEPS:-1500}         # hard negatives, text tower only
 CLIP_JOINT_STEPS=${CLIP_JOINT_STEPS:-1500}     # hard negatives, both towers, image space anchored
 DECODER_EPS_STEPS=${DECODER_EPS_STEPS:-2480}
 DECODER_V_STEPS=${DECODER_V_STEPS:-14840}
-DECODER_TWO_STEPS=${DECODER_TWO_STEPS:-5577}   # then 70% two-object scenes per batch
+DECODER_TWO_STEPS=${DECODER_TWO_STEPS:-7501}   # then 70% two-object scenes per batch
+DECODER_REL_STEPS=${DECODER_REL_STEPS:-2874}   # then also relational captions weighted 4x
 PRIOR_STEPS=${PRIOR_STEPS:-2891}
 PRIOR_REL_STEPS=${PRIOR_REL_STEPS:-2000}       # then relational captions weighted 4x
+PRIOR_TWO_STEPS=${PRIOR_TWO_STEPS:-8708}       # then also 70% two-object scenes per batch
 UPSAMPLER_128_STEPS=${UPSAMPLER_128_STEPS:-559}
 UPSAMPLER_512_STEPS=${UPSAMPLER_512_STEPS:-695}
 CAPTIONER_STEPS=${CAPTIONER_STEPS:-1755}       # of a 2200-step cosine schedule
@@ -79,6 +83,9 @@ lane_a() {
   stage "decoder (two-object)" "$D/logs/decoder_two.log" "$PY" "$HERE/train_decoder.py" --clip "$CLIP" \
     --prediction v --out "$D/ckpt/decoder_two" --init "$D/ckpt/decoder_v/last.pt" --two-object-fraction 0.7 \
     --steps "$DECODER_TWO_STEPS"
+  stage "decoder (relations)" "$D/logs/decoder_rel.log" "$PY" "$HERE/train_decoder.py" --clip "$CLIP" \
+    --prediction v --out "$D/ckpt/decoder_rel" --init "$D/ckpt/decoder_two/last.pt" --two-object-fraction 0.7 \
+    --style-weights 1,1,4 --seed 5 --steps "$DECODER_REL_STEPS"
 }
 lane_a &
 LANE_A=$!
@@ -87,6 +94,9 @@ LANE_A=$!
 stage prior "$D/logs/prior.log" "$PY" "$HERE/train_prior.py" --clip "$CLIP" --steps "$PRIOR_STEPS"
 stage "prior (relations)" "$D/logs/prior_rel.log" "$PY" "$HERE/train_prior.py" --clip "$CLIP" \
   --init "$D/ckpt/prior/last.pt" --out "$D/ckpt/prior_rel" --style-weights 1,1,4 --steps "$PRIOR_REL_STEPS"
+stage "prior (two-object)" "$D/logs/prior_two.log" "$PY" "$HERE/train_prior.py" --clip "$CLIP" \
+  --init "$D/ckpt/prior_rel/last.pt" --out "$D/ckpt/prior_two" --style-weights 1,1,4 --two-object-fraction 0.7 \
+  --steps "$PRIOR_TWO_STEPS"
 stage "upsampler 32->128" "$D/logs/upsampler_128.log" "$PY" "$HERE/train_upsampler.py" --stage 128 \
   --steps "$UPSAMPLER_128_STEPS"
 stage "upsampler 128->512" "$D/logs/upsampler_512.log" "$PY" "$HERE/train_upsampler.py" --stage 512 \
@@ -101,14 +111,14 @@ wait "$LANE_A"
 
 # ---- export + summary -----------------------------------------------------------------------------------------------
 stage export "$D/logs/export.log" "$PY" "$HERE/export_onnx.py" --out "$D/bundle" --clip "$CLIP" \
-  --prior "$D/ckpt/prior_rel/last.pt" --prior-stats "$D/ckpt/prior_rel/embed_norm.json" \
-  --decoder "$D/ckpt/decoder_two/last.pt" \
-  --decoder-history "v prediction, warm-started from the epsilon phase, then 70% two-object batches"
+  --prior "$D/ckpt/prior_two/last.pt" --prior-stats "$D/ckpt/prior_two/embed_norm.json" \
+  --decoder "$D/ckpt/decoder_rel/last.pt" \
+  --decoder-history "v prediction, warm-started from the epsilon phase, then 70% two-object batches, then relational captions 4x"
 stage "export (extra)" "$D/logs/export.log" "$PY" "$HERE/export_extra.py" --out "$D/bundle" --clip "$CLIP" \
   --captioner "$D/ckpt/captioner_canon/last.pt" --respacing-128 3 --respacing-512 3
 echo
 echo "loss curves and wall time per stage:"
-"$PY" "$HERE/summarize.py" --ckpt "$D/ckpt" clip clip_neg clip_joint decoder decoder_v decoder_two prior prior_rel upsampler_128 upsampler_512 captioner \
+"$PY" "$HERE/summarize.py" --ckpt "$D/ckpt" clip clip_neg clip_joint decoder decoder_v decoder_two decoder_rel prior prior_rel prior_two upsampler_128 upsampler_512 captioner \
   captioner_canon
 echo
 echo "bundle: $D/bundle. Check and measure it:"

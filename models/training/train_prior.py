@@ -1,7 +1,8 @@
 """Stage 3: the diffusion prior over standardised CLIP image embeddings (x0 prediction, cosine schedule, T = 1000,
 text conditioning replaced by the empty caption 10% of the time for classifier-free guidance).
 
-First run computes the L2-normalised CLIP image embedding of every training image (<out>/image_embeds.npy) and their
+First run computes the L2-normalised CLIP image embedding of every training image (<out>/image_embeds.npy; copied
+from the --init run's directory when that was computed from the same CLIP weights and data) and their
 per-dimension mean/std (<out>/embed_norm.json, for the manifest: the prior works on (e - mean) / std).
 Resumable: re-run the same command.
 
@@ -9,8 +10,10 @@ Resumable: re-run the same command.
 """
 import argparse
 import copy
+import hashlib
 import json
 import os
+import shutil
 import time
 
 import numpy as np
@@ -24,10 +27,30 @@ from prior_model import Prior
 from train_decoder import load_clip
 
 
+def embeddings_key(clip_path, data):
+    """What image_embeds.npy depends on: the CLIP weights (by content), the dataset and how many scenes."""
+    with open(clip_path, "rb") as f:
+        digest = hashlib.sha256(f.read()).hexdigest()
+    return {"clip_sha256": digest, "data": os.path.abspath(data.root), "count": len(data)}
+
+
 @torch.no_grad()
-def image_embeddings(clip, data, path, batch=500):
+def image_embeddings(clip, data, path, key, reuse_from=None, batch=500):
+    """L2-normalised CLIP image embeddings of every training image, cached at path (key in path's .json sidecar).
+    A warm start's directory (reuse_from) holding embeddings with the same key is copied instead of recomputed."""
     if os.path.exists(path):
         return np.load(path)
+    sidecar = lambda p: os.path.splitext(p)[0] + ".json"
+    if reuse_from:
+        src = os.path.join(reuse_from, os.path.basename(path))
+        if os.path.exists(src) and os.path.exists(sidecar(src)):
+            with open(sidecar(src)) as f:
+                if json.load(f) == key:
+                    print("image embeddings: reusing", src, flush=True)
+                    shutil.copyfile(src, path + ".tmp.npy")
+                    shutil.copyfile(sidecar(src), sidecar(path))
+                    os.replace(path + ".tmp.npy", path)
+                    return np.load(path)
     out = np.zeros((len(data), clip.image.head[-1].out_features), dtype=np.float32)
     for s in range(0, len(data), batch):
         x = images_to_float(data.images[s:s + batch])
@@ -35,6 +58,8 @@ def image_embeddings(clip, data, path, batch=500):
         if s % 20000 == 0:
             print("embedded", s, flush=True)
     np.save(path + ".tmp.npy", out)
+    with open(sidecar(path), "w") as f:
+        json.dump(key, f)
     os.replace(path + ".tmp.npy", path)
     return out
 
@@ -68,7 +93,8 @@ def main():
     log = Logger(os.path.join(args.out, "metrics.jsonl"))
     clip = load_clip(args.clip)
     data = ShapesData(args.data, 32, args.limit)
-    emb = image_embeddings(clip, data, os.path.join(args.out, "image_embeds.npy"))
+    emb = image_embeddings(clip, data, os.path.join(args.out, "image_embeds.npy"), embeddings_key(args.clip, data),
+                           reuse_from=os.path.dirname(args.init) if args.init else None)
     mean, std = emb.mean(0), emb.std(0) + 1e-6
     with open(os.path.join(args.out, "embed_norm.json"), "w") as f:
         json.dump({"mean": mean.tolist(), "std": std.tolist(),
