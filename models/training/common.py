@@ -184,6 +184,20 @@ class ShapesData:
         return x, toks, idx
 
 
+def add_batch_mix_args(ap):
+    """The --style-weights / --two-object-fraction options of ShapesData.batch, for the prior and decoder trainers."""
+    def weights(text):
+        w = [float(v) for v in text.split(",")]
+        if len(w) != 3:
+            raise ValueError("three weights: short,descriptive,relational")
+        return w
+    ap.add_argument("--style-weights", type=weights, default=None,
+                    help="caption style mix short,descriptive,relational (e.g. 1,1,4 to train relations more);"
+                         " default: uniform over a scene's styles")
+    ap.add_argument("--two-object-fraction", type=float, default=None,
+                    help="share of two-object scenes in each batch (default: as drawn, about half)")
+
+
 def images_to_float(u8):
     return torch.from_numpy(np.ascontiguousarray(u8)).permute(0, 3, 1, 2).float() / 127.5 - 1.0
 

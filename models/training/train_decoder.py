@@ -18,8 +18,8 @@ import torch
 import torch.nn.functional as F
 
 from clip_model import MiniClip
-from common import (TRAIN_DIR, Logger, ShapesData, count_params, encode, grid, images_to_float, load_ckpt,
-                    save_ckpt, save_png, seed_all, step_generator)
+from common import (TRAIN_DIR, Logger, ShapesData, add_batch_mix_args, count_params, encode, grid, images_to_float,
+                    load_ckpt, save_ckpt, save_png, seed_all, step_generator)
 from diffusion import Diffusion
 from unet import Decoder, EpsilonOutput
 
@@ -81,11 +81,7 @@ def main():
     ap.add_argument("--save-every-s", type=float, default=300)
     ap.add_argument("--sample-every", type=int, default=2500)
     ap.add_argument("--limit", type=int, default=None, help="use only the first N training scenes (smoke tests)")
-    ap.add_argument("--two-object-fraction", type=float, default=None,
-                    help="share of two-object scenes in each batch (default: as drawn, about half)")
-    ap.add_argument("--style-weights", default=None,
-                    help="caption style mix short,descriptive,relational (e.g. 1,1,4 so that the text tokens teach"
-                         " relations); default: uniform over a scene's styles")
+    add_batch_mix_args(ap)
     args = ap.parse_args()
 
     torch.set_num_threads(args.threads)
@@ -130,10 +126,9 @@ def main():
     t0 = time.time()
     acc = {"loss": 0.0, "mse": 0.0, "vb": 0.0, "n": 0}
     model.train()
-    style_weights = [float(w) for w in args.style_weights.split(",")] if args.style_weights else None
     while step < args.steps:
         g = step_generator(args.seed, step)
-        x, ids, _ = data.batch(g, args.batch, style_weights, args.two_object_fraction)
+        x, ids, _ = data.batch(g, args.batch, args.style_weights, args.two_object_fraction)
         b = x.shape[0]
         drop_txt = torch.rand(b, generator=g) < args.p_drop_text
         drop_img = torch.rand(b, generator=g) < args.p_drop_image

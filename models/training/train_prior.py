@@ -20,8 +20,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from common import (PAD, TRAIN_DIR, Logger, ShapesData, count_params, encode, images_to_float, load_ckpt, save_ckpt,
-                    seed_all, step_generator)
+from common import (PAD, TRAIN_DIR, Logger, ShapesData, add_batch_mix_args, count_params, encode, images_to_float,
+                    load_ckpt, save_ckpt, seed_all, step_generator)
 from diffusion import Diffusion, _ex
 from prior_model import Prior
 from train_decoder import load_clip
@@ -80,11 +80,7 @@ def main():
     ap.add_argument("--save-every-s", type=float, default=300)
     ap.add_argument("--limit", type=int, default=None, help="use only the first N training scenes (smoke tests)")
     ap.add_argument("--init", default=None, help="warm start: model and EMA weights from this checkpoint (new run only)")
-    ap.add_argument("--style-weights", default=None,
-                    help="caption style mix short,descriptive,relational (e.g. 1,1,4 to train relations more);"
-                         " default: uniform over a scene's styles")
-    ap.add_argument("--two-object-fraction", type=float, default=None,
-                    help="share of two-object scenes per batch (default: as drawn, about half)")
+    add_batch_mix_args(ap)
     args = ap.parse_args()
 
     torch.set_num_threads(args.threads)
@@ -120,11 +116,10 @@ def main():
         print("warm start from", args.init, "step", init["step"], flush=True)
     log.log(event="start", step=step, params=count_params(model), config=model.config, args=vars(args))
     empty = torch.tensor(encode(""))
-    style_weights = [float(w) for w in args.style_weights.split(",")] if args.style_weights else None
     last_save, t0, acc, n = time.time(), time.time(), 0.0, 0
     while step < args.steps:
         g = step_generator(args.seed, step)
-        _, ids, idx = data.batch(g, args.batch, style_weights, args.two_object_fraction)
+        _, ids, idx = data.batch(g, args.batch, args.style_weights, args.two_object_fraction)
         b = ids.shape[0]
         drop = torch.rand(b, generator=g) < args.p_drop_text
         t = torch.randint(0, diff.T, (b,), generator=g)
