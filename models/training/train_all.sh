@@ -7,12 +7,13 @@
 #   models/training/train_all.sh
 #
 # Step budgets default to the shipped bundle's (override with the variables below, e.g. DECODER_V_STEPS=20000).
-# CLIP runs in three phases (contrastive; hard negatives on the text tower; hard negatives on both towers). Then two
-# lanes of one thread each: lane A = decoder (epsilon phase, v-prediction phase warm-started from it, then 70%
-# two-object batches, then also relational captions weighted up); lane B = prior (then relational captions weighted
-# up, then also 70% two-object batches), upsampler 32->128, upsampler 128->512, captioner (dataset captions, then
-# reading-order fine-tune). Per-step randomness is seeded by (stage seed, step), so an interrupted run continues
-# identically.
+# CLIP runs in four phases (contrastive; hard negatives on the text tower; hard negatives on both towers with the
+# image space anchored; the same unanchored). Then two lanes of one thread each, on the anchored (phase-3) CLIP:
+# lane A = decoder (epsilon phase, v-prediction phase warm-started from it, then 70% two-object batches, then also
+# relational captions weighted up); lane B = prior (then relational captions weighted up, then also 70% two-object
+# batches), upsampler 32->128, upsampler 128->512, captioner (dataset captions, then reading-order fine-tune).
+# Last, decoder and prior (again one lane each) move to the unanchored CLIP, whose image space carries the layout of
+# two objects. Per-step randomness is seeded by (stage seed, step), so an interrupted run continues identically.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 REPO=$(cd "$HERE/../.." && pwd)
@@ -23,13 +24,16 @@ PY=${PYTHON:-/usr/bin/python3}   # Debian's python3-torch (1.13) + python3-onnx
 CLIP_STEPS=${CLIP_STEPS:-800}
 CLIP_NEG_STEPS=${CLIP_NEG_STEPS:-1500}         # hard negatives, text tower only
 CLIP_JOINT_STEPS=${CLIP_JOINT_STEPS:-1500}     # hard negatives, both towers, image space anchored
+CLIP_FREE_STEPS=${CLIP_FREE_STEPS:-1500}       # hard negatives, both towers, unanchored
 DECODER_EPS_STEPS=${DECODER_EPS_STEPS:-2480}
 DECODER_V_STEPS=${DECODER_V_STEPS:-14840}
 DECODER_TWO_STEPS=${DECODER_TWO_STEPS:-7501}   # then 70% two-object scenes per batch
-DECODER_REL_STEPS=${DECODER_REL_STEPS:-2874}   # then also relational captions weighted 4x
+DECODER_REL_STEPS=${DECODER_REL_STEPS:-2976}   # then also relational captions weighted 4x
+DECODER_FREE_STEPS=${DECODER_FREE_STEPS:-3860}  # then on the unanchored CLIP
 PRIOR_STEPS=${PRIOR_STEPS:-2891}
 PRIOR_REL_STEPS=${PRIOR_REL_STEPS:-2000}       # then relational captions weighted 4x
 PRIOR_TWO_STEPS=${PRIOR_TWO_STEPS:-8708}       # then also 70% two-object scenes per batch
+PRIOR_FREE_STEPS=${PRIOR_FREE_STEPS:-6935}      # then on the unanchored CLIP
 UPSAMPLER_128_STEPS=${UPSAMPLER_128_STEPS:-559}
 UPSAMPLER_512_STEPS=${UPSAMPLER_512_STEPS:-695}
 CAPTIONER_STEPS=${CAPTIONER_STEPS:-1755}       # of a 2200-step cosine schedule
@@ -72,7 +76,14 @@ gen upval-s4-64 64 4 32,128,512 npy,png
 [ -f "$D/ckpt/clip_joint/final.pt" ] || stage "clip (hard negatives, both)" "$D/logs/clip_joint.log" "$PY" \
   "$HERE/train_clip.py" --init "$D/ckpt/clip_neg/final.pt" --out "$D/ckpt/clip_joint" --hard-negatives --anchor 5 \
   --steps "$CLIP_JOINT_STEPS" --lr 3e-4 --warmup 100 --threads 1
+# phase 4: the same without the anchor. The image tower is then free to encode which object is where (the anchored
+# space held relations faintly: decoded from true embeddings, two-object relation 0.67); decoder and prior follow it
+# at the end, warm-started from their phase-3 runs
+[ -f "$D/ckpt/clip_free/final.pt" ] || stage "clip (hard negatives, unanchored)" "$D/logs/clip_free.log" "$PY" \
+  "$HERE/train_clip.py" --init "$D/ckpt/clip_joint/final.pt" --out "$D/ckpt/clip_free" --hard-negatives \
+  --steps "$CLIP_FREE_STEPS" --lr 3e-4 --warmup 100 --seed 11
 CLIP="$D/ckpt/clip_joint/final.pt"
+CLIP_FREE="$D/ckpt/clip_free/final.pt"
 
 # ---- lane A: decoder ------------------------------------------------------------------------------------------------
 lane_a() {
@@ -109,16 +120,26 @@ stage "captioner (reading order)" "$D/logs/captioner_canon.log" "$PY" "$HERE/tra
 
 wait "$LANE_A"
 
+# ---- decoder and prior on the unanchored CLIP (one lane each) -------------------------------------------------------
+stage "decoder (unanchored CLIP)" "$D/logs/decoder_free.log" "$PY" "$HERE/train_decoder.py" --clip "$CLIP_FREE" \
+  --prediction v --out "$D/ckpt/decoder_free" --init "$D/ckpt/decoder_rel/last.pt" --two-object-fraction 0.7 \
+  --style-weights 1,1,4 --seed 7 --warmup 200 --ema 0.999 --steps "$DECODER_FREE_STEPS" &
+LANE_A=$!
+stage "prior (unanchored CLIP)" "$D/logs/prior_free.log" "$PY" "$HERE/train_prior.py" --clip "$CLIP_FREE" \
+  --init "$D/ckpt/prior_two/last.pt" --out "$D/ckpt/prior_free" --style-weights 1,1,4 --two-object-fraction 0.7 \
+  --warmup 200 --seed 13 --steps "$PRIOR_FREE_STEPS"
+wait "$LANE_A"
+
 # ---- export + summary -----------------------------------------------------------------------------------------------
-stage export "$D/logs/export.log" "$PY" "$HERE/export_onnx.py" --out "$D/bundle" --clip "$CLIP" \
-  --prior "$D/ckpt/prior_two/last.pt" --prior-stats "$D/ckpt/prior_two/embed_norm.json" \
-  --decoder "$D/ckpt/decoder_rel/last.pt" \
-  --decoder-history "v prediction, warm-started from the epsilon phase, then 70% two-object batches, then relational captions 4x"
-stage "export (extra)" "$D/logs/export.log" "$PY" "$HERE/export_extra.py" --out "$D/bundle" --clip "$CLIP" \
+stage export "$D/logs/export.log" "$PY" "$HERE/export_onnx.py" --out "$D/bundle" --clip "$CLIP_FREE" \
+  --prior "$D/ckpt/prior_free/last.pt" --prior-stats "$D/ckpt/prior_free/embed_norm.json" \
+  --decoder "$D/ckpt/decoder_free/last.pt" \
+  --decoder-history "v prediction, warm-started from the epsilon phase, then 70% two-object batches, then relational captions 4x, then on the unanchored CLIP"
+stage "export (extra)" "$D/logs/export.log" "$PY" "$HERE/export_extra.py" --out "$D/bundle" --clip "$CLIP_FREE" \
   --captioner "$D/ckpt/captioner_canon/last.pt" --respacing-128 3 --respacing-512 3
 echo
 echo "loss curves and wall time per stage:"
-"$PY" "$HERE/summarize.py" --ckpt "$D/ckpt" clip clip_neg clip_joint decoder decoder_v decoder_two decoder_rel prior prior_rel prior_two upsampler_128 upsampler_512 captioner \
+"$PY" "$HERE/summarize.py" --ckpt "$D/ckpt" clip clip_neg clip_joint clip_free decoder decoder_v decoder_two decoder_rel decoder_free prior prior_rel prior_two prior_free upsampler_128 upsampler_512 captioner \
   captioner_canon
 echo
 echo "bundle: $D/bundle. Check and measure it:"
