@@ -173,8 +173,9 @@ def export_image_encoder(clip_path, out):
            "outputs": [tensor("image_embeds", "float32", ["batch", E])],
            "resolution": {"input": S},
            "conditioning": {"embedding_dim": E},
-           "notes": "mini-CLIP image tower (ckpt/clip/final.pt), L2-normalised: the embedding the decoder was "
-                    "trained on and the prior's (de-normalised) output space"}
+           "notes": "mini-CLIP image tower (ckpt/%s/%s), L2-normalised: the embedding the decoder was "
+                    "trained on and the prior's (de-normalised) output space"
+                    % (os.path.basename(os.path.dirname(os.path.abspath(clip_path))), os.path.basename(clip_path))}
     json.dump(man, open(os.path.join(d, "manifest.json"), "w"), indent=1)
     mult = [0, 3, 5, 7]
     img = pattern((1, 3, S, S), mult)

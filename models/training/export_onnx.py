@@ -200,7 +200,7 @@ def main():
                "resolution": {"output": S},
                "conditioning": {"embedding_dim": E, "text_tokens": CONTEXT, "text_hidden_dim": W},
                "notes": "unconditional row: image_embeds = zeros, text = encoding of the empty caption; "
-                        "trained %d steps (EMA weights)%s, %s prediction exported as epsilon%s"
+                        "trained %d steps in the last phase (EMA weights)%s, %s prediction exported as epsilon%s"
                         % (ck["step"], " (" + args.decoder_history + ")" if args.decoder_history else "", prediction,
                            "; pixel coordinates and attention positional embeddings" if ck["config"].get("position")
                            else "")}

@@ -134,7 +134,7 @@ wait "$LANE_A"
 stage export "$D/logs/export.log" "$PY" "$HERE/export_onnx.py" --out "$D/bundle" --clip "$CLIP_FREE" \
   --prior "$D/ckpt/prior_free/last.pt" --prior-stats "$D/ckpt/prior_free/embed_norm.json" \
   --decoder "$D/ckpt/decoder_free/last.pt" \
-  --decoder-history "v prediction, warm-started from the epsilon phase, then 70% two-object batches, then relational captions 4x, then on the unanchored CLIP"
+  --decoder-history "phases of $DECODER_EPS_STEPS epsilon + $DECODER_V_STEPS v + $DECODER_TWO_STEPS v + $DECODER_REL_STEPS v + $DECODER_FREE_STEPS v steps: the last three with 70% two-object batches, the last two with relational captions 4x, the last one on the unanchored CLIP"
 stage "export (extra)" "$D/logs/export.log" "$PY" "$HERE/export_extra.py" --out "$D/bundle" --clip "$CLIP_FREE" \
   --captioner "$D/ckpt/captioner_canon/last.pt" --respacing-128 3 --respacing-512 3
 echo
