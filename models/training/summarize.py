@@ -11,7 +11,7 @@ import os
 
 from common import TRAIN_DIR
 
-STAGES = ["clip", "clip_neg", "clip_joint", "clip_free", "decoder", "decoder_v", "decoder_two", "decoder_rel", "decoder_free", "prior", "prior_rel", "prior_two", "prior_free", "upsampler_128", "upsampler_512", "captioner", "captioner_canon"]
+STAGES = ["clip", "clip_neg", "clip_joint", "clip_free", "decoder", "decoder_v", "decoder_two", "decoder_rel", "decoder_free", "decoder_cool", "prior", "prior_rel", "prior_two", "prior_free", "upsampler_128", "upsampler_512", "captioner", "captioner_canon"]
 MAX_GAP_S = 900
 
 

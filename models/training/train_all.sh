@@ -29,7 +29,8 @@ DECODER_EPS_STEPS=${DECODER_EPS_STEPS:-2480}
 DECODER_V_STEPS=${DECODER_V_STEPS:-14840}
 DECODER_TWO_STEPS=${DECODER_TWO_STEPS:-7501}   # then 70% two-object scenes per batch
 DECODER_REL_STEPS=${DECODER_REL_STEPS:-2976}   # then also relational captions weighted 4x
-DECODER_FREE_STEPS=${DECODER_FREE_STEPS:-3860}  # then on the unanchored CLIP
+DECODER_FREE_STEPS=${DECODER_FREE_STEPS:-5523}  # then on the unanchored CLIP
+DECODER_COOL_STEPS=${DECODER_COOL_STEPS:-3079}  # then at lr 2e-4 (cool-down)
 PRIOR_STEPS=${PRIOR_STEPS:-2891}
 PRIOR_REL_STEPS=${PRIOR_REL_STEPS:-2000}       # then relational captions weighted 4x
 PRIOR_TWO_STEPS=${PRIOR_TWO_STEPS:-8708}       # then also 70% two-object scenes per batch
@@ -129,17 +130,20 @@ stage "prior (unanchored CLIP)" "$D/logs/prior_free.log" "$PY" "$HERE/train_prio
   --init "$D/ckpt/prior_two/last.pt" --out "$D/ckpt/prior_free" --style-weights 1,1,4 --two-object-fraction 0.7 \
   --warmup 200 --seed 13 --steps "$PRIOR_FREE_STEPS"
 wait "$LANE_A"
+stage "decoder (cool-down, lr 2e-4)" "$D/logs/decoder_cool.log" "$PY" "$HERE/train_decoder.py" --clip "$CLIP_FREE" \
+  --prediction v --out "$D/ckpt/decoder_cool" --init "$D/ckpt/decoder_free/last.pt" --two-object-fraction 0.7 \
+  --style-weights 1,1,4 --seed 17 --warmup 100 --lr 2e-4 --ema 0.999 --steps "$DECODER_COOL_STEPS" --threads 2
 
 # ---- export + summary -----------------------------------------------------------------------------------------------
 stage export "$D/logs/export.log" "$PY" "$HERE/export_onnx.py" --out "$D/bundle" --clip "$CLIP_FREE" \
   --prior "$D/ckpt/prior_free/last.pt" --prior-stats "$D/ckpt/prior_free/embed_norm.json" \
-  --decoder "$D/ckpt/decoder_free/last.pt" \
-  --decoder-history "phases of $DECODER_EPS_STEPS epsilon + $DECODER_V_STEPS v + $DECODER_TWO_STEPS v + $DECODER_REL_STEPS v + $DECODER_FREE_STEPS v steps: the last three with 70% two-object batches, the last two with relational captions 4x, the last one on the unanchored CLIP"
+  --decoder "$D/ckpt/decoder_cool/last.pt" \
+  --decoder-history "phases of $DECODER_EPS_STEPS epsilon + $DECODER_V_STEPS v + $DECODER_TWO_STEPS v + $DECODER_REL_STEPS v + $DECODER_FREE_STEPS v + $DECODER_COOL_STEPS v steps: the last four with 70% two-object batches, the last three with relational captions 4x, the last two on the unanchored CLIP, the last one at lr 2e-4"
 stage "export (extra)" "$D/logs/export.log" "$PY" "$HERE/export_extra.py" --out "$D/bundle" --clip "$CLIP_FREE" \
   --captioner "$D/ckpt/captioner_canon/last.pt" --respacing-128 3 --respacing-512 3
 echo
 echo "loss curves and wall time per stage:"
-"$PY" "$HERE/summarize.py" --ckpt "$D/ckpt" clip clip_neg clip_joint clip_free decoder decoder_v decoder_two decoder_rel decoder_free prior prior_rel prior_two prior_free upsampler_128 upsampler_512 captioner \
+"$PY" "$HERE/summarize.py" --ckpt "$D/ckpt" clip clip_neg clip_joint clip_free decoder decoder_v decoder_two decoder_rel decoder_free decoder_cool prior prior_rel prior_two prior_free upsampler_128 upsampler_512 captioner \
   captioner_canon
 echo
 echo "bundle: $D/bundle. Check and measure it:"
