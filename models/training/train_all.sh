@@ -12,8 +12,8 @@
 # lane A = decoder (epsilon phase, v-prediction phase warm-started from it, then 70% two-object batches, then also
 # relational captions weighted up); lane B = prior (then relational captions weighted up, then also 70% two-object
 # batches), upsampler 32->128, upsampler 128->512, captioner (dataset captions, then reading-order fine-tune).
-# Last, decoder and prior (again one lane each) move to the unanchored CLIP, whose image space carries the layout of
-# two objects. Per-step randomness is seeded by (stage seed, step), so an interrupted run continues identically.
+# Then decoder and prior (again one lane each) move to the unanchored CLIP, whose image space carries the layout of
+# two objects; last, the decoder cools down at lr 2e-4 on both threads. Per-step randomness is seeded by (stage seed, step), so an interrupted run continues identically.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 REPO=$(cd "$HERE/../.." && pwd)
@@ -143,8 +143,7 @@ stage "export (extra)" "$D/logs/export.log" "$PY" "$HERE/export_extra.py" --out 
   --captioner "$D/ckpt/captioner_canon/last.pt" --respacing-128 3 --respacing-512 3
 echo
 echo "loss curves and wall time per stage:"
-"$PY" "$HERE/summarize.py" --ckpt "$D/ckpt" clip clip_neg clip_joint clip_free decoder decoder_v decoder_two decoder_rel decoder_free decoder_cool prior prior_rel prior_two prior_free upsampler_128 upsampler_512 captioner \
-  captioner_canon
+"$PY" "$HERE/summarize.py" --ckpt "$D/ckpt"   # every stage, in training order (summarize.STAGES)
 echo
 echo "bundle: $D/bundle. Check and measure it:"
 echo "  ./unclip models check $D/bundle"
