@@ -3,6 +3,7 @@ package io.unclip.cli;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.unclip.api.validate.Checks;
 import io.unclip.engine.diffusion.SamplingCancelledException;
 import io.unclip.engine.pipeline.Cascade;
 import io.unclip.engine.pipeline.GenerationRequest;
@@ -18,7 +19,6 @@ import java.nio.file.Path;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
-import java.util.regex.Pattern;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -35,7 +35,6 @@ import picocli.CommandLine.Parameters;
         footer = {"", "Several images (-n > 1) are written as out-0.png, out-1.png, ... (from -o out.png).",
                 "Exit status: 0 ok, 1 failed, 2 bad input, 3 missing or invalid model bundle."})
 final class GenerateCommand extends BaseCommand {
-    private static final Pattern ID = Pattern.compile("[A-Za-z0-9._-]{1,64}");
 
     @Parameters(index = "0", arity = "0..1", paramLabel = "PROMPT", description = "What to draw.")
     String prompt;
@@ -182,7 +181,7 @@ final class GenerateCommand extends BaseCommand {
                 throw CliException.badInput("\"id\" must be a string or an integer");
             }
             id = idNode.asText();
-            if (!ID.matcher(id).matches()) {
+            if (!Checks.isId(id)) {
                 throw CliException.badInput("\"id\" '" + id + "' must be 1..64 characters of A-Z a-z 0-9 . _ -"
                         + " (it names the output file)");
             }

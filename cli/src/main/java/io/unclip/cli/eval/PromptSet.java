@@ -3,6 +3,7 @@ package io.unclip.cli.eval;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.unclip.api.validate.Checks;
 import io.unclip.shapes.CaptionParser;
 import io.unclip.shapes.Captions;
 import io.unclip.shapes.Relation;
@@ -23,7 +24,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
-import java.util.regex.Pattern;
 
 /**
  * The evaluation's prompts: the fixed default set, or a JSONL file.
@@ -55,7 +55,6 @@ public final class PromptSet {
     /** Largest --count. */
     public static final int MAX_COUNT = 10_000;
 
-    private static final Pattern ID = Pattern.compile("[A-Za-z0-9._-]{1,64}");
     private static final int MAX_SCENES = 5_000_000;
     /** Scenes of a kind rejected in a row before that kind's quotas are loosened by one (a dead end). */
     private static final int STUCK = 20_000;
@@ -224,7 +223,7 @@ public final class PromptSet {
                 throw new PromptsFileException("\"id\" must be a string or an integer");
             }
             id = idNode.asText();
-            if (!ID.matcher(id).matches()) {
+            if (!Checks.isId(id)) {
                 throw new PromptsFileException("\"id\" '" + id + "' must be 1..64 characters of A-Z a-z 0-9 . _ -"
                         + " (it names the output files)");
             }

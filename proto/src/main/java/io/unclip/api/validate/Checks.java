@@ -24,7 +24,14 @@ public final class Checks {
     private Checks() {
     }
 
-    private static final Pattern ID = Pattern.compile("[A-Za-z0-9._-]{1," + Limits.MAX_ID_CHARS + "}");
+    /**
+     * The one id grammar (job ids, idempotency keys, batch-line ids): it starts with a letter or
+     * digit, so "." and ".." are not ids and an id used as a file name stays one file name.
+     */
+    public static final Pattern ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0," + (Limits.MAX_ID_CHARS - 1) + "}");
+    /** What {@link #ID} means, for messages. */
+    public static final String ID_RULE = "1.." + Limits.MAX_ID_CHARS
+            + " characters of [A-Za-z0-9._-], starting with a letter or digit";
     private static final Pattern SHA256 = Pattern.compile("[0-9a-f]{64}");
     private static final Pattern RESPACING_DDIM = Pattern.compile("ddim([0-9]{1,4})");
     private static final Pattern RESPACING_SECTIONS = Pattern.compile("[0-9]{1,4}(,[0-9]{1,4})*");
@@ -128,7 +135,7 @@ public final class Checks {
     // ---------------------------------------------------------------------------------------
     // Identifiers
 
-    /** A job id: required, 1..64 characters of [A-Za-z0-9._-]. */
+    /** A job id: required, {@link #ID_RULE}. */
     public static String jobId(String field, String value) {
         if (value == null || value.isEmpty()) {
             throw invalid(field, "is required");
@@ -136,13 +143,18 @@ public final class Checks {
         return optionalId(field, value);
     }
 
-    /** An id that may be empty; if set, 1..64 characters of [A-Za-z0-9._-]. */
+    /** Whether {@code value} is an id ({@link #ID_RULE}). */
+    public static boolean isId(String value) {
+        return value != null && ID.matcher(value).matches();
+    }
+
+    /** An id that may be empty; if set, {@link #ID_RULE}. */
     public static String optionalId(String field, String value) {
         if (value == null || value.isEmpty()) {
             return "";
         }
         if (!ID.matcher(value).matches()) {
-            throw invalid(field, "must be 1.." + Limits.MAX_ID_CHARS + " characters of [A-Za-z0-9._-]");
+            throw invalid(field, "must be " + ID_RULE);
         }
         return value;
     }

@@ -196,6 +196,11 @@ class ChecksTest {
         assertEquals("job_id: is required", fails(() -> Checks.jobId("job_id", "")).getMessage());
         fails(() -> Checks.jobId("job_id", "a/b"));
         fails(() -> Checks.jobId("job_id", "x".repeat(65)));
+        Checks.jobId("job_id", "x".repeat(64));
+        // an id is also a file name under the result store: "." and ".." must not be ids
+        for (String bad : new String[] {".", "..", ".hidden", "-x", "_x", "../../tmp/x", "a\u0000"}) {
+            assertEquals("job_id: must be " + Checks.ID_RULE, fails(() -> Checks.jobId("job_id", bad)).getMessage(), bad);
+        }
         assertEquals("", Checks.optionalId("request_id", ""));
     }
 

@@ -50,7 +50,7 @@ public final class JobJson {
     private JobJson() {
     }
 
-    private static final Pattern JOB_ID = Pattern.compile("\"job_id\"\\s*:\\s*\"([A-Za-z0-9._-]{1,64})\"");
+    private static final Pattern JOB_ID = Pattern.compile("\"job_id\"\\s*:\\s*\"([^\"]{1,64})\"");
     private static final JsonFormat.Parser PARAMS = JsonFormat.parser().ignoringUnknownFields();
 
     /** Whether a jobs-topic value looks like JSON (else it is a protobuf JobRequest). */
@@ -225,13 +225,13 @@ public final class JobJson {
 
     /** The job id of a record that may not parse: its key, else a "job_id": "..." in its text. */
     public static String recoverJobId(byte[] value, String key) {
-        if (key != null && key.matches("[A-Za-z0-9._-]{1,64}")) {
+        if (Checks.isId(key)) {
             return key;
         }
         if (value == null) {
             return null;
         }
         Matcher m = JOB_ID.matcher(new String(value, 0, Math.min(value.length, 64 * 1024), StandardCharsets.UTF_8));
-        return m.find() ? m.group(1) : null;
+        return m.find() && Checks.isId(m.group(1)) ? m.group(1) : null;
     }
 }
