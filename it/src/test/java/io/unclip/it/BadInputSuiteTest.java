@@ -476,8 +476,11 @@ class BadInputSuiteTest {
         if (value.length > 0 && value[0] == '{') {
             return JSON.readTree(value);
         }
-        return JSON.readTree(com.google.protobuf.util.JsonFormat.printer().preservingProtoFieldNames()
-                .print(io.unclip.api.v1.JobResult.parseFrom(value)));
+        io.unclip.api.v1.JobResult r = io.unclip.api.v1.JobResult.parseFrom(value);
+        var node = JSON.createObjectNode().put("job_id", r.getJobId()).put("status", r.getStatus().name())
+                .put("seed", r.getSeed());
+        node.putObject("error").put("code", r.getError().getCode().name()).put("message", r.getError().getMessage());
+        return node;
     }
 
     /** The dead letters of the record at unclip.jobs-{@code partition}@{@code offset}. */
