@@ -76,6 +76,8 @@ import io.unclip.api.v1.VariationsRequest;
 import io.unclip.deploy.LocalStack;
 import io.unclip.engine.image.PngCodec;
 import io.unclip.engine.tensor.Tensor;
+import io.unclip.kafka.testkit.TestImages;
+import io.unclip.kafka.testkit.TestTensors;
 import io.unclip.kafka.testkit.TopicProbe;
 
 /**
@@ -198,14 +200,7 @@ class BadInputSuiteTest {
 
     /** A PNG whose header says 100 000 x 100 000 (a decompression bomb if anyone believed it). */
     static byte[] pngBomb() {
-        byte[] p = png(8).clone();
-        java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(p);
-        b.putInt(16, 100_000);
-        b.putInt(20, 100_000);
-        java.util.zip.CRC32 crc = new java.util.zip.CRC32();
-        crc.update(p, 12, 17);
-        b.putInt(29, (int) crc.getValue());
-        return p;
+        return TestImages.pngHeaderClaiming(100_000, 100_000).toByteArray();
     }
 
     static byte[] garbageJpeg() {
@@ -215,19 +210,6 @@ class BadInputSuiteTest {
         g[1] = (byte) 0xD8;
         g[2] = (byte) 0xFF;
         return g;
-    }
-
-    static FloatTensor tensor(long[] shape, float value) {
-        FloatTensor.Builder b = FloatTensor.newBuilder();
-        long n = 1;
-        for (long d : shape) {
-            b.addShape(d);
-            n *= d;
-        }
-        for (long i = 0; i < n; i++) {
-            b.addData(value);
-        }
-        return b.build();
     }
 
     FloatTensor blobRef(String uri, String sha, long... shape) {
@@ -421,11 +403,11 @@ class BadInputSuiteTest {
         t.add(DynamicTest.dynamicTest("every refused blob gets the same answer (no existence oracle)", () ->
                 assertEquals(1, blobMessages.stream().distinct().count(), blobMessages.toString())));
         t.add(grpc("embeddings of 1e30 (the output would be NaN)", () -> drain(decoder().decode(decode.get()
-                .setImageEmbeds(tensor(new long[] {1, 16}, 1e30f)).build())), ok));
+                .setImageEmbeds(TestTensors.filled(1e30f, 1, 16)).build())), ok));
         t.add(grpc("embeddings of the wrong width", () -> drain(decoder().decode(decode.get()
-                .setImageEmbeds(tensor(new long[] {1, 17}, 0.1f)).build())), ok));
+                .setImageEmbeds(TestTensors.filled(0.1f, 1, 17)).build())), ok));
         t.add(grpc("a NaN in the embeddings", () -> drain(decoder().decode(decode.get()
-                .setImageEmbeds(tensor(new long[] {1, 16}, Float.NaN)).build())), ok));
+                .setImageEmbeds(TestTensors.filled(Float.NaN, 1, 16)).build())), ok));
         t.add(grpc("17 prompts in one Encode", () -> textEncoder().encode(EncodeRequest.newBuilder()
                 .addAllPrompts(java.util.Collections.nCopies(17, PROMPT)).build()), encodes));
         t.add(grpc("non-UTF-8 prompt to the text encoder", () -> {
