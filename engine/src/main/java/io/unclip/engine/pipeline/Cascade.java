@@ -60,7 +60,7 @@ public final class Cascade implements AutoCloseable {
     private final List<UpsamplerStage> upsamplers;
     private final CaptionerStage captioner;
     private final ImageEncoderStage imageEncoder;
-    private final List<Integer> sizes;
+    private final CascadePlan plan;
 
     /** A cascade over a loaded bundle it does not own (closing the cascade leaves the bundle open). */
     public Cascade(ModelBundle bundle) {
@@ -80,7 +80,7 @@ public final class Cascade implements AutoCloseable {
         this.upsamplers = List.copyOf(ups);
         this.captioner = first(StageKind.CAPTIONER).map(CaptionerStage::new).orElse(null);
         this.imageEncoder = first(StageKind.IMAGE_ENCODER).map(ImageEncoderStage::new).orElse(null);
-        this.sizes = checkChain();
+        this.plan = CascadePlan.of(bundle);
         checkText();
     }
 
@@ -107,7 +107,12 @@ public final class Cascade implements AutoCloseable {
 
     /** The sizes this cascade makes: the decoder's output, then each upsampler's. */
     public List<Integer> sizes() {
-        return sizes;
+        return plan.sizes();
+    }
+
+    /** The stage order and size chain of this cascade's bundle (the one every mode follows). */
+    public CascadePlan plan() {
+        return plan;
     }
 
     public Optional<TextEncoderStage> textEncoder() {
@@ -329,7 +334,7 @@ public final class Cascade implements AutoCloseable {
             prior.settings(o.prior());
         }
         decoder.settings(o.decoder());
-        int ups = sizes.indexOf(size);
+        int ups = plan.upsamplerSteps(size);
         for (int i = 0; i < ups; i++) {
             upsamplers.get(i).settings(o.upsampler());
         }
@@ -337,17 +342,10 @@ public final class Cascade implements AutoCloseable {
     }
 
     private int resolveSize(Integer requested) {
-        if (sizes.isEmpty()) {
+        if (plan.sizes().isEmpty()) {
             throw new IllegalStateException("bundle '" + bundle.name() + "' has no decoder, so it makes no images");
         }
-        if (requested == null) {
-            return sizes.get(sizes.size() - 1);
-        }
-        if (!sizes.contains(requested)) {
-            throw new InvalidRequestException("size", requested + " is not a size this bundle makes; it makes "
-                    + String.join(", ", sizes.stream().map(String::valueOf).toList()));
-        }
-        return requested;
+        return plan.resolveSize(requested == null ? 0 : requested);
     }
 
     private String describe(Tensor image, Run run) {
@@ -357,27 +355,8 @@ public final class Cascade implements AutoCloseable {
 
     private GenerationParameters params(Run run, String prompt, long seed, int n, int size, int ups, int candidates,
                                         Map<String, Object> extra) {
-        return new GenerationParameters(run.mode, prompt, seed, n, size, sizes.subList(0, ups + 1), run.settings,
+        return new GenerationParameters(run.mode, prompt, seed, n, size, plan.sizes().subList(0, ups + 1), run.settings,
                 candidates, bundle.name(), bundle.version(), extra);
-    }
-
-    private List<Integer> checkChain() {
-        List<Integer> s = new ArrayList<>();
-        if (decoder == null) {
-            return List.of();
-        }
-        s.add(decoder.outputSize());
-        String previous = decoder.stage().name();
-        for (UpsamplerStage u : upsamplers) {
-            int last = s.get(s.size() - 1);
-            if (u.inputSize() != last) {
-                throw bundleError(u.stage().name() + " takes " + u.inputSize() + "x" + u.inputSize() + " images but "
-                        + previous + " before it makes " + last + "x" + last + " (upsamplers run in bundle.json order)");
-            }
-            s.add(u.outputSize());
-            previous = u.stage().name();
-        }
-        return List.copyOf(s);
     }
 
     /** Fixed sizes of the text conditioning inputs must match what the text encoder makes. */

@@ -1,0 +1,54 @@
+package io.unclip.engine.pipeline;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import java.util.List;
+import java.util.Optional;
+
+import org.junit.jupiter.api.Test;
+
+import io.unclip.engine.model.StageKind;
+import io.unclip.engine.onnx.Fixtures;
+import io.unclip.engine.pipeline.CascadePlan.Job;
+import io.unclip.engine.pipeline.CascadePlan.Step;
+import io.unclip.engine.stage.InvalidRequestException;
+
+/** The one cascade plan, read from the tiny bundle's manifests (no model loaded). */
+class CascadePlanTest {
+    static final CascadePlan PLAN = CascadePlan.read(Fixtures.tinyBundle());
+    static final Step TEXT = new Step(StageKind.TEXT_ENCODER, 0, "text_encoder", 0);
+    static final Step PRIOR = new Step(StageKind.PRIOR, 0, "prior", 0);
+    static final Step DECODER = new Step(StageKind.DECODER, 0, "decoder", 8);
+    static final Step UP32 = new Step(StageKind.UPSAMPLER, 0, "upsampler_32", 32);
+    static final Step UP128 = new Step(StageKind.UPSAMPLER, 1, "upsampler_128", 128);
+
+    @Test
+    void sizesAreTheDecodersThenEachUpsamplersInBundleOrder() {
+        assertEquals(List.of(8, 32, 128), PLAN.sizes());
+        assertEquals(128, PLAN.resolveSize(0));
+        assertEquals(32, PLAN.resolveSize(32));
+        assertEquals("size: 64 is not a size this bundle makes; it makes 8, 32, 128",
+                assertThrows(InvalidRequestException.class, () -> PLAN.resolveSize(64)).getMessage());
+        assertEquals(List.of(0, 1, 2), List.of(PLAN.upsamplerSteps(8), PLAN.upsamplerSteps(32), PLAN.upsamplerSteps(128)));
+    }
+
+    @Test
+    void eachJobKindHasItsStagesInOrder() {
+        assertEquals(List.of(TEXT, PRIOR, DECODER, UP32, UP128), PLAN.steps(Job.GENERATE, 128));
+        assertEquals(List.of(TEXT, PRIOR, DECODER, UP32), PLAN.steps(Job.INPAINT, 32));
+        assertEquals(List.of(TEXT, DECODER), PLAN.steps(Job.VARIATIONS, 8));
+        assertEquals(List.of(TEXT, DECODER, UP32, UP128), PLAN.steps(Job.INTERPOLATE, 128));
+        assertEquals(List.of(new Step(StageKind.CAPTIONER, 0, "captioner", 0)), PLAN.steps(Job.CAPTION, 0));
+    }
+
+    @Test
+    void nextIsWhatTheJobRunsAfterAStep() {
+        assertEquals(Optional.of(PRIOR), PLAN.next(Job.GENERATE, 128, StageKind.TEXT_ENCODER, 0));
+        assertEquals(Optional.of(DECODER), PLAN.next(Job.VARIATIONS, 128, StageKind.TEXT_ENCODER, 0));
+        assertEquals(Optional.of(UP128), PLAN.next(Job.GENERATE, 128, StageKind.UPSAMPLER, 0));
+        assertEquals(Optional.empty(), PLAN.next(Job.GENERATE, 128, StageKind.UPSAMPLER, 1));
+        assertEquals(Optional.empty(), PLAN.next(Job.GENERATE, 8, StageKind.DECODER, 0));
+        assertThrows(IllegalArgumentException.class, () -> PLAN.next(Job.GENERATE, 32, StageKind.UPSAMPLER, 1));
+    }
+}
