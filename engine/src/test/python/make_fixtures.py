@@ -8,6 +8,7 @@ python3 on PATH lacks torch):
 
 It rewrites, under engine/src/test/resources/:
   bundles/tiny/<stage>/<stage>.onnx   one toy model per stage kind (a few KB each)
+  bundles/extra-stages/upsampler_512  a third upsampler (128 -> 512) that tests add to a copy of tiny
   onnx-reference/<stage>.json         fixed inputs and the outputs PyTorch computed for them
   stage-reference/resize.json         torch F.interpolate results the engine's resizes must match
 
@@ -31,6 +32,8 @@ TOKENS = 24          # text context length
 HERE = os.path.dirname(os.path.abspath(__file__))
 RESOURCES = os.path.normpath(os.path.join(HERE, "..", "resources"))
 BUNDLE = os.path.join(RESOURCES, "bundles", "tiny")
+# stages that tests add to a copy of the tiny bundle (Fixtures.tinyBundleWith)
+EXTRA_STAGES = os.path.join(RESOURCES, "bundles", "extra-stages")
 REFERENCE = os.path.join(RESOURCES, "onnx-reference")
 
 
@@ -121,6 +124,20 @@ class Upsampler128(nn.Module):
         return self.conv_out(h)
 
 
+class Upsampler512(nn.Module):
+    """A third 4x step (128 -> 512), for bundles with a longer chain than the tiny one."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv_in = nn.Conv2d(6, 4, 3, padding=1)
+        self.time = nn.Linear(EMBED, 4)
+        self.conv_out = nn.Conv2d(4, 3, 3, padding=1)
+
+    def forward(self, sample, timestep):
+        h = torch.relu(self.conv_in(sample) + self.time(timestep_embedding(timestep, EMBED))[:, :, None, None])
+        return self.conv_out(h)
+
+
 class ImageEncoder(nn.Module):
     """CLIP-style image tower: a 32x32 image in [-1, 1] to an image embedding."""
 
@@ -147,9 +164,9 @@ class Captioner(nn.Module):
         return self.out(torch.tanh(self.embed(input_ids) + img[:, None, :]))
 
 
-def export(stage, file_name, model, inputs, input_names, output_names, dynamic, reference=True):
+def export(stage, file_name, model, inputs, input_names, output_names, dynamic, reference=True, root=BUNDLE):
     model.eval()
-    path = os.path.join(BUNDLE, stage, file_name)
+    path = os.path.join(root, stage, file_name)
     with torch.no_grad():
         torch.onnx.export(model, inputs, path, opset_version=OPSET, input_names=input_names,
                           output_names=output_names, dynamic_axes=dynamic, do_constant_folding=True)
@@ -226,6 +243,11 @@ def main():
            names[:1], names[1:], batch_dims(names))
 
     resize_reference()
+
+    # last, so that the RNG draws of every model above stay as they were
+    names = ["sample", "timestep", "out_sample"]
+    export("upsampler_512", "upsampler.onnx", Upsampler512(), (torch.randn(1, 6, 512, 512), t[:1]),
+           names[:2], names[2:], batch_dims(names), reference=False, root=EXTRA_STAGES)
 
 
 def resize_reference():

@@ -192,9 +192,11 @@ public final class CascadePlan {
     }
 
     /**
-     * The steps of a job of output size {@code size} (ignored for captions), in order.
+     * The steps of a job of output size {@code size} (0 = the largest; ignored for captions), in
+     * order.
      *
-     * @throws InvalidRequestException when the bundle lacks a stage the job needs
+     * @throws InvalidRequestException when the bundle lacks a stage the job needs or does not make
+     *                                 that size
      */
     public List<Step> steps(Job job, int size) {
         if (job == Job.CAPTION) {
@@ -206,7 +208,7 @@ public final class CascadePlan {
             out.add(require(prior, "prior", job));
         }
         out.add(require(decoder, "decoder", job));
-        out.addAll(upsamplers.subList(0, upsamplerSteps(size)));
+        out.addAll(upsamplers.subList(0, upsamplerSteps(resolveSize(size))));
         return List.copyOf(out);
     }
 

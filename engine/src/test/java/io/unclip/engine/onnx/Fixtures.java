@@ -32,6 +32,22 @@ public final class Fixtures {
         return resource("bundles/tiny");
     }
 
+    /**
+     * A copy of the tiny bundle in {@code dir} with a third upsampler (128 -> 512, from
+     * bundles/extra-stages) at the end of its chain: 8 -> 32 -> 128 -> 512.
+     */
+    public static Path tinyBundleWith512(Path dir) {
+        Path b = copyTree(tinyBundle(), dir);
+        copyTree(resource("bundles/extra-stages/upsampler_512"), b.resolve("upsampler_512"));
+        try {
+            Path json = b.resolve("bundle.json");
+            Files.writeString(json, Files.readString(json).replace("\"upsampler_128\",", "\"upsampler_128\", \"upsampler_512\","));
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        return b;
+    }
+
     public static Path tinyModel(String stage, String file) {
         return tinyBundle().resolve(stage).resolve(file);
     }

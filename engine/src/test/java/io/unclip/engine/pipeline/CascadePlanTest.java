@@ -1,12 +1,15 @@
 package io.unclip.engine.pipeline;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 import io.unclip.engine.model.StageKind;
 import io.unclip.engine.onnx.Fixtures;
@@ -40,6 +43,23 @@ class CascadePlanTest {
         assertEquals(List.of(TEXT, DECODER), PLAN.steps(Job.VARIATIONS, 8));
         assertEquals(List.of(TEXT, DECODER, UP32, UP128), PLAN.steps(Job.INTERPOLATE, 128));
         assertEquals(List.of(new Step(StageKind.CAPTIONER, 0, "captioner", 0)), PLAN.steps(Job.CAPTION, 0));
+    }
+
+    /** A bundle with a third upsampler needs no code: the plan, and the cascade following it, read the chain. */
+    @Test
+    void aThirdUpsamplerExtendsTheChain(@TempDir Path tmp) {
+        Path bundle = Fixtures.tinyBundleWith512(tmp.resolve("tiny512"));
+        CascadePlan plan = CascadePlan.read(bundle);
+        assertEquals(List.of(8, 32, 128, 512), plan.sizes());
+        Step up512 = new Step(StageKind.UPSAMPLER, 2, "upsampler_512", 512);
+        assertEquals(List.of(TEXT, PRIOR, DECODER, UP32, UP128, up512), plan.steps(Job.GENERATE, 0));
+        assertEquals(Optional.of(up512), plan.next(Job.VARIATIONS, 512, StageKind.UPSAMPLER, 1));
+        try (Cascade cascade = Cascade.open(bundle, Fixtures.lightCpu())) {
+            GenerationResult r = cascade.generate(new GenerationRequest("a red circle", 1, 3L, 512,
+                    StageOverrides.none(), 0, 1), null, null);
+            assertArrayEquals(new long[] {1, 3, 512, 512}, r.images().shape());
+            assertEquals(List.of(8, 32, 128, 512), r.parameters().sizes());
+        }
     }
 
     @Test
