@@ -21,6 +21,7 @@ import io.unclip.service.kafka.StageHandler;
 import io.unclip.service.kafka.TaskContext;
 import io.unclip.service.stage.Generation;
 import io.unclip.service.stage.JobSpec;
+import io.unclip.service.stage.PlanSteps;
 import io.unclip.service.stage.StageCodec;
 
 /**
@@ -72,14 +73,11 @@ public class DecoderHandler implements StageHandler {
         DiffusionOutput out = decoder.decode(embeds, cond == null ? null : cond.repeat(0, n), uncond,
                 job.diffusion(job.decoder()), null, rec.context());
         io.unclip.api.v1.StageTimings own = rec.timings(StageName.DECODER);
-        int size = task.getParams().getSize();
-        if (size == 0 || size == decoder.outputSize()) {
+        var following = PlanSteps.next(loaded.plan(), task);
+        if (following.isEmpty()) {
             return Outcome.done(Generation.result(task, out.images(), job, loaded, own, png), own);
         }
-        StageTask next = task.toBuilder()
-                .setStage(StageName.UPSAMPLER)
-                .setCascadeStep(0)
-                .setAttempt(1)
+        StageTask next = following.get()
                 .setInputs(task.getInputs().toBuilder().clearText().clearUnconditional()
                         .setImages(StageImages.newBuilder().setPixels(codec.toProto(out.images()))))
                 .addTimings(own)

@@ -37,9 +37,10 @@ import io.unclip.api.v1.StageTask;
 import io.unclip.api.v1.VariationsRequest;
 import io.unclip.api.validate.GrpcStatuses;
 import io.unclip.api.validate.InvalidRequestException;
-import io.unclip.service.CascadePlan;
+import io.unclip.engine.pipeline.CascadePlan;
 import io.unclip.service.ImageRequestValidator;
 import io.unclip.service.kafka.Records;
+import io.unclip.service.stage.PlanSteps;
 
 /**
  * The public ImageService on the distributed pipeline.
@@ -81,8 +82,7 @@ public class ImageGrpcService implements ImageService {
             }
             List<StageName> plan = List.of();
             if (pipeline.plan().isPresent()) {
-                CascadePlan p = pipeline.plan().get();
-                plan = p.generatePlan(p.resolveSize(valid.size()));
+                plan = PlanSteps.names(pipeline.plan().get(), CascadePlan.Job.GENERATE, valid.size());
             }
             if (!request.getRequestId().isEmpty()) {
                 var existing = hub.jobForRequest(request.getRequestId());
@@ -217,8 +217,8 @@ public class ImageGrpcService implements ImageService {
         }
         List<StageName> plan = List.of();
         if (pipeline.plan().isPresent()) {
-            CascadePlan p = pipeline.plan().get();
-            plan = p.imagePlan(p.resolveSize(size));
+            plan = PlanSteps.names(pipeline.plan().get(), job.hasVariations() ? CascadePlan.Job.VARIATIONS
+                    : CascadePlan.Job.INTERPOLATE, size);
         }
         if (!requestId.isEmpty()) {
             var existing = hub.jobForRequest(requestId);
@@ -273,6 +273,10 @@ public class ImageGrpcService implements ImageService {
     static StatusRuntimeException toStatus(RuntimeException e) {
         if (e instanceof InvalidRequestException invalid) {
             return GrpcStatuses.invalidArgument(invalid);
+        }
+        if (e instanceof io.unclip.engine.stage.InvalidRequestException invalid) { // the plan's: sizes, stages
+            return GrpcStatuses.invalidArgument(new InvalidRequestException(invalid.field(),
+                    invalid.getMessage().substring(invalid.field().length() + 2)));
         }
         if (e instanceof StatusRuntimeException s) {
             return s;

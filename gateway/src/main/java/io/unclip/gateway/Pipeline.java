@@ -33,7 +33,7 @@ import io.unclip.api.v1.StageTask;
 import io.unclip.engine.model.BundleManifest;
 import io.unclip.engine.model.ModelRepository;
 import io.unclip.engine.model.StageManifest;
-import io.unclip.service.CascadePlan;
+import io.unclip.engine.pipeline.CascadePlan;
 import io.unclip.service.kafka.BroadcastConsumer;
 import io.unclip.service.kafka.EventPublisher;
 import io.unclip.service.kafka.KafkaSettings;

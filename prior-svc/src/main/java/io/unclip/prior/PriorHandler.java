@@ -16,6 +16,7 @@ import io.unclip.service.kafka.StageHandler;
 import io.unclip.service.kafka.TaskContext;
 import io.unclip.service.stage.Generation;
 import io.unclip.service.stage.JobSpec;
+import io.unclip.service.stage.PlanSteps;
 import io.unclip.service.stage.StageCodec;
 
 /**
@@ -61,9 +62,7 @@ public class PriorHandler implements StageHandler {
         PriorResult pr = prior.sample(cond.repeat(0, n), uncond, job.diffusion(job.prior()),
                 job.priorCandidates(), rec.context());
         io.unclip.api.v1.StageTimings own = rec.timings(StageName.PRIOR);
-        StageTask next = task.toBuilder()
-                .setStage(StageName.DECODER)
-                .setAttempt(1)
+        StageTask next = PlanSteps.next(model.require().plan(), task).orElseThrow()
                 .setInputs(task.getInputs().toBuilder().setImageEmbeds(codec.toProto(pr.imageEmbeds())))
                 .addTimings(own)
                 .build();

@@ -24,6 +24,7 @@ import io.unclip.engine.model.LoadedStage;
 import io.unclip.engine.model.ModelRepository;
 import io.unclip.engine.model.StageKind;
 import io.unclip.engine.model.StageManifest;
+import io.unclip.engine.pipeline.CascadePlan;
 import io.unclip.engine.onnx.OrtRuntime;
 import io.unclip.engine.onnx.RuntimeOptions;
 
@@ -59,6 +60,7 @@ public class StageModel {
             return Optional.ofNullable(also.get(kind));
         }
 
+        /** The bundle's cascade plan (the engine's), from its manifests. */
         public CascadePlan plan() {
             return CascadePlan.of(bundle, manifests);
         }

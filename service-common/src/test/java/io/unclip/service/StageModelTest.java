@@ -1,7 +1,6 @@
 package io.unclip.service;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
@@ -13,9 +12,14 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import io.grpc.Status;
+import io.unclip.api.v1.GenerateRequest;
+import io.unclip.api.v1.GenerationParams;
+import io.unclip.api.v1.JobRequest;
 import io.unclip.api.v1.StageName;
-import io.unclip.api.validate.InvalidRequestException;
+import io.unclip.api.v1.StageTask;
 import io.unclip.engine.model.StageKind;
+import io.unclip.engine.pipeline.CascadePlan;
+import io.unclip.service.stage.PlanSteps;
 
 /** Finding a service's stages in a bundle, and the cascade's sizes, from the manifests alone. */
 class StageModelTest {
@@ -41,15 +45,22 @@ class StageModelTest {
     }
 
     @Test
-    void cascadePlanFromTheManifests() {
+    void thePlanInTheContractsTerms() {
         StageModel.Probe p = StageModel.probe("text-encoder", Optional.of(TINY), StageKind.TEXT_ENCODER);
         CascadePlan plan = CascadePlan.of(p.bundle(), p.manifests());
         assertEquals(List.of(8, 32, 128), plan.sizes());
-        assertEquals(128, plan.resolveSize(0));
-        assertEquals(1, plan.upsamplerSteps(32));
         assertEquals(List.of(StageName.TEXT_ENCODER, StageName.PRIOR, StageName.DECODER, StageName.UPSAMPLER),
-                plan.generatePlan(32));
-        InvalidRequestException e = assertThrows(InvalidRequestException.class, () -> plan.resolveSize(64));
-        assertEquals("size", e.field());
+                PlanSteps.names(plan, CascadePlan.Job.GENERATE, 32));
+        assertEquals(List.of(StageName.TEXT_ENCODER, StageName.DECODER, StageName.UPSAMPLER, StageName.UPSAMPLER),
+                PlanSteps.names(plan, CascadePlan.Job.VARIATIONS, 0));
+        StageTask decoded = StageTask.newBuilder().setJobId("j").setStage(StageName.DECODER)
+                .setRequest(JobRequest.newBuilder().setJobId("j").setGenerate(GenerateRequest.getDefaultInstance()))
+                .setParams(GenerationParams.newBuilder().setSize(128)).setAttempt(2).build();
+        StageTask next = PlanSteps.next(plan, decoded).orElseThrow().build();
+        assertEquals(List.of(StageName.UPSAMPLER, 0, 1), List.of(next.getStage(), next.getCascadeStep(), next.getAttempt()));
+        StageTask last = next.toBuilder().setCascadeStep(1).build();
+        assertTrue(PlanSteps.next(plan, last).isEmpty(), "the 128 upsampler ends a 128 job");
+        assertTrue(PlanSteps.next(plan, decoded.toBuilder().setParams(GenerationParams.newBuilder().setSize(8)).build())
+                .isEmpty(), "the decoder ends an 8 px job");
     }
 }

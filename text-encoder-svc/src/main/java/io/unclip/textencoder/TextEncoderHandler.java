@@ -13,16 +13,16 @@ import io.unclip.api.v1.JobRequest;
 import io.unclip.api.v1.StageInputs;
 import io.unclip.api.v1.StageName;
 import io.unclip.api.v1.StageTask;
-import io.unclip.engine.model.StageKind;
 import io.unclip.engine.image.PngCodec;
+import io.unclip.engine.model.StageKind;
 import io.unclip.engine.model.StageManifest;
+import io.unclip.engine.pipeline.CascadePlan;
 import io.unclip.engine.stage.ImageEmbeddings;
 import io.unclip.engine.stage.ImageEncoderStage;
 import io.unclip.engine.stage.SamplerSettings;
 import io.unclip.engine.stage.TextConditioning;
 import io.unclip.engine.stage.TextEncoderStage;
 import io.unclip.engine.tensor.Tensor;
-import io.unclip.service.CascadePlan;
 import io.unclip.service.Lazy;
 import io.unclip.service.StageModel;
 import io.unclip.service.WorkerRuntime;
@@ -32,6 +32,7 @@ import io.unclip.service.kafka.StageHandler;
 import io.unclip.service.kafka.TaskContext;
 import io.unclip.service.stage.Generation;
 import io.unclip.service.stage.JobSpec;
+import io.unclip.service.stage.PlanSteps;
 import io.unclip.service.stage.StageCodec;
 
 /**
@@ -89,15 +90,11 @@ public class TextEncoderHandler implements StageHandler {
         TextConditioning uncond = te.emptyPrompt();
         StageCodec codec = new StageCodec(runtime.tensors());
         io.unclip.api.v1.StageTimings own = rec.timings(StageName.TEXT_ENCODER);
-        StageTask next = task.toBuilder()
-                .setStage(StageName.PRIOR)
-                .setCascadeStep(0)
-                .setAttempt(1)
+        StageTask next = following(plan, task.toBuilder().setParams(GenerationParams.newBuilder()
+                        .setPrompt(g.getPrompt()).setSize(size).setModelBundle(loaded.bundleId())))
                 .setInputs(StageInputs.newBuilder()
                         .setText(codec.toProto(cond, 0))
                         .setUnconditional(codec.toProto(uncond, 0)))
-                .setParams(GenerationParams.newBuilder().setPrompt(g.getPrompt()).setSize(size)
-                        .setModelBundle(loaded.bundleId()))
                 .addTimings(own)
                 .build();
         return Outcome.next(next, own);
@@ -144,15 +141,16 @@ public class TextEncoderHandler implements StageHandler {
         if (job.prompt() != null) {
             params.setPrompt(job.prompt());
         }
-        StageTask next = task.toBuilder()
-                .setStage(StageName.DECODER)
-                .setCascadeStep(0)
-                .setAttempt(1)
+        StageTask next = following(plan, task.toBuilder().setParams(params))
                 .setInputs(inputs)
-                .setParams(params)
                 .addTimings(own)
                 .build();
         return Outcome.next(next, own);
+    }
+
+    /** The task after this step, by the plan, for the job as {@code withParams} resolved it. */
+    private static StageTask.Builder following(CascadePlan plan, StageTask.Builder withParams) {
+        return PlanSteps.next(plan, withParams.build()).orElseThrow();
     }
 
     private ImageEncoderStage requireImageEncoder() {

@@ -23,6 +23,7 @@ import io.unclip.service.kafka.TaskContext;
 import io.unclip.service.kafka.TaskRejectedException;
 import io.unclip.service.stage.Generation;
 import io.unclip.service.stage.JobSpec;
+import io.unclip.service.stage.PlanSteps;
 import io.unclip.service.stage.StageCodec;
 
 /**
@@ -87,13 +88,11 @@ public class UpsamplerHandler implements StageHandler {
         DiffusionOutput out = u.upsample(low, embeds, job.diffusion(job.upsampler()), null,
                 rec.context());
         io.unclip.api.v1.StageTimings own = rec.timings(StageName.UPSAMPLER);
-        int size = task.getParams().getSize();
-        if (size == 0 || size == u.outputSize() || step + 1 >= ups.size()) {
+        var following = PlanSteps.next(loaded.plan(), task);
+        if (following.isEmpty()) {
             return Outcome.done(Generation.result(task, out.images(), job, loaded, own, png), own);
         }
-        StageTask next = task.toBuilder()
-                .setCascadeStep(step + 1)
-                .setAttempt(1)
+        StageTask next = following.get()
                 .setInputs(task.getInputs().toBuilder()
                         .setImages(StageImages.newBuilder().setPixels(codec.toProto(out.images()))))
                 .addTimings(own)
