@@ -208,6 +208,10 @@ final class BenchCommand extends BaseCommand {
 
     /** The reference's flags for the same work as this run (unset options: both sides read the manifests). */
     List<String> referenceArgs(Path bundle) {
+        if (!prior.referenceCanFollow() || !image.sampling.referenceCanFollow()) {
+            throw CliException.badInput("--torch: the PyTorch reference takes steps, guidance, --sampler and --eta;"
+                    + " leave out the respacing, per-stage sampler and eta options to compare with it");
+        }
         List<String> a = new ArrayList<>(List.of("--bundle", bundle.toString(), "--prompt", prompt,
                 "--runs", Integer.toString(runs), "--warmup", Integer.toString(warmup),
                 "--num-images", Integer.toString(numImages), "--candidates", Integer.toString(prior.candidates),
@@ -215,11 +219,12 @@ final class BenchCommand extends BaseCommand {
         add(a, "--size", image.size);
         add(a, "--prior-steps", prior.priorSteps);
         add(a, "--prior-guidance", prior.priorGuidance);
-        add(a, "--decoder-steps", image.decoderSteps);
-        add(a, "--decoder-guidance", image.decoderGuidance);
-        add(a, "--sampler", image.sampler == null ? null : image.sampler.trim().toLowerCase(Locale.ROOT));
-        add(a, "--eta", image.eta);
-        add(a, "--sr-steps", image.srSteps);
+        SamplerOptions s = image.sampling;
+        add(a, "--decoder-steps", s.decoderSteps);
+        add(a, "--decoder-guidance", s.decoderGuidance);
+        add(a, "--sampler", s.decoderSampler == null ? null : s.decoderSampler.trim().toLowerCase(Locale.ROOT));
+        add(a, "--eta", s.decoderEta);
+        add(a, "--sr-steps", s.srSteps);
         return a;
     }
 

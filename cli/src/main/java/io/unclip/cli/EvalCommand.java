@@ -20,7 +20,6 @@ import io.unclip.engine.stage.CaptionerStage;
 import io.unclip.engine.stage.ImageEncoderStage;
 import io.unclip.engine.stage.InvalidRequestException;
 import io.unclip.engine.stage.RunContext;
-import io.unclip.engine.stage.SamplerOverrides;
 import io.unclip.engine.stage.TextEncoderStage;
 import io.unclip.engine.tensor.Tensor;
 import io.unclip.shapes.CaptionParser;
@@ -98,21 +97,8 @@ final class EvalCommand extends BaseCommand {
     @Mixin
     PriorOptions prior;
 
-    @Option(names = "--decoder-steps", paramLabel = "N", description = "Decoder sampling steps.")
-    Integer decoderSteps;
-
-    @Option(names = "--decoder-guidance", paramLabel = "S", description = "Decoder classifier-free guidance scale.")
-    Double decoderGuidance;
-
-    @Option(names = "--sampler", paramLabel = "ddpm|ddim", description = "Decoder sampler.")
-    String sampler;
-
-    @Option(names = "--eta", paramLabel = "ETA", description = "Decoder DDIM eta in [0, 1] (with --sampler ddim).")
-    Double eta;
-
-    @Option(names = {"--sr-steps", "--upsampler-steps"}, paramLabel = "N",
-            description = "Sampling steps of every upsampler.")
-    Integer srSteps;
+    @Mixin
+    SamplerOptions sampling;
 
     @Override
     int run() throws IOException {
@@ -307,11 +293,7 @@ final class EvalCommand extends BaseCommand {
     }
 
     private GenerationRequest request(EvalPrompt p) {
-        StageOverrides o = prior.overrides(StageOverrides.none());
-        SamplerOverrides d = o.decoder().overriddenBy(new SamplerOverrides(sampler, decoderSteps, null, eta,
-                decoderGuidance, null));
-        SamplerOverrides u = o.upsampler().overriddenBy(SamplerOverrides.none().withSteps(srSteps));
-        o = o.withDecoder(d).withUpsampler(u);
+        StageOverrides o = sampling.overrides(prior.overrides(StageOverrides.none()));
         return GenerationRequest.of(p.prompt()).withNumImages(numImages).withSeed(p.seed()).withSize(size)
                 .withOverrides(o).withPriorCandidates(prior.candidates);
     }

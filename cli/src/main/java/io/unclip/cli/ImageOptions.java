@@ -1,11 +1,11 @@
 package io.unclip.cli;
 
 import io.unclip.engine.pipeline.StageOverrides;
-import io.unclip.engine.stage.SamplerOverrides;
 import java.nio.file.Path;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-/** Options of every command that makes images: seed, size, decoder and upsampler sampling, previews. */
+/** Options of every command that makes images: seed, size, decoder and upsampler sampling ({@link SamplerOptions}), previews. */
 public final class ImageOptions {
     @Option(names = "--seed", paramLabel = "S",
             description = "Seed, 0 .. 18446744073709551615 (default: random, printed).")
@@ -15,21 +15,8 @@ public final class ImageOptions {
             description = "Output size: one of the bundle's sizes, e.g. 32, 128 or 512 (default: the largest).")
     Integer size;
 
-    @Option(names = "--decoder-steps", paramLabel = "N", description = "Decoder sampling steps.")
-    Integer decoderSteps;
-
-    @Option(names = "--decoder-guidance", paramLabel = "S", description = "Decoder classifier-free guidance scale.")
-    Double decoderGuidance;
-
-    @Option(names = "--sampler", paramLabel = "ddpm|ddim", description = "Decoder sampler.")
-    String sampler;
-
-    @Option(names = "--eta", paramLabel = "ETA", description = "Decoder DDIM eta in [0, 1] (with --sampler ddim).")
-    Double eta;
-
-    @Option(names = {"--sr-steps", "--upsampler-steps"}, paramLabel = "N",
-            description = "Sampling steps of every upsampler.")
-    Integer srSteps;
+    @Mixin
+    SamplerOptions sampling;
 
     @Option(names = "--previews", paramLabel = "DIR", description = "Write x0 previews (PNG) to DIR while sampling.")
     Path previews;
@@ -59,9 +46,6 @@ public final class ImageOptions {
     }
 
     StageOverrides overrides(StageOverrides base) {
-        SamplerOverrides d = base.decoder().overriddenBy(new SamplerOverrides(sampler, decoderSteps, null, eta,
-                decoderGuidance, null));
-        SamplerOverrides u = base.upsampler().overriddenBy(SamplerOverrides.none().withSteps(srSteps));
-        return base.withDecoder(d).withUpsampler(u);
+        return sampling.overrides(base);
     }
 }

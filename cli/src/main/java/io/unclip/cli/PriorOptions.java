@@ -10,6 +10,16 @@ public final class PriorOptions {
     @Option(names = "--prior-steps", paramLabel = "N", description = "Prior sampling steps.")
     Integer priorSteps;
 
+    @Option(names = "--prior-respacing", paramLabel = "SPEC",
+            description = "Prior timestep respacing." + SamplerOptions.RESPACING)
+    String priorRespacing;
+
+    @Option(names = "--prior-sampler", paramLabel = "ddpm|ddim", description = "Prior sampler.")
+    String priorSampler;
+
+    @Option(names = "--prior-eta", paramLabel = "ETA", description = "Prior DDIM eta in [0, 1] (with the ddim sampler).")
+    Double priorEta;
+
     @Option(names = "--prior-guidance", paramLabel = "S", description = "Prior classifier-free guidance scale.")
     Double priorGuidance;
 
@@ -18,7 +28,12 @@ public final class PriorOptions {
     int candidates;
 
     StageOverrides overrides(StageOverrides base) {
-        return base.withPrior(base.prior().overriddenBy(SamplerOverrides.none().withSteps(priorSteps)
-                .withGuidanceScale(priorGuidance)));
+        return base.withPrior(base.prior().overriddenBy(new SamplerOverrides(priorSampler, priorSteps, priorRespacing,
+                priorEta, priorGuidance, null)));
+    }
+
+    /** Whether only the options PyTorch's reference (bench --torch) also takes are set. */
+    boolean referenceCanFollow() {
+        return priorRespacing == null && priorSampler == null && priorEta == null;
     }
 }

@@ -102,6 +102,29 @@ class UnclipCommandTest {
         assertEquals("tiny", p.get("bundle").get("name").asText());
     }
 
+    /** Every diffusion stage takes the respacing grammar, a sampler and eta from the command line; the PNG records them. */
+    @Test
+    void everyStageTakesRespacingSamplerAndEta() throws IOException {
+        Path out = tmp.resolve("respaced.png");
+        Result r = run("generate", PROMPT, "--size", "32", "--seed", "3", "-o", out.toString(), "--models", BUNDLE,
+                "--threads", "1", "--prior-respacing", "3", "--prior-sampler", "ddpm", "--decoder-respacing", "2,2",
+                "--decoder-sampler", "ddim", "--decoder-eta", "0.5", "--sr-respacing", "trailing2", "--sr-sampler",
+                "ddpm");
+        assertEquals(0, r.code(), r.err());
+        Map<String, String> t = PngCodec.withDefaultLimits().read(out).text();
+        assertEquals("ddpm, 3 (3 steps), eta 0, guidance 4, clip none", t.get("prior"));
+        assertEquals("ddim, 2,2 (4 steps), eta 0.5, guidance 8, clip 1", t.get("decoder"));
+        assertEquals("ddpm, trailing2 (2 steps), eta 0, guidance 1, clip 1", t.get("upsampler_32"));
+
+        Result both = run(args(FAST, "generate", PROMPT, "--decoder-respacing", "ddim2", "-o",
+                tmp.resolve("x.png").toString()));
+        assertEquals(2, both.code(), both.err());
+        assertTrue(both.err().contains("decoder"), both.err());
+        Result bad = run(args(FAST_IMAGE, "generate", PROMPT, "--prior-respacing", "ddimx", "-o",
+                tmp.resolve("y.png").toString()));
+        assertEquals(2, bad.code(), bad.err());
+    }
+
     @Test
     void sameSeedSameBytesAndSeveralImagesAreNumbered() throws IOException {
         Path a = generate("a.png");

@@ -35,8 +35,11 @@ public final class Respacing {
      *   <li>{@code "10,15,20"}: the chain cut into equal sections (earlier sections one step longer
      *       when T does not divide), each section strided the same way;</li>
      *   <li>{@code "ddim25"}: {@code range(0, T, k)} for the smallest integer stride k in [1, T-1]
-     *       that gives exactly 25 steps (the DDIM paper's spacing).</li>
+     *       that gives exactly 25 steps (the DDIM paper's spacing);</li>
+     *   <li>{@code "leading25"}, {@code "trailing25"}, {@code "linspace25"}: diffusers' evenly
+     *       spaced timesteps ({@link TimestepSpacing}), 25 of them.</li>
      * </ul>
+     * This is the one respacing grammar: manifests, the command line and requests all use it.
      */
     public static Respacing parse(String spec, int numTrainTimesteps) {
         requireTrainTimesteps(numTrainTimesteps);
@@ -44,6 +47,17 @@ public final class Respacing {
             throw new IllegalArgumentException("respacing string is empty");
         }
         String s = spec.trim();
+        for (TimestepSpacing spacing : TimestepSpacing.values()) {
+            String name = spacing.name().toLowerCase(java.util.Locale.ROOT);
+            if (s.startsWith(name)) {
+                int n = parseCount(s.substring(name.length()), s);
+                if (n > numTrainTimesteps) {
+                    throw new IllegalArgumentException("respacing '" + s + "': " + n + " steps of a " + numTrainTimesteps
+                            + "-step chain");
+                }
+                return new Respacing(numTrainTimesteps, spacing.timesteps(numTrainTimesteps, n, 0), s);
+            }
+        }
         int[] kept = s.startsWith("ddim")
                 ? ddimStride(parseCount(s.substring(4), s), numTrainTimesteps)
                 : sections(s, numTrainTimesteps);
@@ -152,7 +166,7 @@ public final class Respacing {
             n = Integer.parseInt(text.trim());
         } catch (NumberFormatException e) {
             throw new IllegalArgumentException("respacing '" + spec + "': '" + text
-                    + "' is not a step count (expected e.g. \"25\", \"10,15,20\" or \"ddim25\")");
+                    + "' is not a step count (expected e.g. \"25\", \"10,15,20\", \"ddim25\" or \"trailing25\")");
         }
         if (n < 1) {
             throw new IllegalArgumentException("respacing '" + spec + "': step count must be >= 1, got " + n);

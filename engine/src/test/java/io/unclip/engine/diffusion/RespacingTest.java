@@ -64,7 +64,8 @@ class RespacingTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"", " ", "abc", "0", "-3", "10,,5", "2000", "ddim", "ddimX", "ddim0", "10;20", "1.5"})
+    @ValueSource(strings = {"", " ", "abc", "0", "-3", "10,,5", "2000", "ddim", "ddimX", "ddim0", "10;20", "1.5",
+        "trailing", "leading0", "linspace2000", "trailing-5", "leading 5x"})
     void malformedOrImpossibleStringsAreRejected(String spec) {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Respacing.parse(spec, 1000));
         assertTrue(e.getMessage().contains("respacing") || e.getMessage().contains("ddim"), e.getMessage());
@@ -92,6 +93,18 @@ class RespacingTest {
         assertArrayEquals(new int[] {332, 666, 999}, Respacing.evenly(1000, 3, TimestepSpacing.TRAILING).keptTimesteps());
         // numpy's arange would yield 62 values here; we keep exactly the requested count
         assertEquals(61, Respacing.evenly(1000, 61, TimestepSpacing.TRAILING).numSteps());
+    }
+
+    /** The diffusers spacings in the one respacing grammar: "leading10", "trailing3", "linspace10". */
+    @Test
+    void diffusersSpacingsParseAsRespacingStrings() {
+        for (TimestepSpacing s : TimestepSpacing.values()) {
+            for (int n : new int[] {1, 3, 10, 61}) {
+                String spec = s.name().toLowerCase(java.util.Locale.ROOT) + n;
+                assertArrayEquals(Respacing.evenly(1000, n, s).keptTimesteps(), Respacing.parse(spec, 1000).keptTimesteps(),
+                        spec);
+            }
+        }
     }
 
     @Test
