@@ -66,7 +66,8 @@ final class StreamCommand extends BaseCommand {
     @Option(names = {"-n", "--num-images"}, paramLabel = "N", defaultValue = "1", description = "Images (default 1).")
     int numImages;
 
-    @Option(names = "--seed", paramLabel = "S", description = "Seed (default: the gateway picks one).")
+    @Option(names = "--seed", paramLabel = "S", converter = UnsignedSeed.class,
+            description = "Seed, 0 .. 18446744073709551615 (default: the gateway picks one).")
     Long seed;
 
     @Option(names = "--size", paramLabel = "PX", description = "Output size in pixels (default: the bundle's).")
