@@ -4,20 +4,27 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.unclip.engine.image.PngCodec;
+import io.unclip.engine.tensor.Tensor;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.net.ServerSocket;
+import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.zip.CRC32;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
 /** unclip stack / stream without a running stack: usage errors, empty state, unreachable gateway. */
 class DistributedCommandsTest {
+    private static final String BUNDLE = System.getProperty("unclip.tiny.bundle",
+            "../engine/src/test/resources/bundles/tiny");
+
     @TempDir
     Path tmp;
 
@@ -170,5 +177,56 @@ class DistributedCommandsTest {
         oneLineError(r, ExitCodes.FAILED, "kafka " + broker + ": ");
         double seconds = (System.nanoTime() - t0) / 1e9;
         assertTrue(seconds < 30, "took " + seconds + " s");
+    }
+
+    @Test
+    void streamChecksImagesBeforeConnecting() throws Exception {
+        Path truncated = truncatedPng();
+        Path good = tmp.resolve("good.png");
+        Files.write(good, goodPng());
+        // the gateway address is never dialled: a bad image is reported first
+        String gateway = "127.0.0.1:" + closedPort();
+        oneLineError(run("stream", "--variations", truncated.toString(), "--gateway", gateway), ExitCodes.BAD_INPUT,
+                "--variations " + truncated + ": ");
+        oneLineError(run("stream", "--interpolate", good.toString(), truncated.toString(), "--gateway", gateway),
+                ExitCodes.BAD_INPUT, "--interpolate " + truncated + ": ");
+        Path bomb = tmp.resolve("bomb.png");
+        Files.write(bomb, pngHeader(100_000, 100_000));
+        oneLineError(run("stream", "--variations", bomb.toString(), "--gateway", gateway), ExitCodes.BAD_INPUT,
+                "image is 100000x100000");
+        // a good image gets as far as the (absent) gateway
+        oneLineError(run("stream", "--variations", good.toString(), "--gateway", gateway, "--connect-timeout", "2"),
+                ExitCodes.FAILED, "gateway " + gateway + ": UNAVAILABLE");
+    }
+
+    /** A valid 32x32 PNG of noise (so its pixel data does not compress to nothing). */
+    static byte[] goodPng() {
+        Tensor t = Tensor.zeros(1, 3, 32, 32);
+        java.util.Random random = new java.util.Random(1);
+        for (int k = 0; k < t.size(); k++) {
+            t.set(k, random.nextFloat() * 2 - 1);
+        }
+        return PngCodec.withDefaultLimits().encode(t, 0, Map.of());
+    }
+
+    /** The first half of a valid PNG. */
+    private Path truncatedPng() throws Exception {
+        byte[] png = goodPng();
+        Path p = tmp.resolve("truncated.png");
+        Files.write(p, java.util.Arrays.copyOf(png, png.length / 2));
+        return p;
+    }
+
+    /** A PNG signature and IHDR chunk (valid CRC) declaring a huge image, and nothing else. */
+    static byte[] pngHeader(int width, int height) {
+        ByteBuffer b = ByteBuffer.allocate(8 + 25);
+        b.put(new byte[] {(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'});
+        b.putInt(13);
+        b.put(new byte[] {'I', 'H', 'D', 'R'});
+        b.putInt(width).putInt(height).put((byte) 8).put((byte) 2).put((byte) 0).put((byte) 0).put((byte) 0);
+        CRC32 crc = new CRC32();
+        crc.update(b.array(), 12, 17);
+        b.putInt((int) crc.getValue());
+        return b.array();
     }
 }
