@@ -70,10 +70,10 @@ final class EvalCommand extends BaseCommand {
             description = "Prompts in the generated set (default " + PromptSet.DEFAULT_COUNT + ").")
     Integer count;
 
-    @Option(names = "--seed", paramLabel = "S",
+    @Option(names = "--seed", paramLabel = "S", converter = UnsignedSeed.class,
             description = "Seed of the generated prompt set, and of the image seeds of prompts-file lines without one"
                     + " (default " + PromptSet.DEFAULT_SEED + ").")
-    String seed;
+    Long seed;
 
     @Option(names = {"-n", "--num-images"}, paramLabel = "N", defaultValue = "4",
             description = "Images per prompt, 1..8, sampled as one batch. Default: ${DEFAULT-VALUE}.")
@@ -102,7 +102,7 @@ final class EvalCommand extends BaseCommand {
 
     @Override
     int run() throws IOException {
-        long setSeed = seed == null ? PromptSet.DEFAULT_SEED : ImageOptions.parseSeed("--seed", seed);
+        long setSeed = seed == null ? PromptSet.DEFAULT_SEED : seed;
         List<EvalPrompt> set = promptSet(setSeed);
         checkReferences(set);
         GenerationRequest template = request(set.get(0));

@@ -10,7 +10,6 @@ import io.unclip.engine.pipeline.GenerationRequest;
 import io.unclip.engine.pipeline.GenerationResult;
 import io.unclip.engine.pipeline.StageOverrides;
 import java.io.IOException;
-import java.math.BigInteger;
 import java.nio.charset.MalformedInputException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -192,14 +191,10 @@ final class GenerateCommand extends BaseCommand {
         Long seed = null;
         JsonNode s = node.get("seed");
         if (s != null && !s.isNull()) {
-            if (s.isIntegralNumber() && s.bigIntegerValue().signum() >= 0
-                    && s.bigIntegerValue().bitLength() <= 64) {
-                seed = s.bigIntegerValue().longValue();
-            } else if (s.isTextual()) {
-                seed = ImageOptions.parseSeed("\"seed\"", s.asText());
-            } else {
-                throw CliException.badInput("\"seed\" must be an integer from 0 to " + BigInteger.ONE.shiftLeft(64)
-                        .subtract(BigInteger.ONE) + ", got " + s);
+            try {
+                seed = UnsignedSeed.fromJson(s);
+            } catch (IllegalArgumentException e) {
+                throw CliException.badInput("\"seed\": " + e.getMessage());
             }
         }
         return new Line(number, id, p.asText(), seed);

@@ -7,9 +7,9 @@ import picocli.CommandLine.Option;
 
 /** Options of every command that makes images: seed, size, decoder and upsampler sampling ({@link SamplerOptions}), previews. */
 public final class ImageOptions {
-    @Option(names = "--seed", paramLabel = "S",
+    @Option(names = "--seed", paramLabel = "S", converter = UnsignedSeed.class,
             description = "Seed, 0 .. 18446744073709551615 (default: random, printed).")
-    String seed;
+    Long seed;
 
     @Option(names = "--size", paramLabel = "PX",
             description = "Output size: one of the bundle's sizes, e.g. 32, 128 or 512 (default: the largest).")
@@ -25,20 +25,9 @@ public final class ImageOptions {
             description = "With --previews: a preview every N steps (and the last). Default: ${DEFAULT-VALUE}.")
     int previewInterval;
 
+    /** The seed (its bits: above 2^63 - 1 it is negative as a long), or null for a random one. */
     Long seed() {
-        return parseSeed("--seed", seed);
-    }
-
-    static Long parseSeed(String option, String text) {
-        if (text == null) {
-            return null;
-        }
-        try {
-            return Long.parseUnsignedLong(text.trim());
-        } catch (NumberFormatException e) {
-            throw CliException.badInput(option + ": '" + text + "' is not a seed (an integer from 0 to "
-                    + Long.toUnsignedString(-1L) + ")");
-        }
+        return seed;
     }
 
     int previewInterval() {

@@ -66,7 +66,8 @@ final class StreamCommand extends BaseCommand {
     @Option(names = {"-n", "--num-images"}, paramLabel = "N", defaultValue = "1", description = "Images (default 1).")
     int numImages;
 
-    @Option(names = "--seed", paramLabel = "S", description = "Seed (default: the gateway picks one).")
+    @Option(names = "--seed", paramLabel = "S", converter = UnsignedSeed.class,
+            description = "Seed, 0 .. 18446744073709551615 (default: the gateway picks one).")
     Long seed;
 
     @Option(names = "--size", paramLabel = "PX", description = "Output size in pixels (default: the bundle's).")
@@ -190,7 +191,7 @@ final class StreamCommand extends BaseCommand {
     private Call request() {
         String images = numImages + " image" + (numImages == 1 ? "" : "s");
         if (variationsOf != null) {
-            var v = VariationsRequest.newBuilder().setImage(readImage(variationsOf))
+            var v = VariationsRequest.newBuilder().setImage(upload("--variations", variationsOf))
                     .setNumImages(numImages);
             if (prompt != null) {
                 v.setPrompt(prompt);
@@ -204,8 +205,8 @@ final class StreamCommand extends BaseCommand {
             return new Call(images + " varying " + variationsOf, s -> s.variations(v.build()));
         }
         if (interpolate != null) {
-            var i = InterpolateRequest.newBuilder().setImageA(readImage(interpolate.get(0)))
-                    .setImageB(readImage(interpolate.get(1))).setFrames(frames);
+            var i = InterpolateRequest.newBuilder().setImageA(upload("--interpolate", interpolate.get(0)))
+                    .setImageB(upload("--interpolate", interpolate.get(1))).setFrames(frames);
             if (seed != null) {
                 i.setSeed(seed);
             }
@@ -225,8 +226,9 @@ final class StreamCommand extends BaseCommand {
         return new Call(images + " of \"" + prompt + "\"", s -> s.generate(req.build()));
     }
 
-    private ByteString readImage(Path image) {
-        return ByteString.copyFrom(ImageUploads.read(environment().workDir(), image));
+    /** The image, checked and decoded as the services will (before anything connects). */
+    private ByteString upload(String option, Path image) {
+        return ImageUploads.readChecked(environment().workDir(), option, image);
     }
 
     private int stream(ManagedChannel channel, String target, Call call) {

@@ -17,6 +17,7 @@ import java.util.UUID;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -28,12 +29,19 @@ import picocli.CommandLine.Parameters;
 
 /**
  * {@code unclip submit FILE.jsonl}: batch jobs onto {@code unclip.jobs}, one JSON object per line;
- * {@code unclip submit --caption IMAGE...}: one caption job per image.
+ * {@code unclip submit --caption IMAGE...}: one caption job per image. Every job is checked before
+ * anything is sent ({@link JobChecks}: the Kafka door's own rules, then the model bundle's).
  */
 @Command(name = "submit", mixinStandardHelpOptions = true,
         description = {"Send batch jobs (one JSON object per line) to the stack's unclip.jobs topic, keyed by job_id;"
                 + " prints the job ids. Results: unclip results --job ID.",
-                "With --caption: one caption job per image (PNG or JPEG), answered with its caption."})
+                "With --caption: one caption job per image (PNG or JPEG), answered with its caption.",
+                "Every job is checked first, with the services' rules (job_id, fields, limits, images decoded) and,"
+                        + " when a model bundle is found (--models, $UNCLIP_MODELS, models/bundle), against it"
+                        + " (prompt words in its vocabulary, size one it makes, sampler settings). Each bad line"
+                        + " is reported as FILE:LINE: field: reason (an image as IMAGE: ...), and nothing is sent."},
+        footer = {"", "Exit status: 0 sent, 1 failed (Kafka), 2 bad input (any bad job; with --skip-bad only when no"
+                + " job was good), 3 invalid model bundle."})
 final class SubmitCommand extends BaseCommand {
     static final String JOBS_TOPIC = "unclip.jobs";
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -50,6 +58,11 @@ final class SubmitCommand extends BaseCommand {
             description = "Caption style of --caption jobs (default short).")
     String style;
 
+    @Option(names = "--skip-bad",
+            description = "Send the good jobs even when some are bad (the bad ones are still reported on stderr);"
+                    + " exit 0 once the good ones are sent.")
+    boolean skipBad;
+
     @Option(names = "--bootstrap", paramLabel = "HOST:PORT",
             description = "Kafka bootstrap servers (default: the running local stack's, else localhost:9092).")
     String bootstrap;
@@ -58,7 +71,13 @@ final class SubmitCommand extends BaseCommand {
             description = "How long to wait for the broker (default 10).")
     int connectTimeout;
 
-    record Job(String id, String json) {
+    /**
+     * One job to send.
+     *
+     * @param where the line ({@code FILE:N}) or image it came from, for messages
+     * @param label what is printed once it is sent (its id, with the image for caption jobs)
+     */
+    record Job(String where, String id, String json, String label) {
     }
 
     @Override
@@ -70,11 +89,60 @@ final class SubmitCommand extends BaseCommand {
             throw CliException.badInput("give either FILE.jsonl or --caption IMAGE..., not " + (file == null
                     ? "neither" : "both"));
         }
-        List<Job> jobs = file != null ? read() : captionJobs();
-        if (jobs.isEmpty()) {
+        String servers = bootstrap(environment(), bootstrap);
+        List<Job> good = new ArrayList<>();
+        int[] bad = {0};
+        Consumer<String> report = problem -> {
+            output.error(problem);
+            bad[0]++;
+        };
+        // every job is checked before anything connects; the bad ones are reported in input order
+        try (JobChecks checks = new JobChecks(this::checkBundle, runtimeOptions())) {
+            Consumer<Job> check = j -> {
+                String problem = checks.problem(j.id(), j.json());
+                if (problem == null) {
+                    good.add(j);
+                } else {
+                    report.accept(j.where() + ": " + problem);
+                }
+            };
+            if (file != null) {
+                read(check, report);
+            } else {
+                captionJobs().forEach(check);
+            }
+        }
+        if (good.isEmpty() && bad[0] == 0) {
             throw CliException.badInput(file + ": no jobs");
         }
-        String servers = bootstrap(environment(), bootstrap);
+        if (bad[0] > 0 && !skipBad) {
+            return ExitCodes.BAD_INPUT;
+        }
+        if (good.isEmpty()) {
+            throw CliException.badInput("no good jobs to send");
+        }
+        send(servers, good);
+        return ExitCodes.OK;
+    }
+
+    /**
+     * The bundle the model-dependent checks use: --models or $UNCLIP_MODELS (which must be there),
+     * else models/bundle if there is one; null when there is none (the services check those).
+     */
+    private Path checkBundle() {
+        String fromEnv = environment().env().get("UNCLIP_MODELS");
+        boolean asked = common.models != null || (fromEnv != null && !fromEnv.isBlank());
+        try {
+            return bundleDir(null);
+        } catch (CliException e) {
+            if (asked || e.exitCode() != ExitCodes.BAD_BUNDLE) {
+                throw e;
+            }
+            return null;
+        }
+    }
+
+    private void send(String servers, List<Job> jobs) throws InterruptedException {
         Properties p = new Properties();
         p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, servers);
         p.put(ProducerConfig.ACKS_CONFIG, "all");
@@ -103,13 +171,11 @@ final class SubmitCommand extends BaseCommand {
                             + jobs.get(i).id() + " within " + (connectTimeout + 5) + " s");
                 }
                 output.event("submitted", Output.map("job_id", jobs.get(i).id()));
-                output.info(captionImages == null ? jobs.get(i).id()
-                        : jobs.get(i).id() + "\t" + captionImages.get(i));
+                output.info(jobs.get(i).label());
             }
         } catch (org.apache.kafka.common.KafkaException e) {
             throw kafkaError(servers, e);
         }
-        return ExitCodes.OK;
     }
 
     static CliException kafkaError(String servers, Throwable e) {
@@ -135,13 +201,16 @@ final class SubmitCommand extends BaseCommand {
             o.put("type", "caption");
             o.put("style", s);
             o.put("image", java.util.Base64.getEncoder().encodeToString(bytes));
-            jobs.add(new Job(id, o.toString()));
+            jobs.add(new Job(image.toString(), id, o.toString(), id + "\t" + image));
         }
         return jobs;
     }
 
-    /** Every non-blank line as a job: its text as-is when it has a job_id, else with a new one. */
-    List<Job> read() {
+    /**
+     * Every non-blank line as a job to {@code jobs}: its text as-is when it has a job_id, else with a
+     * new one. Lines that are not JSON objects go to {@code bad} as {@code FILE:N: reason}.
+     */
+    void read(Consumer<Job> jobs, Consumer<String> bad) {
         List<String> lines;
         try {
             lines = file.toString().equals("-")
@@ -152,7 +221,6 @@ final class SubmitCommand extends BaseCommand {
         } catch (IOException e) {
             throw CliException.badInput("cannot read " + file + ": " + e.getMessage());
         }
-        List<Job> jobs = new ArrayList<>();
         for (int i = 0; i < lines.size(); i++) {
             String line = lines.get(i).strip();
             if (line.isEmpty()) {
@@ -163,27 +231,28 @@ final class SubmitCommand extends BaseCommand {
             try {
                 node = JSON.readTree(line);
             } catch (JsonProcessingException e) {
-                throw CliException.badInput(where + ": not JSON: " + e.getOriginalMessage());
+                bad.accept(where + ": not JSON: " + e.getOriginalMessage());
+                continue;
             }
             if (!(node instanceof ObjectNode o)) {
-                throw CliException.badInput(where + ": not a JSON object");
+                bad.accept(where + ": not a JSON object");
+                continue;
             }
             JsonNode id = o.get("job_id");
             if (id == null || id.isNull()) {
                 String generated = UUID.randomUUID().toString();
                 o.put("job_id", generated);
                 try {
-                    jobs.add(new Job(generated, JSON.writeValueAsString(o)));
+                    jobs.accept(new Job(where, generated, JSON.writeValueAsString(o), generated));
                 } catch (JsonProcessingException e) {
                     throw new IllegalStateException(e);
                 }
-            } else if (!id.isTextual() || id.asText().isBlank()) {
-                throw CliException.badInput(where + ": job_id must be a non-empty string");
             } else {
-                jobs.add(new Job(id.asText(), line));
+                // a job_id that is no id (not a string, "../x") is the door's to refuse, in its words
+                String given = id.isTextual() ? id.asText() : id.toString();
+                jobs.accept(new Job(where, given, line, given));
             }
         }
-        return jobs;
     }
 
     /** {@code --bootstrap}, else the running local stack's broker, else localhost:9092; checked as HOST:PORT. */

@@ -214,7 +214,9 @@ class EvalCommandTest {
     void badOptions() {
         assertBadInput("--prompts FILE.jsonl or --count N, not both", "eval", "--prompts", "x.jsonl", "--count", "3");
         assertBadInput("--count: must be between 1 and", "eval", "--count", "0");
-        assertBadInput("--seed: 'x' is not a seed", "eval", "--seed", "x");
+        UnclipCommandTest.Result seed = eval("eval", "--seed", "x"); // picocli's usage error (see SeedOptionTest)
+        assertEquals(ExitCodes.BAD_INPUT, seed.code(), seed.err());
+        assertTrue(seed.err().startsWith("Invalid value for option '--seed': 'x' is not a seed"), seed.err());
         assertBadInput("-n: must be between 1 and 8", "eval", "--count", "1", "-n", "9", "--out-dir",
                 tmp.resolve("o").toString());
         assertBadInput("--size 64 is not a size this bundle makes", "eval", "--count", "1", "--size", "64",

@@ -201,7 +201,7 @@ class UnclipCommandTest {
         assertTrue(errors.get(0).startsWith("unclip: line 2: not valid JSON"), errors.get(0));
         assertEquals("unclip: line 4 (two): prompt: uses a word outside the model's vocabulary: 'dog'", errors.get(1));
         assertEquals("unclip: line 6: \"id\" 'one' is used by an earlier line", errors.get(2));
-        assertEquals("unclip: line 7: \"seed\" must be an integer from 0 to 18446744073709551615, got -1",
+        assertEquals("unclip: line 7: \"seed\": -1 is not a seed (an integer from 0 to 18446744073709551615)",
                 errors.get(3));
         assertEquals("unclip: line 8 (empty): prompt: must not be empty", errors.get(4));
         assertTrue(r.out().contains("batch: 2 of 7 prompts done, 5 failed"), r.out());
@@ -283,8 +283,10 @@ class UnclipCommandTest {
         assertOneLine(2, "unclip: -n: must be between 1 and 8, got 9", run(args(FAST, "generate", PROMPT, "-n", "9")));
         assertOneLine(2, "unclip: --size: 64 is not a size this bundle makes; it makes 8, 32, 128",
                 run(args(FAST, "generate", PROMPT, "--size", "64")));
-        assertOneLine(2, "unclip: --seed: 'x1' is not a seed (an integer from 0 to 18446744073709551615)",
-                run(args(FAST, "generate", PROMPT, "--seed", "x1")));
+        Result seed = run(args(FAST, "generate", PROMPT, "--seed", "x1"));
+        assertEquals(2, seed.code());
+        assertTrue(seed.err().startsWith("Invalid value for option '--seed': 'x1' is not a seed (an integer from 0 to"
+                + " 18446744073709551615)"), seed.err());
         assertOneLine(2, "unclip: --decoder-guidance: must be in [0, 50], got 99.0",
                 run(args(FAST, "generate", PROMPT, "--decoder-guidance", "99")));
         assertOneLine(2, "unclip: --eta: applies to the ddim sampler only (this run uses ddpm)",
@@ -309,6 +311,22 @@ class UnclipCommandTest {
         assertTrue(usage.err().startsWith("Invalid value for option '--num-images': 'many' is not an int"),
                 usage.err());
         assertFalse(usage.err().contains("\tat "));
+    }
+
+    @Test
+    void aTruncatedPngIsBadInput() throws IOException {
+        byte[] png = DistributedCommandsTest.goodPng();
+        Path truncated = tmp.resolve("truncated.png");
+        Files.write(truncated, Arrays.copyOf(png, png.length / 2));
+        for (String command : List.of("caption", "variations")) {
+            Result r = run(command, truncated.toString(), "--models", BUNDLE);
+            assertEquals(2, r.code(), command + ": " + r.err());
+            assertEquals(1, r.errLines().size(), command + ": " + r.err());
+            assertTrue(r.err().startsWith("unclip: image " + truncated + ": "), r.err());
+        }
+        Result i = run(args(FAST_IMAGE, "interpolate", truncated.toString(), "--towards", "a red circle"));
+        assertEquals(2, i.code(), i.err());
+        assertEquals(1, i.errLines().size(), i.err());
     }
 
     @Test

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.unclip.api.validate.Checks;
+import io.unclip.cli.UnsignedSeed;
 import io.unclip.shapes.CaptionParser;
 import io.unclip.shapes.Captions;
 import io.unclip.shapes.Relation;
@@ -234,17 +235,10 @@ public final class PromptSet {
         long seed = promptSeed(setSeed, number - 1);
         JsonNode s = node.get("seed");
         if (s != null && !s.isNull()) {
-            BigInteger max = BigInteger.ONE.shiftLeft(64).subtract(BigInteger.ONE);
-            if (s.isIntegralNumber() && s.bigIntegerValue().signum() >= 0 && s.bigIntegerValue().bitLength() <= 64) {
-                seed = s.bigIntegerValue().longValue();
-            } else if (s.isTextual()) {
-                try {
-                    seed = Long.parseUnsignedLong(s.asText().trim());
-                } catch (NumberFormatException e) {
-                    throw new PromptsFileException("\"seed\" '" + s.asText() + "' is not an integer from 0 to " + max);
-                }
-            } else {
-                throw new PromptsFileException("\"seed\" must be an integer from 0 to " + max + ", got " + s);
+            try {
+                seed = UnsignedSeed.fromJson(s);
+            } catch (IllegalArgumentException e) {
+                throw new PromptsFileException("\"seed\": " + e.getMessage());
             }
         }
         String prompt = p.asText();

@@ -113,7 +113,9 @@ class PromptSetTest {
         assertBad("{\"prompt\": \"a red circle\", \"id\": \"a\"}\n{\"prompt\": \"a red circle\", \"id\": \"a\"}\n",
                 "line 2: \"id\" 'a' is used by an earlier line");
         assertBad("{\"prompt\": \"a red circle\", \"id\": \"../x\"}\n", "line 1: \"id\" '../x' must be");
-        assertBad("{\"prompt\": \"a red circle\", \"seed\": -1}\n", "line 1: \"seed\" must be an integer");
+        assertBad("{\"prompt\": \"a red circle\", \"seed\": -1}\n",
+                "line 1: \"seed\": -1 is not a seed (an integer from 0 to 18446744073709551615)");
+        assertBad("{\"prompt\": \"a red circle\", \"seed\": \"+5\"}\n", "line 1: \"seed\": '+5' is not a seed");
         assertBad("\n\n", "no prompts in the file");
     }
 
