@@ -6,7 +6,6 @@ import io.unclip.api.v1.StageTask;
 import io.unclip.api.validate.InvalidRequestException;
 import io.unclip.engine.onnx.RuntimeOptions;
 import io.unclip.engine.pipeline.Cascade;
-import io.unclip.service.CascadePlan;
 import io.unclip.service.kafka.TaskReader;
 import io.unclip.service.kafka.TaskRejectedException;
 import io.unclip.service.stage.StageCodec;
@@ -72,10 +71,10 @@ final class JobChecks implements AutoCloseable {
             return;
         }
         c.textEncoder().ifPresent(t -> t.checkPrompt("prompt", g.getPrompt()));
-        int size = new CascadePlan(c.sizes()).resolveSize(g.getSize());
+        int size = c.plan().resolveSize(g.getSize());
         c.prior().ifPresent(p -> p.settings(StageCodec.overrides("prior", g.getPrior(), g.hasPrior())));
         c.decoder().ifPresent(d -> d.settings(StageCodec.overrides("decoder", g.getDecoder(), g.hasDecoder())));
-        int ups = c.sizes().indexOf(size);
+        int ups = c.plan().upsamplerSteps(size);
         for (int i = 0; i < ups; i++) {
             c.upsamplers().get(i).settings(StageCodec.overrides("upsampler", g.getUpsampler(), g.hasUpsampler()));
         }
