@@ -28,6 +28,7 @@ import io.unclip.engine.tensor.Tensor;
 import io.unclip.service.StageCalls;
 import io.unclip.service.StageModel;
 import io.unclip.service.WorkerRuntime;
+import io.unclip.service.codec.UploadedImages;
 import io.unclip.service.stage.StageCodec;
 
 /**
@@ -74,7 +75,7 @@ public class UpsamplerGrpcService implements UpsamplerService {
                     if (request.getImage().getSourceCase() != ImageRef.SourceCase.PNG) {
                         throw Checks.invalid("image.uri", "this service reads inline PNGs only");
                     }
-                    low = png.decode(request.getImage().getPng().toByteArray()).pixels();
+                    low = UploadedImages.decode("image.png", request.getImage().getPng(), png).pixels();
                     field = "image";
                 }
                 if (valid.side() != u.inputSize()) {
