@@ -69,7 +69,7 @@ public class UpsamplerGrpcService implements UpsamplerService {
                 Tensor low;
                 String field;
                 if (request.hasPixels()) {
-                    low = codec.fromProto(request.getPixels());
+                    low = codec.fromProto("pixels", request.getPixels());
                     field = "pixels";
                 } else {
                     if (request.getImage().getSourceCase() != ImageRef.SourceCase.PNG) {
