@@ -17,6 +17,7 @@ import io.unclip.engine.stage.RunContext;
 import io.unclip.engine.tensor.Tensor;
 import io.unclip.service.StageCalls;
 import io.unclip.service.StageModel;
+import io.unclip.service.codec.UploadedImages;
 
 /**
  * gRPC adapter of the captioner: validate, decode the PNG (its size read from the header first),
@@ -47,7 +48,7 @@ public class CaptionerGrpcService implements CaptionerService {
                 if (request.getImage().getSourceCase() != ImageRef.SourceCase.PNG) {
                     throw Checks.invalid("image.uri", "this service reads inline PNGs only");
                 }
-                Tensor image = png.decode(request.getImage().getPng().toByteArray()).pixels();
+                Tensor image = UploadedImages.decode("image.png", request.getImage().getPng(), png).pixels();
                 String style = LoadedCaptioner.style(c, valid.style());
                 int budget = valid.maxTokens() == 0 ? 0 : Math.min(valid.maxTokens(), c.maxTokens());
                 Caption caption = c.caption(image, style, budget, t -> emit.accept(CaptionToken.newBuilder()

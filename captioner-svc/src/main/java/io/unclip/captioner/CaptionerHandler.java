@@ -51,7 +51,7 @@ public class CaptionerHandler implements StageHandler {
         StageModel.Loaded loaded = model.require();
         CaptionerStage captioner = loadedCaptioner.get();
         CaptionRequest r = task.getRequest().getCaption();
-        Tensor image = png.decode(UploadedImages.asPng("image", r.getImage()).toByteArray()).pixels();
+        Tensor image = UploadedImages.decode("image", r.getImage(), png).pixels();
         String style = LoadedCaptioner.style(captioner, r.getStyle());
         int budget = r.getMaxTokens() == 0 ? 0 : Math.min(r.getMaxTokens(), captioner.maxTokens());
         Generation.Recorder rec = new Generation.Recorder(ctx); // progress per token; stops within one token

@@ -48,7 +48,7 @@ import io.unclip.service.kafka.Topics;
 @TestProfile(WorkerTestProfile.class)
 class CaptionerWorkerTest extends WorkerTestBase {
     CaptionerWorkerTest() {
-        super(Topics.RESULTS, Topics.EVENTS, Topics.DEAD_LETTER);
+        super(Topics.RESULTS, Topics.EVENTS, Topics.DEAD_LETTER, Topics.CAPTIONER);
     }
 
     static StageTask task(String jobId, ByteString image, CaptionStyle style) {
@@ -134,5 +134,36 @@ class CaptionerWorkerTest extends WorkerTestBase {
         assertEquals("stage_started", kinds.get(0));
         assertEquals("stage_finished", kinds.get(kinds.size() - 1));
         assertTrue(kinds.contains("progress"), "a progress event per decoded token: " + kinds);
+    }
+
+    @Test
+    void grpcCaptionOfACorruptPngIsInvalidArgument() {
+        var channel = ManagedChannelBuilder.forAddress(base.getHost(), base.getPort()).usePlaintext().build();
+        try {
+            var e = org.junit.jupiter.api.Assertions.assertThrows(io.grpc.StatusRuntimeException.class, () ->
+                    CaptionerServiceGrpc.newBlockingStub(channel).withDeadlineAfter(30, TimeUnit.SECONDS)
+                            .caption(CaptionImageRequest.newBuilder().setImage(ImageRef.newBuilder()
+                                    .setPng(TestImages.truncatedPng(40, 40))).build()).forEachRemaining(t -> {
+                            }));
+            assertEquals(io.grpc.Status.Code.INVALID_ARGUMENT, e.getStatus().getCode(), e.getStatus().toString());
+            assertTrue(e.getStatus().getDescription().startsWith("image.png: corrupt PNG"), e.getStatus().getDescription());
+        } finally {
+            channel.shutdownNow();
+        }
+    }
+
+    @Test
+    void aCaptionJobWithACorruptPngIsDeadLetteredAtOnce() throws Exception {
+        kafka.send(Topics.CAPTIONER, "cap-truncated", task("cap-truncated", TestImages.truncatedPng(40, 40),
+                CaptionStyle.SHORT).toByteArray());
+        JobResult failed = result("cap-truncated");
+        assertEquals(JobState.FAILED, failed.getStatus());
+        assertEquals(FailureCode.INVALID_REQUEST, failed.getError().getCode(), failed.toString());
+        assertTrue(failed.getError().getMessage().contains("corrupt PNG"), failed.getError().getMessage());
+        DeadLetter dl = DeadLetter.parseFrom(kafka.first(Topics.DEAD_LETTER, "cap-truncated", WAIT).value());
+        assertEquals(dl.getReason(), failed.getError().getMessage());
+        assertEquals(1, kafka.settle(TopicProbe.on(Topics.CAPTIONER, "cap-truncated"), Duration.ofSeconds(2)).size(),
+                "not queued again: a corrupt image does not get better with retries");
+        assertEquals(1, kafka.settle(TopicProbe.on(Topics.RESULTS, "cap-truncated"), Duration.ZERO).size());
     }
 }

@@ -61,7 +61,7 @@ public class DecoderGrpcService implements DecoderService {
                 DecoderStage decoder = stage.decoder();
                 StageCodec codec = new StageCodec(runtime.tensors());
                 int n = valid.batch();
-                Tensor embeds = codec.fromProto(request.getImageEmbeds());
+                Tensor embeds = codec.fromProto("image_embeds", request.getImageEmbeds());
                 StageCodec.checkEmbeddings("image_embeds", embeds, n, decoder.stage().manifest());
                 TextConditioning text = null;
                 if (request.hasText()) {

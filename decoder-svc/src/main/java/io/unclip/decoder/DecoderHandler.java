@@ -58,7 +58,7 @@ public class DecoderHandler implements StageHandler {
         int n = job.numImages();
         Checks.embeddings("inputs.image_embeds", task.getInputs().getImageEmbeds(), task.getInputs().hasImageEmbeds(),
                 Limits.MAX_STAGE_BATCH);
-        Tensor embeds = codec.fromProto(task.getInputs().getImageEmbeds());
+        Tensor embeds = codec.fromProto("inputs.image_embeds", task.getInputs().getImageEmbeds());
         // text conditioning is optional for variations and absent for interpolations, as embedded
         TextConditioning cond = job.usesPrior() || task.getInputs().hasText()
                 ? codec.toEngine("inputs.text", task.getInputs().getText(), task.getInputs().hasText()) : null;

@@ -22,6 +22,7 @@ import io.unclip.api.v1.CaptionRequest;
 import io.unclip.api.v1.CaptionToken;
 import io.unclip.api.v1.CaptionerServiceGrpc;
 import io.unclip.api.v1.ImageRef;
+import io.unclip.api.validate.GrpcStatuses;
 import io.unclip.api.validate.InvalidRequestException;
 import io.unclip.api.validate.Limits;
 import io.unclip.service.codec.UploadedImages;
@@ -89,7 +90,7 @@ public class Captions {
         try {
             return UploadedImages.asPng("image", image);
         } catch (InvalidRequestException e) {
-            throw Status.INVALID_ARGUMENT.withDescription(e.getMessage()).asRuntimeException();
+            throw GrpcStatuses.invalidArgument(e);
         }
     }
 

@@ -38,6 +38,7 @@ import io.unclip.api.v1.VariationsRequest;
 import io.unclip.api.validate.GrpcStatuses;
 import io.unclip.api.validate.InvalidRequestException;
 import io.unclip.engine.pipeline.CascadePlan;
+import io.unclip.service.GrpcErrors;
 import io.unclip.service.ImageRequestValidator;
 import io.unclip.service.kafka.Records;
 import io.unclip.service.stage.PlanSteps;
@@ -281,7 +282,6 @@ public class ImageGrpcService implements ImageService {
         if (e instanceof StatusRuntimeException s) {
             return s;
         }
-        LOG.error("request failed", e);
-        return Status.INTERNAL.withDescription(e.toString()).asRuntimeException();
+        return GrpcErrors.internal(LOG, e);
     }
 }

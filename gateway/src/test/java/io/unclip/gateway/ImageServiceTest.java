@@ -176,4 +176,24 @@ class ImageServiceTest {
         assertEquals(200, metrics.statusCode());
         assertTrue(metrics.body().contains("jvm_"), "prometheus metrics");
     }
+
+    @Test
+    void corruptUploadsAreInvalidArgumentAtTheDoor() {
+        com.google.protobuf.ByteString cut = TestImages.truncatedPng(40, 40);
+        assertInvalid(failure(s -> s.variations(VariationsRequest.newBuilder().setImage(cut).build())), "image");
+        assertInvalid(failure(s -> s.interpolate(InterpolateRequest.newBuilder().setImageA(TestImages.encode("png", 8, 8))
+                .setImageB(cut).build())), "image_b");
+        StatusRuntimeException e = failure(s -> s.caption(CaptionRequest.newBuilder().setImage(cut).build()));
+        assertInvalid(e, "image");
+        assertTrue(e.getStatus().getDescription().startsWith("image: corrupt PNG"), e.getStatus().getDescription());
+    }
+
+    @Test
+    void aPromptThatIsNotUtf8IsInvalidArgument() throws Exception {
+        byte[] ok = generate().setPrompt("a red XX circle").build().toByteArray();
+        Status s = io.unclip.kafka.testkit.RawGrpc.call(channel, ImageServiceGrpc.getGenerateMethod().getFullMethodName(),
+                io.unclip.kafka.testkit.RawGrpc.breakUtf8(ok, "XX"));
+        assertEquals(Status.Code.INVALID_ARGUMENT, s.getCode(), s.toString());
+        assertTrue(s.getDescription().startsWith("request: is not a valid"), s.getDescription());
+    }
 }

@@ -10,14 +10,19 @@ import io.unclip.api.v1.VariationsRequest;
 import io.unclip.api.validate.Checks;
 import io.unclip.api.validate.InvalidRequestException;
 import io.unclip.api.validate.Limits;
+import io.unclip.engine.image.PngCodec;
+import io.unclip.service.codec.UploadedImages;
 
 /**
  * Checks the public API's requests (image_service.proto) at the edge, before a job is created.
  * Plain Java: no framework, no model. Checks that need the model bundle (is `size` one the
  * cascade produces, respacing vs. schedules) are added with the pipeline.
  * Every method throws {@link InvalidRequestException} naming the first offending field.
+ * Uploaded images are decoded last, after the cheap checks: a corrupt upload is refused here,
+ * not by a stage after the job was accepted.
  */
 public final class ImageRequestValidator {
+    private final PngCodec png = PngCodec.withDefaultLimits();
 
     /** A Generate request after validation, with defaults applied (seed stays optional). */
     public record ValidGenerate(GenerateRequest request, int numImages, int size) {
@@ -45,6 +50,7 @@ public final class ImageRequestValidator {
         Checks.previewInterval("preview_interval", r.getPreviewInterval());
         Checks.optionalPrompt("prompt", r.getPrompt());
         Checks.optionalId("request_id", r.getRequestId());
+        UploadedImages.verify("image", r.getImage(), png);
         return n;
     }
 
@@ -62,6 +68,10 @@ public final class ImageRequestValidator {
         Checks.samplerParams("upsampler", r.getUpsampler(), r.hasUpsampler());
         Checks.previewInterval("preview_interval", r.getPreviewInterval());
         Checks.optionalId("request_id", r.getRequestId());
+        UploadedImages.verify("image_a", r.getImageA(), png);
+        if (r.hasImageB()) {
+            UploadedImages.verify("image_b", r.getImageB(), png);
+        }
         return frames;
     }
 
@@ -74,6 +84,7 @@ public final class ImageRequestValidator {
             default -> throw Checks.invalid("style", "unknown caption style " + r.getStyleValue());
         };
         Checks.atMost("max_tokens", r.getMaxTokens(), Limits.MAX_CAPTION_TOKENS);
+        UploadedImages.verify("image", r.getImage(), png);
         return style;
     }
 

@@ -27,7 +27,7 @@ import io.unclip.engine.diffusion.SamplingCancelledException;
  * Runs a stage's gRPC calls on a small pool of model threads (never on the event loop) and
  * streams what they emit. A caller that cancels (or whose deadline passes) stops the stage
  * within one step; a full queue is RESOURCE_EXHAUSTED; engine errors map to gRPC statuses
- * (INVALID_ARGUMENT naming the field, CANCELLED, INTERNAL).
+ * (INVALID_ARGUMENT naming the field, CANCELLED, INTERNAL with an error id: {@link GrpcErrors}).
  */
 @ApplicationScoped
 public class StageCalls {
@@ -105,8 +105,7 @@ public class StageCalls {
         if (e instanceof SamplingCancelledException) {
             return Status.CANCELLED.withDescription(e.getMessage()).asRuntimeException();
         }
-        LOG.error("stage call failed", e);
-        return Status.INTERNAL.withDescription(e.toString()).asRuntimeException();
+        return GrpcErrors.internal(LOG, e);
     }
 
     @PreDestroy

@@ -160,7 +160,7 @@ public class TextEncoderHandler implements StageHandler {
     }
 
     private Tensor image(String field, ByteString bytes) {
-        return png.decode(UploadedImages.asPng(field, bytes).toByteArray()).pixels();
+        return UploadedImages.decode(field, bytes, png).pixels();
     }
 
     /** Every diffusion stage's overrides against its manifest, as the embedded cascade checks them. */

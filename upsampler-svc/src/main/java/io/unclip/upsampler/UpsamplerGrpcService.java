@@ -28,6 +28,7 @@ import io.unclip.engine.tensor.Tensor;
 import io.unclip.service.StageCalls;
 import io.unclip.service.StageModel;
 import io.unclip.service.WorkerRuntime;
+import io.unclip.service.codec.UploadedImages;
 import io.unclip.service.stage.StageCodec;
 
 /**
@@ -68,13 +69,13 @@ public class UpsamplerGrpcService implements UpsamplerService {
                 Tensor low;
                 String field;
                 if (request.hasPixels()) {
-                    low = codec.fromProto(request.getPixels());
+                    low = codec.fromProto("pixels", request.getPixels());
                     field = "pixels";
                 } else {
                     if (request.getImage().getSourceCase() != ImageRef.SourceCase.PNG) {
                         throw Checks.invalid("image.uri", "this service reads inline PNGs only");
                     }
-                    low = png.decode(request.getImage().getPng().toByteArray()).pixels();
+                    low = UploadedImages.decode("image.png", request.getImage().getPng(), png).pixels();
                     field = "image";
                 }
                 if (valid.side() != u.inputSize()) {

@@ -74,13 +74,14 @@ public class UpsamplerHandler implements StageHandler {
                     task.getJobId());
         }
         int n = job.numImages();
-        Tensor low = codec.fromProto(task.getInputs().getImages().getPixels());
+        Tensor low = codec.fromProto("inputs.images.pixels", task.getInputs().getImages().getPixels());
         if (low.rank() != 4 || low.dim(0) != n || low.dim(2) != u.inputSize() || low.dim(3) != u.inputSize()) {
             throw TaskRejectedException.invalid("inputs.images.pixels", "inputs.images.pixels: " + u.stage().name()
                     + " takes " + n + " images of " + u.inputSize() + "x" + u.inputSize() + ", got "
                     + java.util.Arrays.toString(low.shape()), task.getJobId());
         }
-        Tensor embeds = task.getInputs().hasImageEmbeds() ? codec.fromProto(task.getInputs().getImageEmbeds()) : null;
+        Tensor embeds = task.getInputs().hasImageEmbeds() ? codec.fromProto("inputs.image_embeds",
+                task.getInputs().getImageEmbeds()) : null;
         if (embeds != null) {
             StageCodec.checkEmbeddings("inputs.image_embeds", embeds, n, u.stage().manifest());
         }

@@ -97,4 +97,22 @@ class UpsamplerWorkerTest extends WorkerTestBase {
             channel.shutdownNow();
         }
     }
+
+    @Test
+    void grpcUpsampleACorruptPngIsInvalidArgument() {
+        var channel = ManagedChannelBuilder.forAddress(base.getHost(), base.getPort()).usePlaintext().build();
+        try {
+            var e = org.junit.jupiter.api.Assertions.assertThrows(io.grpc.StatusRuntimeException.class, () ->
+                    UpsamplerServiceGrpc.newBlockingStub(channel).withDeadlineAfter(30, java.util.concurrent.TimeUnit.SECONDS)
+                            .upsample(UpsampleRequest.newBuilder().setImage(ImageRef.newBuilder()
+                                    .setPng(io.unclip.kafka.testkit.TestImages.truncatedPng(8, 8))).setCascadeStep(0)
+                                    .setSeed(2).build()).forEachRemaining(ev -> {
+                            }));
+            assertEquals(io.grpc.Status.Code.INVALID_ARGUMENT, e.getStatus().getCode(), e.getStatus().toString());
+            org.junit.jupiter.api.Assertions.assertTrue(e.getStatus().getDescription().startsWith("image.png: corrupt PNG"),
+                    e.getStatus().getDescription());
+        } finally {
+            channel.shutdownNow();
+        }
+    }
 }

@@ -119,6 +119,20 @@ public final class PngCodec {
         return decode(all, all.length);
     }
 
+    /**
+     * Decodes the pixels without converting them to a tensor, only to refuse a corrupt PNG: the
+     * full check of an upload where its pixels are not needed (the gateway's door).
+     *
+     * @throws ImageRejectedException as {@link #decode(byte[])} does
+     */
+    public PngHeader verify(byte[] png) {
+        checkBytes(png.length);
+        PngHeader header = PngHeader.parse(png, png.length);
+        header.checkAgainst(limits);
+        decodePixels(png, png.length, header);
+        return header;
+    }
+
     /** Parses and checks only the header (signature and IHDR). */
     public PngHeader header(byte[] png) {
         PngHeader header = PngHeader.parse(png, png.length);

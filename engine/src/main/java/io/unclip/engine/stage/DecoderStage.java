@@ -113,6 +113,7 @@ public final class DecoderStage {
                 inpaint == null ? null : inpaint.resized(size),
                 inpaint == null ? null : RowNoise.of(request.seed(), NOISE_STREAM + "/inpaint", 0, images),
                 0, ctx);
+        Finite.output(out.sample(), "decoder", "image_embeds", "the embeddings are probably out of range");
         return new DiffusionOutput(out.sample(), settings, out.timings());
     }
 

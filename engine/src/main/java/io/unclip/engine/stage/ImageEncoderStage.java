@@ -47,7 +47,8 @@ public final class ImageEncoderStage {
         run.checkCancelled(0, 1);
         ModelInputs in = ModelInputs.create();
         StageRun.put(in, manifest, "image", input);
-        Tensor out = run.call(in).get(outputName);
+        Tensor out = Finite.output(run.call(in).get(outputName), "image encoder", "image",
+                "the image's pixels are probably out of range");
         run.progress(1, 1, null);
         run.finish(1);
         return out;

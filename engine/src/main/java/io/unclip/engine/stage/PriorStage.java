@@ -109,6 +109,7 @@ public final class PriorStage {
                 RowNoise.of(request.seed(), NOISE_STREAM, images, cands), settings, conditioning, null, false,
                 null, null, 0, ctx);
 
+        Finite.output(out.sample(), "prior", "text", "the text conditioning is probably out of range");
         float[] all = out.sample().toArray();
         manifest.normalization().ifPresent(norm -> denormalize(all, norm, e));
         Tensor candidatesTensor = Tensor.of(all, rows, e);

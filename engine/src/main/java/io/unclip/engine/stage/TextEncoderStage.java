@@ -112,6 +112,9 @@ public final class TextEncoderStage {
         for (int i = 0; i < truncated.length; i++) {
             truncated[i] = batch.items().get(i).truncated();
         }
+        String hint = "the model is probably broken (no prompt should do this)";
+        Finite.output(out.get(embedsName), "text encoder", "prompts", hint);
+        Finite.output(hiddenName == null ? null : out.get(hiddenName), "text encoder", "prompts", hint);
         return new TextConditioning(out.get(embedsName), hiddenName == null ? null : out.get(hiddenName), ids, mask,
                 tokenizer.contextLength(), truncated);
     }

@@ -138,6 +138,8 @@ public final class UpsamplerStage {
                 inpaint == null ? null : inpaint.resized(outputSize),
                 inpaint == null ? null : RowNoise.of(request.seed(), NOISE_STREAM + "/inpaint", cascadeStep, images),
                 cascadeStep, ctx);
+        Finite.output(out.sample(), "upsampler", "images", "the low-resolution images (or embeddings) are probably out"
+                + " of range");
         return new DiffusionOutput(out.sample(), settings, out.timings());
     }
 }

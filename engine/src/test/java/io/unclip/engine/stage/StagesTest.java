@@ -160,6 +160,20 @@ class StagesTest {
     }
 
     @Test
+    void decoderOutputThatIsNotFiniteIsRefusedNamingTheEmbeddings() {
+        float[] huge = new float[2 * 16];
+        for (int i = 0; i < huge.length; i++) {
+            huge[i] = i % 2 == 0 ? 1e30f : -1e30f;
+        }
+        DiffusionRequest req = DiffusionRequest.of(SEED, 2).withOverrides(SamplerOverrides.none().withSteps(2));
+        InvalidRequestException e = assertThrows(InvalidRequestException.class, () -> decoder.decode(
+                Tensor.of(huge, 2, 16), null, text.emptyPrompt(), req, null, RunContext.quiet()));
+        assertEquals("image_embeds", e.field());
+        assertTrue(e.getMessage().contains("decoder's output is not finite (NaN/Inf)"), e.getMessage());
+        assertEquals("NonFiniteOutputException", e.getClass().getSimpleName());
+    }
+
+    @Test
     void sameSeedGivesBitIdenticalImages() {
         Tensor embeds = embeds(2);
         DiffusionRequest req = DiffusionRequest.of(SEED, 2).withOverrides(SamplerOverrides.none().withSteps(6));

@@ -25,6 +25,28 @@ public final class TestImages {
         }
     }
 
+    /**
+     * The first half of a {@code width x height} PNG of noise: its header is intact (so header
+     * checks pass), its pixel data ends early, as in an upload cut off in transit.
+     */
+    public static ByteString truncatedPng(int width, int height) {
+        BufferedImage img = new BufferedImage(width, height, BufferedImage.TYPE_INT_RGB);
+        java.util.Random r = new java.util.Random(7);
+        for (int y = 0; y < height; y++) {
+            for (int x = 0; x < width; x++) {
+                img.setRGB(x, y, r.nextInt(1 << 24));
+            }
+        }
+        try {
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            ImageIO.write(img, "png", out);
+            byte[] full = out.toByteArray();
+            return ByteString.copyFrom(full, 0, full.length / 2);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     /** A PNG whose header claims {@code width x height}: only the header is real (a decompression-bomb probe). */
     public static ByteString pngHeaderClaiming(int width, int height) {
         byte[] b = encode("png", 1, 1).toByteArray();

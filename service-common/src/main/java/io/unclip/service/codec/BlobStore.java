@@ -1,6 +1,7 @@
 package io.unclip.service.codec;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.net.URI;
 import java.nio.ByteBuffer;
@@ -12,17 +13,26 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 
+import io.unclip.api.validate.Checks;
+import io.unclip.api.validate.InvalidRequestException;
+
 /**
  * A content-addressed blob store in a directory (FloatTensor.uri / ImageRef.uri "file:///..."):
  * large tensors travel between stages as a reference instead of inline. Objects are named by the
  * SHA-256 of their bytes, so writing the same content twice (a redelivered task) is harmless.
  * Every service of a deployment must see the same directory (one machine, or a shared volume).
+ *
+ * <p>URIs come from requests, so reading is guarded: a URI must name a regular file inside the
+ * store (after resolving {@code ..} and symbolic links) of exactly the expected size, and its
+ * bytes must have the stated digest. Anything else is one and the same
+ * {@link InvalidRequestException}, which says nothing about the file (not its digest, not
+ * whether it exists), and nothing is read before the size is known to fit.
  */
 public final class BlobStore {
     private final Path dir;
 
     public BlobStore(Path dir) {
-        this.dir = dir.toAbsolutePath();
+        this.dir = dir.toAbsolutePath().normalize();
     }
 
     public Path dir() {
@@ -46,24 +56,64 @@ public final class BlobStore {
         return new Stored(file.toUri().toString(), sha);
     }
 
-    /** Reads the object at {@code uri} and checks its digest. */
-    public byte[] get(String uri, String sha256) {
-        URI u = URI.create(uri);
-        if (!"file".equals(u.getScheme())) {
-            throw new IllegalArgumentException("blob " + uri + ": only file: URIs are supported by this store");
-        }
-        Path file = Path.of(u);
-        byte[] bytes;
+    /**
+     * Reads the blob at {@code uri}, which must hold exactly {@code bytes} bytes with SHA-256
+     * {@code sha256}.
+     *
+     * @param field the request field of the URI ("image_embeds.uri"), for the error
+     * @throws InvalidRequestException when the URI is not a blob of this store of that size, or
+     *                                 its bytes do not have that digest
+     */
+    public byte[] get(String field, String uri, String sha256, long bytes) {
+        Path file = resolve(field, uri);
         try {
-            bytes = Files.readAllBytes(file);
+            if (bytes > Integer.MAX_VALUE - 16 || Files.size(file) != bytes) {
+                throw notOurs(field);
+            }
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot read blob " + uri, e);
+            throw notOurs(field);
         }
-        String actual = sha256(bytes);
-        if (!actual.equals(sha256)) {
-            throw new IllegalArgumentException("blob " + uri + " has SHA-256 " + actual + ", the record says " + sha256);
+        byte[] content;
+        try (InputStream in = Files.newInputStream(file)) {
+            content = in.readNBytes((int) bytes); // never more than was checked, even if the file grew
+        } catch (IOException e) {
+            throw notOurs(field);
         }
-        return bytes;
+        if (content.length != bytes || !sha256(content).equals(sha256)) {
+            throw Checks.invalid(field, "the blob does not match its sha256");
+        }
+        return content;
+    }
+
+    /** The regular file inside the store that {@code uri} names, links resolved. */
+    private Path resolve(String field, String uri) {
+        Path file;
+        try {
+            URI u = new URI(uri);
+            if (!"file".equals(u.getScheme())) {
+                throw notOurs(field);
+            }
+            file = Path.of(u).normalize();
+        } catch (java.net.URISyntaxException | IllegalArgumentException | java.nio.file.FileSystemNotFoundException e) {
+            throw notOurs(field);
+        }
+        if (!file.startsWith(dir)) {
+            throw notOurs(field);
+        }
+        try {
+            Path real = file.toRealPath();
+            if (!real.startsWith(dir.toRealPath()) || !Files.isRegularFile(real)) {
+                throw notOurs(field);
+            }
+            return real;
+        } catch (IOException e) {
+            throw notOurs(field);
+        }
+    }
+
+    /** The one answer for a URI this store will not read: it must not tell one reason from another. */
+    private static InvalidRequestException notOurs(String field) {
+        return Checks.invalid(field, "not a blob of this deployment's store");
     }
 
     public record Stored(String uri, String sha256) {

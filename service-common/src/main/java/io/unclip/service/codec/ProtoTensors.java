@@ -3,6 +3,9 @@ package io.unclip.service.codec;
 import java.util.Arrays;
 
 import io.unclip.api.v1.FloatTensor;
+import io.unclip.api.validate.Checks;
+import io.unclip.api.validate.InvalidRequestException;
+import io.unclip.api.validate.Limits;
 import io.unclip.engine.tensor.Tensor;
 
 /**
@@ -53,33 +56,52 @@ public final class ProtoTensors {
         return b.build();
     }
 
-    /** The tensor's values (inline or from the blob store). */
-    public float[] values(FloatTensor f) {
+    /**
+     * The tensor's values (inline or from the blob store), every one finite: a request's NaN or
+     * infinity would only come back as a NaN image.
+     *
+     * @param field the request field of the tensor ("image_embeds"), for errors
+     * @throws InvalidRequestException when the values do not fit the shape, a blob URI is not one
+     *                                 of this store's blobs of the shape's size, or a value is not finite
+     */
+    public float[] values(String field, FloatTensor f) {
+        long n = Tensor.elementCount(shape(f));
+        float[] out;
         if (f.getUri().isEmpty()) {
-            float[] out = new float[f.getDataCount()];
+            if (f.getDataCount() != n) {
+                throw Checks.invalid(Checks.path(field, "data"), "shape " + f.getShapeList() + " needs " + n
+                        + " values, got " + f.getDataCount());
+            }
+            out = new float[f.getDataCount()];
             for (int i = 0; i < out.length; i++) {
                 out[i] = f.getData(i);
             }
-            return out;
+        } else {
+            if (blobs == null) {
+                throw Checks.invalid(Checks.path(field, "uri"), "this service reads inline tensors only");
+            }
+            if (n < 0 || n > Limits.MAX_BLOB_TENSOR_ELEMENTS) {
+                throw Checks.invalid(Checks.path(field, "shape"), "too many elements: at most "
+                        + Limits.MAX_BLOB_TENSOR_ELEMENTS);
+            }
+            out = BlobStore.floats(blobs.get(Checks.path(field, "uri"), f.getUri(), f.getSha256(), n * Float.BYTES));
         }
-        if (blobs == null) {
-            throw new IllegalArgumentException("tensor at " + f.getUri() + " needs a blob store (unclip.blobs.dir)");
+        for (int i = 0; i < out.length; i++) {
+            if (!Float.isFinite(out[i])) {
+                throw Checks.invalid(field, "value " + i + " is not finite (" + out[i] + ")");
+            }
         }
-        float[] v = BlobStore.floats(blobs.get(f.getUri(), f.getSha256()));
-        long n = Tensor.elementCount(shape(f));
-        if (v.length != n) {
-            throw new IllegalArgumentException("blob " + f.getUri() + " holds " + v.length + " values, shape needs " + n);
-        }
-        return v;
+        return out;
     }
 
-    public Tensor fromProto(FloatTensor f) {
-        return Tensor.of(values(f), shape(f));
+    /** @see #values(String, FloatTensor) */
+    public Tensor fromProto(String field, FloatTensor f) {
+        return Tensor.of(values(field, f), shape(f));
     }
 
-    /** As {@link #fromProto(FloatTensor)} with another shape of the same element count. */
-    public Tensor fromProto(FloatTensor f, long... shape) {
-        return Tensor.of(values(f), shape);
+    /** As {@link #fromProto(String, FloatTensor)} with another shape of the same element count. */
+    public Tensor fromProto(String field, FloatTensor f, long... shape) {
+        return Tensor.of(values(field, f), shape);
     }
 
     public static long[] shape(FloatTensor f) {

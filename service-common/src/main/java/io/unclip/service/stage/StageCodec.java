@@ -113,9 +113,10 @@ public final class StageCodec {
     public TextConditioning toEngine(String field, io.unclip.api.v1.TextConditioning tc, boolean present) {
         Checks.TextShape shape = Checks.textConditioning(field, tc, present);
         int l = (int) shape.tokens();
-        Tensor embeds = tensors.fromProto(tc.getTextEmbeds(), 1, shape.embedWidth());
-        Tensor hidden = tensors.fromProto(tc.getLastHiddenState(), 1, l, shape.hiddenWidth());
-        float[] m = tensors.values(tc.getAttentionMask());
+        Tensor embeds = tensors.fromProto(Checks.path(field, "text_embeds"), tc.getTextEmbeds(), 1, shape.embedWidth());
+        Tensor hidden = tensors.fromProto(Checks.path(field, "last_hidden_state"), tc.getLastHiddenState(), 1, l,
+                shape.hiddenWidth());
+        float[] m = tensors.values(Checks.path(field, "attention_mask"), tc.getAttentionMask());
         long[] mask = new long[l];
         for (int i = 0; i < l; i++) {
             mask[i] = (long) m[i];
@@ -168,8 +169,9 @@ public final class StageCodec {
         return tensors.toProto(t);
     }
 
-    public Tensor fromProto(FloatTensor f) {
-        return tensors.fromProto(f);
+    /** @see ProtoTensors#values(String, FloatTensor) */
+    public Tensor fromProto(String field, FloatTensor f) {
+        return tensors.fromProto(field, f);
     }
 
     static int[] range(int n) {

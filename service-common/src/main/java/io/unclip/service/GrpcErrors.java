@@ -1,0 +1,31 @@
+package io.unclip.service;
+
+import java.security.SecureRandom;
+import java.util.HexFormat;
+
+import org.jboss.logging.Logger;
+
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+
+/**
+ * How an unexpected failure reaches a gRPC client: INTERNAL with a short message and an error id,
+ * never the exception (class names, messages with paths or internals). The same id is in the
+ * service's log line, with the stack trace, so an operator can find what a client reports.
+ */
+public final class GrpcErrors {
+    private static final SecureRandom IDS = new SecureRandom();
+
+    private GrpcErrors() {
+    }
+
+    /** Logs {@code e} under a fresh error id and returns the INTERNAL status that names only the id. */
+    public static StatusRuntimeException internal(Logger log, Throwable e) {
+        byte[] b = new byte[4];
+        IDS.nextBytes(b);
+        String id = HexFormat.of().formatHex(b);
+        log.errorf(e, "error id %s: call failed", id);
+        return Status.INTERNAL.withDescription("internal error (error id " + id + "); see the service log")
+                .asRuntimeException();
+    }
+}
