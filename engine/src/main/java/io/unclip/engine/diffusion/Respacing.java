@@ -64,6 +64,34 @@ public final class Respacing {
         return new Respacing(numTrainTimesteps, kept, s);
     }
 
+    /**
+     * The number of steps {@code spec} asks for, read from its syntax alone (no chain length): what a
+     * request's door can check before a model says how long its chain is. {@link #parse} later
+     * checks it against the chain.
+     *
+     * @throws IllegalArgumentException when {@code spec} is not in the grammar of {@link #parse}
+     */
+    public static int steps(String spec) {
+        if (spec == null || spec.isBlank()) {
+            throw new IllegalArgumentException("respacing string is empty");
+        }
+        String s = spec.trim();
+        for (TimestepSpacing spacing : TimestepSpacing.values()) {
+            String name = spacing.name().toLowerCase(java.util.Locale.ROOT);
+            if (s.startsWith(name)) {
+                return parseCount(s.substring(name.length()), s);
+            }
+        }
+        if (s.startsWith("ddim")) {
+            return parseCount(s.substring(4), s);
+        }
+        long total = 0;
+        for (String section : s.split(",", -1)) {
+            total += parseCount(section, s);
+        }
+        return (int) Math.min(total, Integer.MAX_VALUE);
+    }
+
     /** diffusers-style evenly spaced timesteps ({@link TimestepSpacing}). */
     public static Respacing evenly(int numTrainTimesteps, int numSteps, TimestepSpacing spacing) {
         return evenly(numTrainTimesteps, numSteps, spacing, 0);
@@ -163,6 +191,9 @@ public final class Respacing {
     private static int parseCount(String text, String spec) {
         int n;
         try {
+            if (!text.trim().matches("[0-9]{1,9}")) {
+                throw new NumberFormatException(text);
+            }
             n = Integer.parseInt(text.trim());
         } catch (NumberFormatException e) {
             throw new IllegalArgumentException("respacing '" + spec + "': '" + text

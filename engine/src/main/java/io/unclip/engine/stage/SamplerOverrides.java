@@ -7,7 +7,8 @@ package io.unclip.engine.stage;
  * @param steps         number of sampling steps, 1..train_timesteps: shorthand for a respacing
  *                      string ("ddimN" when the manifest's default respacing is a ddim stride and
  *                      N has one, else "N", evenly spread); not together with {@code respacing}
- * @param respacing     an improved-diffusion respacing string ("25", "10,15,20", "ddim25")
+ * @param respacing     a respacing string ({@link io.unclip.engine.diffusion.Respacing#parse}: "25",
+ *                      "10,15,20", "ddim25", "trailing25", ...)
  * @param eta           DDIM noise scale in [0, 1]; only with the ddim sampler
  * @param guidanceScale classifier-free guidance scale in [0, 50] (1 = conditional only)
  * @param clipRange     x0 clamp to [-r, r], r > 0; {@code Double.POSITIVE_INFINITY} = no clamp
@@ -15,6 +16,64 @@ package io.unclip.engine.stage;
 public record SamplerOverrides(String sampler, Integer steps, String respacing, Double eta, Double guidanceScale,
                                Double clipRange) {
     private static final SamplerOverrides NONE = new SamplerOverrides(null, null, null, null, null, null);
+
+    /** Sampling steps of one stage, after respacing. */
+    public static final int MAX_STEPS = 1000;
+    public static final int MAX_RESPACING_CHARS = 64;
+    public static final double MAX_GUIDANCE = 50;
+
+    /**
+     * The rules every override obeys whatever the model (the limits are defined here, once): a
+     * known sampler, steps or respacing (not both), steps in [1, {@value #MAX_STEPS}], respacing in
+     * the one grammar, eta in [0, 1] and not with ddpm, guidance in [0, {@value #MAX_GUIDANCE}],
+     * clip > 0. The model's chain length is checked later, by {@link SamplerSettings#resolve}.
+     *
+     * @param field field path prefix for messages, e.g. "decoder"
+     * @return this
+     */
+    public SamplerOverrides check(String field) {
+        String s = sampler == null ? null : sampler.trim().toLowerCase(java.util.Locale.ROOT);
+        if (s != null && !s.equals("ddpm") && !s.equals("ddim")) {
+            throw new InvalidRequestException(field + ".sampler", "is '" + sampler + "', expected ddpm or ddim");
+        }
+        if (steps != null && respacing != null) {
+            throw new InvalidRequestException(field + ".steps", "give steps or respacing, not both");
+        }
+        if (steps != null && (steps < 1 || steps > MAX_STEPS)) {
+            throw new InvalidRequestException(field + ".steps", "must be between 1 and " + MAX_STEPS + ", got "
+                    + Integer.toUnsignedString(steps));
+        }
+        if (respacing != null) {
+            if (respacing.isBlank() || respacing.length() > MAX_RESPACING_CHARS) {
+                throw new InvalidRequestException(field + ".respacing", "must be 1.." + MAX_RESPACING_CHARS + " characters");
+            }
+            int n;
+            try {
+                n = io.unclip.engine.diffusion.Respacing.steps(respacing);
+            } catch (IllegalArgumentException e) {
+                throw new InvalidRequestException(field + ".respacing", e.getMessage());
+            }
+            if (n > MAX_STEPS) {
+                throw new InvalidRequestException(field + ".respacing", "asks for " + n + " steps, at most " + MAX_STEPS);
+            }
+        }
+        if (eta != null) {
+            if (!(eta >= 0 && eta <= 1)) {
+                throw new InvalidRequestException(field + ".eta", "must be in [0, 1], got " + eta);
+            }
+            if ("ddpm".equals(s) && eta != 0) {
+                throw new InvalidRequestException(field + ".eta", "applies to the ddim sampler only");
+            }
+        }
+        if (guidanceScale != null && !(guidanceScale >= 0 && guidanceScale <= MAX_GUIDANCE)) {
+            throw new InvalidRequestException(field + ".guidance_scale", "must be in [0, " + (int) MAX_GUIDANCE
+                    + "], got " + guidanceScale);
+        }
+        if (clipRange != null && !(clipRange > 0)) {
+            throw new InvalidRequestException(field + ".clip", "must be > 0 (or none), got " + clipRange);
+        }
+        return this;
+    }
 
     /** Every field from the manifest. */
     public static SamplerOverrides none() {

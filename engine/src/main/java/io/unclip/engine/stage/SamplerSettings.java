@@ -28,8 +28,6 @@ import java.util.OptionalDouble;
  */
 public record SamplerSettings(String sampler, String respacing, int steps, double eta, double guidanceScale,
                               OptionalDouble clipRange) {
-    public static final double MAX_GUIDANCE = 50;
-
     /**
      * Applies {@code overrides} to {@code spec}.
      *
@@ -37,19 +35,9 @@ public record SamplerSettings(String sampler, String respacing, int steps, doubl
      * @throws InvalidRequestException naming the field when an override is out of range
      */
     public static SamplerSettings resolve(String field, DiffusionSpec spec, SamplerOverrides overrides) {
-        SamplerOverrides o = overrides == null ? SamplerOverrides.none() : overrides;
+        SamplerOverrides o = (overrides == null ? SamplerOverrides.none() : overrides).check(field);
         int t = spec.trainTimesteps();
-        String sampler = spec.sampler();
-        if (o.sampler() != null) {
-            sampler = o.sampler().trim().toLowerCase(Locale.ROOT);
-            if (!DiffusionSpec.SAMPLERS.contains(sampler)) {
-                throw new InvalidRequestException(field + ".sampler", "is '" + o.sampler()
-                        + "', expected ddpm or ddim");
-            }
-        }
-        if (o.steps() != null && o.respacing() != null) {
-            throw new InvalidRequestException(field + ".steps", "give steps or respacing, not both");
-        }
+        String sampler = o.sampler() != null ? o.sampler().trim().toLowerCase(Locale.ROOT) : spec.sampler();
         String respacing = spec.respacing();
         if (o.steps() != null) {
             int n = o.steps();
@@ -59,9 +47,6 @@ public record SamplerSettings(String sampler, String respacing, int steps, doubl
             respacing = spec.respacing().startsWith("ddim") && hasDdimStride(n, t) ? "ddim" + n : Integer.toString(n);
         } else if (o.respacing() != null) {
             respacing = o.respacing().trim();
-            if (respacing.isEmpty() || respacing.length() > 64) {
-                throw new InvalidRequestException(field + ".respacing", "must be 1..64 characters");
-            }
         }
         int steps;
         try {
@@ -73,9 +58,6 @@ public record SamplerSettings(String sampler, String respacing, int steps, doubl
         double eta;
         if (o.eta() != null) {
             eta = o.eta();
-            if (!(eta >= 0 && eta <= 1)) {
-                throw new InvalidRequestException(field + ".eta", "must be in [0, 1], got " + eta);
-            }
             if (sampler.equals("ddpm") && eta != 0) {
                 throw new InvalidRequestException(field + ".eta", "applies to the ddim sampler only (this run uses"
                         + " ddpm)");
@@ -84,19 +66,13 @@ public record SamplerSettings(String sampler, String respacing, int steps, doubl
             eta = sampler.equals("ddim") ? spec.eta() : 0.0;
         }
         double guidance = o.guidanceScale() != null ? o.guidanceScale() : spec.guidanceScale();
-        if (!(guidance >= 0 && guidance <= MAX_GUIDANCE)) {
-            throw new InvalidRequestException(field + ".guidance_scale", "must be in [0, " + (int) MAX_GUIDANCE
-                    + "], got " + guidance);
-        }
         OptionalDouble clip = spec.clipRange();
         if (o.clipRange() != null) {
             double c = o.clipRange();
             if (c == Double.POSITIVE_INFINITY) {
                 clip = OptionalDouble.empty();
-            } else if (c > 0 && Double.isFinite(c)) {
-                clip = OptionalDouble.of(c);
             } else {
-                throw new InvalidRequestException(field + ".clip", "must be > 0 (or none), got " + c);
+                clip = OptionalDouble.of(c);
             }
         }
         return new SamplerSettings(sampler, respacing, steps, eta, guidance, clip);

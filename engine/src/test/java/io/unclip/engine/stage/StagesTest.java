@@ -249,7 +249,10 @@ class StagesTest {
         assertMessage("decoder.steps: give steps or respacing, not both",
                 () -> decoder.settings(SamplerOverrides.none().withSteps(3).withRespacing("4")));
         assertTrue(assertThrows(InvalidRequestException.class, () -> decoder.settings(SamplerOverrides.none()
-                .withRespacing("ddim7x"))).getMessage().startsWith("decoder.respacing: 'ddim7x' is not usable"));
+                .withRespacing("ddim7x"))).getMessage().startsWith("decoder.respacing: respacing 'ddim7x': '7x' is not a step"));
+        assertTrue(assertThrows(InvalidRequestException.class, () -> decoder.settings(SamplerOverrides.none()
+                .withRespacing("5,600"))).getMessage().startsWith("decoder.respacing: '5,600' is not usable"),
+                "the chain's length is the model's to check");
         assertMessage("upsampler.guidance_scale: upsampler_32 has no conditioning to guide (no image_embeds input);"
                 + " use 1", () -> up32.settings(SamplerOverrides.none().withGuidanceScale(2.0)));
     }
