@@ -4,6 +4,7 @@ import io.unclip.api.v1.DecodeRequest;
 import io.unclip.api.validate.Checks;
 import io.unclip.api.validate.InvalidRequestException;
 import io.unclip.api.validate.Limits;
+import io.unclip.service.ImageRequestValidator;
 
 /**
  * Checks a {@link DecodeRequest} against the contract (stages.proto) before any model work.
@@ -29,7 +30,7 @@ public final class DecodeRequestValidator {
                 Checks.sameShape("unconditional", text, u);
             }
         }
-        int steps = Checks.samplerParams("params", r.getParams(), r.hasParams());
+        int steps = ImageRequestValidator.samplerParams("params", r.getParams(), r.hasParams());
         Checks.previewInterval("preview_interval", r.getPreviewInterval());
         Checks.optionalId("job_id", r.getJobId());
         return new Valid(r, (int) e[0], e[1], text, steps);

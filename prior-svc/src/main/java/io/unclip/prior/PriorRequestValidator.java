@@ -3,6 +3,7 @@ package io.unclip.prior;
 import io.unclip.api.v1.PriorRequest;
 import io.unclip.api.validate.Checks;
 import io.unclip.api.validate.InvalidRequestException;
+import io.unclip.service.ImageRequestValidator;
 
 /**
  * Checks a {@link PriorRequest} against the contract (stages.proto) before any model work.
@@ -22,7 +23,7 @@ public final class PriorRequestValidator {
             Checks.sameShape("unconditional", text, Checks.textConditioning("unconditional", r.getUnconditional(), true));
         }
         int n = Checks.numImages("num_images", r.getNumImages());
-        int steps = Checks.samplerParams("params", r.getParams(), r.hasParams());
+        int steps = ImageRequestValidator.samplerParams("params", r.getParams(), r.hasParams());
         Checks.optionalId("job_id", r.getJobId());
         return new Valid(r, n, steps, text);
     }

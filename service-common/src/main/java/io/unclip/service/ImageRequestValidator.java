@@ -6,12 +6,16 @@ import io.unclip.api.v1.CaptionStyle;
 import io.unclip.api.v1.GenerateRequest;
 import io.unclip.api.v1.GetJobRequest;
 import io.unclip.api.v1.InterpolateRequest;
+import io.unclip.api.v1.SamplerParams;
 import io.unclip.api.v1.VariationsRequest;
 import io.unclip.api.validate.Checks;
 import io.unclip.api.validate.InvalidRequestException;
 import io.unclip.api.validate.Limits;
+import io.unclip.engine.diffusion.Respacing;
 import io.unclip.engine.image.PngCodec;
+import io.unclip.engine.stage.SamplerOverrides;
 import io.unclip.service.codec.UploadedImages;
+import io.unclip.service.stage.StageCodec;
 
 /**
  * Checks the public API's requests (image_service.proto) at the edge, before a job is created.
@@ -28,13 +32,30 @@ public final class ImageRequestValidator {
     public record ValidGenerate(GenerateRequest request, int numImages, int size) {
     }
 
+    /**
+     * A stage's sampler parameters at the door, by the engine's rules (the respacing grammar and
+     * every limit are defined there once: {@link SamplerOverrides#check}); the model's chain
+     * length is checked when the job's stages are known.
+     *
+     * @return the steps they ask for, or 0 when the manifest decides
+     */
+    public static int samplerParams(String field, SamplerParams p, boolean present) {
+        SamplerOverrides o;
+        try {
+            o = StageCodec.overrides(field, p, present);
+        } catch (io.unclip.engine.stage.InvalidRequestException e) {
+            throw new InvalidRequestException(e.field(), e.getMessage().substring(e.field().length() + 2));
+        }
+        return o.steps() != null ? o.steps() : o.respacing() != null ? Respacing.steps(o.respacing()) : 0;
+    }
+
     public ValidGenerate validate(GenerateRequest r) {
         Checks.prompt("prompt", r.getPrompt());
         int n = Checks.numImages("num_images", r.getNumImages());
         int size = Checks.size("size", r.getSize());
-        Checks.samplerParams("prior", r.getPrior(), r.hasPrior());
-        Checks.samplerParams("decoder", r.getDecoder(), r.hasDecoder());
-        Checks.samplerParams("upsampler", r.getUpsampler(), r.hasUpsampler());
+        samplerParams("prior", r.getPrior(), r.hasPrior());
+        samplerParams("decoder", r.getDecoder(), r.hasDecoder());
+        samplerParams("upsampler", r.getUpsampler(), r.hasUpsampler());
         Checks.previewInterval("preview_interval", r.getPreviewInterval());
         Checks.optionalId("request_id", r.getRequestId());
         return new ValidGenerate(r, n, size);
@@ -45,8 +66,8 @@ public final class ImageRequestValidator {
         Checks.uploadedImage("image", r.getImage());
         int n = Checks.numImages("num_images", r.getNumImages());
         Checks.size("size", r.getSize());
-        Checks.samplerParams("decoder", r.getDecoder(), r.hasDecoder());
-        Checks.samplerParams("upsampler", r.getUpsampler(), r.hasUpsampler());
+        samplerParams("decoder", r.getDecoder(), r.hasDecoder());
+        samplerParams("upsampler", r.getUpsampler(), r.hasUpsampler());
         Checks.previewInterval("preview_interval", r.getPreviewInterval());
         Checks.optionalPrompt("prompt", r.getPrompt());
         Checks.optionalId("request_id", r.getRequestId());
@@ -64,8 +85,8 @@ public final class ImageRequestValidator {
         }
         int frames = Checks.count("frames", r.getFrames(), Limits.MIN_FRAMES, Limits.MAX_FRAMES, Limits.DEFAULT_FRAMES);
         Checks.size("size", r.getSize());
-        Checks.samplerParams("decoder", r.getDecoder(), r.hasDecoder());
-        Checks.samplerParams("upsampler", r.getUpsampler(), r.hasUpsampler());
+        samplerParams("decoder", r.getDecoder(), r.hasDecoder());
+        samplerParams("upsampler", r.getUpsampler(), r.hasUpsampler());
         Checks.previewInterval("preview_interval", r.getPreviewInterval());
         Checks.optionalId("request_id", r.getRequestId());
         UploadedImages.verify("image_a", r.getImageA(), png);

@@ -42,6 +42,42 @@ class ImageRequestValidatorTest {
         return assertThrows(InvalidRequestException.class, () -> validate.accept(request));
     }
 
+    static String samplerField(String field, SamplerParams.Builder p) {
+        return assertThrows(InvalidRequestException.class,
+                () -> ImageRequestValidator.samplerParams(field, p.build(), true)).field();
+    }
+
+    /** Sampler parameters at the door follow the engine's rules: one respacing grammar, one set of limits. */
+    @Test
+    void samplerParamsByTheEnginesRules() {
+        assertEquals(0, ImageRequestValidator.samplerParams("decoder", SamplerParams.getDefaultInstance(), true));
+        assertEquals(25, ImageRequestValidator.samplerParams("decoder", SamplerParams.newBuilder().setSteps(25).build(), true));
+        assertEquals("decoder.steps", samplerField("decoder", SamplerParams.newBuilder().setSteps(0)));
+        assertEquals("decoder.steps", samplerField("decoder", SamplerParams.newBuilder().setSteps(1001)));
+        assertEquals("prior.steps", samplerField("prior", SamplerParams.newBuilder().setSteps(10).setRespacing("10")));
+        for (String[] ok : new String[][] {{"10,15,20", "45"}, {"ddim27", "27"}, {"trailing25", "25"},
+                {"leading4", "4"}, {"linspace10", "10"}}) {
+            assertEquals(Integer.parseInt(ok[1]), ImageRequestValidator.samplerParams("p",
+                    SamplerParams.newBuilder().setRespacing(ok[0]).build(), true), ok[0]);
+        }
+        for (String bad : new String[] {"", "ddim", "ddim0", "10,,5", "0", "abc", "10,0", "600,600", "-5", "+5",
+            "trailing", "x".repeat(65)}) {
+            assertEquals("p.respacing", samplerField("p", SamplerParams.newBuilder().setRespacing(bad)), bad);
+        }
+        assertEquals("upsampler.guidance_scale", samplerField("upsampler", SamplerParams.newBuilder().setGuidanceScale(50.5f)));
+        samplerField("u", SamplerParams.newBuilder().setGuidanceScale(Float.NaN));
+        samplerField("u", SamplerParams.newBuilder().setGuidanceScale(-0.1f));
+        ImageRequestValidator.samplerParams("u", SamplerParams.newBuilder().setGuidanceScale(0f).build(), true);
+        ImageRequestValidator.samplerParams("u", SamplerParams.newBuilder().setSampler(Sampler.DDIM).setEta(1f).build(), true);
+        assertEquals("u.eta", samplerField("u", SamplerParams.newBuilder().setSampler(Sampler.DDPM).setEta(0.5f)));
+        assertEquals("u.eta", samplerField("u", SamplerParams.newBuilder().setEta(1.5f)));
+        assertEquals("u.sampler", samplerField("u", SamplerParams.newBuilder().setSamplerValue(7)));
+        assertEquals("u.clip_x0", samplerField("u", SamplerParams.newBuilder()
+                .setClipX0(io.unclip.api.v1.ClipRange.newBuilder().setMin(1).setMax(-1))));
+        ImageRequestValidator.samplerParams("u", SamplerParams.newBuilder()
+                .setClipX0(io.unclip.api.v1.ClipRange.newBuilder().setMin(-1).setMax(1)).build(), true);
+    }
+
     String generateField(GenerateRequest r) {
         return fails(validator::validate, r).field();
     }

@@ -5,6 +5,7 @@ import io.unclip.api.validate.Checks;
 import io.unclip.api.validate.ImageHeaders;
 import io.unclip.api.validate.InvalidRequestException;
 import io.unclip.api.validate.Limits;
+import io.unclip.service.ImageRequestValidator;
 
 /**
  * Checks an {@link UpsampleRequest} against the contract (stages.proto) before any model work.
@@ -47,7 +48,7 @@ public final class UpsampleRequestValidator {
             default -> throw Checks.invalid("low_res", "one of pixels or image is required");
         }
         Checks.atMost("cascade_step", r.getCascadeStep(), Limits.MAX_CASCADE_STEPS - 1);
-        int steps = Checks.samplerParams("params", r.getParams(), r.hasParams());
+        int steps = ImageRequestValidator.samplerParams("params", r.getParams(), r.hasParams());
         Checks.previewInterval("preview_interval", r.getPreviewInterval());
         Checks.optionalId("job_id", r.getJobId());
         return new Valid(r, batch, side, steps);

@@ -6,19 +6,17 @@ import java.util.regex.Pattern;
 
 import com.google.protobuf.ByteString;
 
-import io.unclip.api.v1.ClipRange;
 import io.unclip.api.v1.FloatTensor;
 import io.unclip.api.v1.ImageRef;
-import io.unclip.api.v1.Sampler;
-import io.unclip.api.v1.SamplerParams;
 import io.unclip.api.v1.TextConditioning;
 
 /**
  * Field-level checks of the unclip.v1 contract, shared by the gateway's and the stage services'
  * request validators (and usable by clients). Every check throws
- * {@link InvalidRequestException} naming the field; none needs a model. Checks that depend on a
- * loaded model (embedding widths, sequence length, respacing against the schedule) come later,
- * from the model manifest.
+ * {@link InvalidRequestException} naming the field; none needs a model. Sampler parameters are
+ * the engine's to check (its respacing grammar and limits, through service-common's
+ * ImageRequestValidator.samplerParams); checks that depend on a loaded model (embedding widths,
+ * sequence length, respacing against the schedule) come later, from the model manifest.
  */
 public final class Checks {
     private Checks() {
@@ -33,8 +31,6 @@ public final class Checks {
     public static final String ID_RULE = "1.." + Limits.MAX_ID_CHARS
             + " characters of [A-Za-z0-9._-], starting with a letter or digit";
     private static final Pattern SHA256 = Pattern.compile("[0-9a-f]{64}");
-    private static final Pattern RESPACING_DDIM = Pattern.compile("ddim([0-9]{1,4})");
-    private static final Pattern RESPACING_SECTIONS = Pattern.compile("[0-9]{1,4}(,[0-9]{1,4})*");
 
     public static InvalidRequestException invalid(String field, String reason) {
         return new InvalidRequestException(field, reason);
@@ -125,13 +121,6 @@ public final class Checks {
         return value;
     }
 
-    private static float finite(String field, float value, float min, float max) {
-        if (!Float.isFinite(value) || value < min || value > max) {
-            throw invalid(field, "must be in [" + min + ", " + max + "], got " + value);
-        }
-        return value;
-    }
-
     // ---------------------------------------------------------------------------------------
     // Identifiers
 
@@ -157,89 +146,6 @@ public final class Checks {
             throw invalid(field, "must be " + ID_RULE);
         }
         return value;
-    }
-
-    // ---------------------------------------------------------------------------------------
-    // Sampling parameters
-
-    /**
-     * Checks a stage's sampling parameters (absent = all defaults).
-     *
-     * @return the number of steps the parameters ask for, or 0 when the manifest decides
-     */
-    public static int samplerParams(String field, SamplerParams p, boolean present) {
-        if (!present) {
-            return 0;
-        }
-        if (p.getSampler() == Sampler.UNRECOGNIZED) {
-            throw invalid(path(field, "sampler"), "unknown sampler " + p.getSamplerValue());
-        }
-        if (p.hasSteps() && p.hasRespacing()) {
-            throw invalid(path(field, "steps"), "set at most one of steps and respacing");
-        }
-        int steps = 0;
-        if (p.hasSteps()) {
-            long s = Integer.toUnsignedLong(p.getSteps());
-            if (s < Limits.MIN_STEPS || s > Limits.MAX_STEPS) {
-                throw invalid(path(field, "steps"),
-                        "must be in [" + Limits.MIN_STEPS + ", " + Limits.MAX_STEPS + "], got " + s);
-            }
-            steps = (int) s;
-        }
-        if (p.hasRespacing()) {
-            steps = respacing(path(field, "respacing"), p.getRespacing());
-        }
-        if (p.hasEta()) {
-            if (p.getSampler() == Sampler.DDPM) {
-                throw invalid(path(field, "eta"), "applies to the DDIM sampler only");
-            }
-            finite(path(field, "eta"), p.getEta(), Limits.MIN_ETA, Limits.MAX_ETA);
-        }
-        if (p.hasGuidanceScale()) {
-            finite(path(field, "guidance_scale"), p.getGuidanceScale(), Limits.MIN_GUIDANCE, Limits.MAX_GUIDANCE);
-        }
-        if (p.hasClipX0()) {
-            ClipRange r = p.getClipX0();
-            finite(path(field, "clip_x0.min"), r.getMin(), -Limits.MAX_ABS_CLIP, Limits.MAX_ABS_CLIP);
-            finite(path(field, "clip_x0.max"), r.getMax(), -Limits.MAX_ABS_CLIP, Limits.MAX_ABS_CLIP);
-            if (!(r.getMin() < r.getMax())) {
-                throw invalid(path(field, "clip_x0"), "min must be below max, got [" + r.getMin() + ", " + r.getMax() + "]");
-            }
-        }
-        return steps;
-    }
-
-    /**
-     * Parses an improved-diffusion respacing string ("25", "10,15,20", "ddim25").
-     *
-     * @return the total number of steps it asks for (1..1000)
-     */
-    public static int respacing(String field, String value) {
-        if (value.isEmpty()) {
-            throw invalid(field, "must not be empty (leave it unset for the default)");
-        }
-        if (value.length() > Limits.MAX_RESPACING_CHARS) {
-            throw invalid(field, "must be at most " + Limits.MAX_RESPACING_CHARS + " characters");
-        }
-        long total = 0;
-        var ddim = RESPACING_DDIM.matcher(value);
-        if (ddim.matches()) {
-            total = Long.parseLong(ddim.group(1));
-        } else if (RESPACING_SECTIONS.matcher(value).matches()) {
-            for (String section : value.split(",")) {
-                long n = Long.parseLong(section);
-                if (n < 1) {
-                    throw invalid(field, "every section needs at least 1 step, got \"" + value + "\"");
-                }
-                total += n;
-            }
-        } else {
-            throw invalid(field, "must be \"<n>\", \"<n>,<n>,...\" or \"ddim<n>\", got \"" + value + "\"");
-        }
-        if (total < Limits.MIN_STEPS || total > Limits.MAX_STEPS) {
-            throw invalid(field, "total steps must be in [" + Limits.MIN_STEPS + ", " + Limits.MAX_STEPS + "], got " + total);
-        }
-        return (int) total;
     }
 
     // ---------------------------------------------------------------------------------------

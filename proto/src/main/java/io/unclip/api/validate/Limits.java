@@ -21,15 +21,8 @@ public final class Limits {
     /** Prompts per TextEncoderService.Encode call. */
     public static final int MAX_ENCODE_PROMPTS = 16;
 
-    /** Sampling steps of one stage, after respacing. */
-    public static final int MIN_STEPS = 1;
-    public static final int MAX_STEPS = 1000;
-    public static final int MAX_RESPACING_CHARS = 64;
-    public static final float MIN_GUIDANCE = 0f;
-    public static final float MAX_GUIDANCE = 50f;
-    public static final float MIN_ETA = 0f;
-    public static final float MAX_ETA = 1f;
-    public static final float MAX_ABS_CLIP = 1000f;
+    // Sampling steps, respacing, guidance, eta and clip limits are the engine's
+    // (io.unclip.engine.stage.SamplerOverrides), where the respacing grammar is parsed.
     public static final int MAX_PREVIEW_INTERVAL = 1000;
 
     /** Target resolution: 0 (bundle default) or a power of two in this range. */

@@ -84,40 +84,6 @@ class ChecksTest {
     }
 
     @Test
-    void samplerParams() {
-        assertEquals(0, Checks.samplerParams("decoder", SamplerParams.getDefaultInstance(), true));
-        assertEquals(25, Checks.samplerParams("decoder", SamplerParams.newBuilder().setSteps(25).build(), true));
-        assertEquals("decoder.steps", fails(() -> Checks.samplerParams("decoder",
-                SamplerParams.newBuilder().setSteps(0).build(), true)).field());
-        assertEquals("decoder.steps", fails(() -> Checks.samplerParams("decoder",
-                SamplerParams.newBuilder().setSteps(1001).build(), true)).field());
-        assertEquals("prior.steps", fails(() -> Checks.samplerParams("prior",
-                SamplerParams.newBuilder().setSteps(10).setRespacing("10").build(), true)).field());
-        assertEquals(45, Checks.samplerParams("p", SamplerParams.newBuilder().setRespacing("10,15,20").build(), true));
-        assertEquals(27, Checks.samplerParams("p", SamplerParams.newBuilder().setRespacing("ddim27").build(), true));
-        for (String bad : new String[] { "", "ddim", "ddim0", "10,,5", "0", "abc", "10,0", "600,600", "-5" }) {
-            assertEquals("p.respacing", fails(() -> Checks.samplerParams("p",
-                    SamplerParams.newBuilder().setRespacing(bad).build(), true)).field(), bad);
-        }
-        assertEquals("upsampler.guidance_scale", fails(() -> Checks.samplerParams("upsampler",
-                SamplerParams.newBuilder().setGuidanceScale(50.5f).build(), true)).field());
-        fails(() -> Checks.samplerParams("u", SamplerParams.newBuilder().setGuidanceScale(Float.NaN).build(), true));
-        fails(() -> Checks.samplerParams("u", SamplerParams.newBuilder().setGuidanceScale(-0.1f).build(), true));
-        Checks.samplerParams("u", SamplerParams.newBuilder().setGuidanceScale(0f).build(), true);
-        Checks.samplerParams("u", SamplerParams.newBuilder().setSampler(Sampler.DDIM).setEta(1f).build(), true);
-        assertEquals("u.eta", fails(() -> Checks.samplerParams("u",
-                SamplerParams.newBuilder().setSampler(Sampler.DDPM).setEta(0f).build(), true)).field());
-        assertEquals("u.eta", fails(() -> Checks.samplerParams("u",
-                SamplerParams.newBuilder().setEta(1.5f).build(), true)).field());
-        assertEquals("u.sampler", fails(() -> Checks.samplerParams("u",
-                SamplerParams.newBuilder().setSamplerValue(7).build(), true)).field());
-        assertEquals("u.clip_x0", fails(() -> Checks.samplerParams("u", SamplerParams.newBuilder()
-                .setClipX0(ClipRange.newBuilder().setMin(1).setMax(-1)).build(), true)).field());
-        Checks.samplerParams("u", SamplerParams.newBuilder()
-                .setClipX0(ClipRange.newBuilder().setMin(-1).setMax(1)).build(), true);
-    }
-
-    @Test
     void tensors() {
         assertEquals(2, Checks.tensor("t", tensor(0, 2, 3), true, 2).length);
         assertEquals("t", fails(() -> Checks.tensor("t", FloatTensor.getDefaultInstance(), false, 2)).field());

@@ -40,14 +40,17 @@ public final class StageCodec {
         String sampler = switch (p.getSampler()) {
             case DDPM -> "ddpm";
             case DDIM -> "ddim";
-            default -> null;
+            case SAMPLER_UNSPECIFIED -> null;
+            default -> throw new io.unclip.engine.stage.InvalidRequestException(Checks.path(field, "sampler"),
+                    "unknown sampler " + p.getSamplerValue());
         };
         Double clip = null;
         if (p.hasClipX0()) {
             ClipRange r = p.getClipX0();
-            if (r.getMin() != -r.getMax()) {
-                throw Checks.invalid(Checks.path(field, "clip_x0"), "the engine clips symmetrically: min must be -max, got ["
-                        + r.getMin() + ", " + r.getMax() + "]");
+            if (!(r.getMax() > 0) || !Float.isFinite(r.getMax()) || r.getMin() != -r.getMax()) {
+                throw new io.unclip.engine.stage.InvalidRequestException(Checks.path(field, "clip_x0"), "the engine"
+                        + " clips symmetrically to [-r, r], r > 0: min must be -max, got [" + r.getMin() + ", "
+                        + r.getMax() + "]");
             }
             clip = (double) r.getMax();
         }
@@ -56,7 +59,7 @@ public final class StageCodec {
                 p.hasRespacing() ? p.getRespacing() : null,
                 p.hasEta() ? Double.valueOf(p.getEta()) : null,
                 p.hasGuidanceScale() ? Double.valueOf(p.getGuidanceScale()) : null,
-                clip);
+                clip).check(field);
     }
 
     /** The settings a stage run used, for GenerationParams (every field set). */
