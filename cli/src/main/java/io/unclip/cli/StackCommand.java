@@ -1,6 +1,7 @@
 package io.unclip.cli;
 
 import io.unclip.deploy.LocalStack;
+import io.unclip.deploy.StackRestart;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -11,17 +12,19 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-/** {@code unclip stack up|down|status}: the local distributed stack (io.unclip.deploy.LocalStack). */
+/** {@code unclip stack up|down|status|restart}: the local distributed stack (io.unclip.deploy.LocalStack). */
 @Command(name = "stack", mixinStandardHelpOptions = true,
-        description = "Start, stop or show the local distributed stack (Kafka broker, stage services, gateway).",
-        subcommands = {StackCommand.Up.class, StackCommand.Down.class, StackCommand.Status.class})
+        description = "Start, stop, show or restart processes of the local distributed stack (Kafka broker, stage"
+                + " services, gateway).",
+        subcommands = {StackCommand.Up.class, StackCommand.Down.class, StackCommand.Status.class,
+                StackCommand.Restart.class})
 final class StackCommand implements Runnable {
     @picocli.CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
     @Override
     public void run() {
-        throw new CommandLine.ParameterException(spec.commandLine(), "Missing required subcommand (up, down, status)");
+        throw new CommandLine.ParameterException(spec.commandLine(), "Missing required subcommand (up, down, status, restart)");
     }
 
     /** The repository the stack runs from: the working directory if it has deploy/, else the CLI's install root. */
@@ -184,6 +187,38 @@ final class StackCommand implements Runnable {
                 return ExitCodes.OK;
             }
             describe(s);
+            return ExitCodes.OK;
+        }
+    }
+
+    @Command(name = "restart", mixinStandardHelpOptions = true,
+            description = "Restart one process of the running stack (e.g. decoder-1, kafka) with its command line:"
+                    + " started again if it died, stopped gracefully first if it runs; same log (appended).")
+    static final class Restart extends StackBase {
+        @CommandLine.Parameters(paramLabel = "NAME", description = "The process, as `stack status` names it.")
+        String name;
+
+        @Option(names = "--timeout", paramLabel = "SECONDS", description = "How long to wait for readiness (default 180).")
+        Integer timeout;
+
+        @Override
+        int run() throws Exception {
+            if (timeout != null && timeout < 1) {
+                throw CliException.badInput("--timeout: must be positive, got " + timeout);
+            }
+            long t0 = System.nanoTime();
+            LocalStack.Proc p;
+            try {
+                p = StackRestart.restart(stateDir(), name, Duration.ofSeconds(timeout != null ? timeout : 180));
+            } catch (IllegalArgumentException e) {
+                throw CliException.badInput(e.getMessage());
+            } catch (IllegalStateException e) {
+                throw new CliException(ExitCodes.FAILED, e.getMessage(), e);
+            }
+            output.event("stack_restart", Output.map("name", p.name(), "pid", p.pid(), "port", p.port(),
+                    "log", p.log().toString()));
+            output.info(String.format(Locale.ROOT, "restarted %s in %.1f s: pid %d, localhost:%d, log %s", p.name(),
+                    (System.nanoTime() - t0) / 1e9, p.pid(), p.port(), p.log()));
             return ExitCodes.OK;
         }
     }

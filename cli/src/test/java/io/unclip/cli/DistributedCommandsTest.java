@@ -80,6 +80,14 @@ class DistributedCommandsTest {
     }
 
     @Test
+    void restartWithoutAStackIsOneLine() {
+        oneLineError(run("stack", "restart"), ExitCodes.BAD_INPUT, "NAME");
+        oneLineError(run("stack", "restart", "decoder-1", "--state-dir", tmp.resolve("state").toString()),
+                ExitCodes.BAD_INPUT, "no stack at");
+        oneLineError(run("stack", "restart", "decoder-1", "--timeout", "0"), ExitCodes.BAD_INPUT, "--timeout");
+    }
+
+    @Test
     void upWithoutABuiltRepositoryFailsInOneLine() {
         // tmp is no repository: nothing is built, so LocalStack refuses before starting anything
         Result r = run("stack", "up", "--state-dir", tmp.resolve("state").toString());
