@@ -2,6 +2,7 @@ package io.unclip.cli;
 
 import io.unclip.deploy.LocalStack;
 import io.unclip.deploy.StackRestart;
+import io.unclip.deploy.StackScale;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -12,19 +13,19 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-/** {@code unclip stack up|down|status|restart}: the local distributed stack (io.unclip.deploy.LocalStack). */
+/** {@code unclip stack up|down|status|restart|scale}: the local distributed stack (io.unclip.deploy.LocalStack). */
 @Command(name = "stack", mixinStandardHelpOptions = true,
-        description = "Start, stop, show or restart processes of the local distributed stack (Kafka broker, stage"
-                + " services, gateway).",
+        description = "Start, stop, show, restart or scale processes of the local distributed stack (Kafka broker,"
+                + " stage services, gateway).",
         subcommands = {StackCommand.Up.class, StackCommand.Down.class, StackCommand.Status.class,
-                StackCommand.Restart.class})
+                StackCommand.Restart.class, StackCommand.Scale.class})
 final class StackCommand implements Runnable {
     @picocli.CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
     @Override
     public void run() {
-        throw new CommandLine.ParameterException(spec.commandLine(), "Missing required subcommand (up, down, status, restart)");
+        throw new CommandLine.ParameterException(spec.commandLine(), "Missing required subcommand (up, down, status, restart, scale)");
     }
 
     /** The repository the stack runs from: the working directory if it has deploy/, else the CLI's install root. */
@@ -219,6 +220,45 @@ final class StackCommand implements Runnable {
                     "log", p.log().toString()));
             output.info(String.format(Locale.ROOT, "restarted %s in %.1f s: pid %d, localhost:%d, log %s", p.name(),
                     (System.nanoTime() - t0) / 1e9, p.pid(), p.port(), p.log()));
+            return ExitCodes.OK;
+        }
+    }
+
+    @Command(name = "scale", mixinStandardHelpOptions = true,
+            description = "Add or remove replicas of services of the running stack (new ones run the first replica's"
+                    + " command line with their own port; removed ones, the last first, are stopped gracefully).")
+    static final class Scale extends StackBase {
+        @CommandLine.Parameters(paramLabel = "SERVICE=N[,SERVICE=N...]", description = "Replicas wanted per service.")
+        String replicas;
+
+        @Option(names = "--timeout", paramLabel = "SECONDS", description = "How long to wait for readiness (default 180).")
+        Integer timeout;
+
+        @Override
+        int run() throws Exception {
+            if (timeout != null && timeout < 1) {
+                throw CliException.badInput("--timeout: must be positive, got " + timeout);
+            }
+            Map<String, Integer> wanted = Up.parseReplicas(replicas);
+            if (wanted.isEmpty()) {
+                throw CliException.badInput("scale: wants SERVICE=N, e.g. decoder=3");
+            }
+            for (Map.Entry<String, Integer> w : wanted.entrySet()) {
+                long t0 = System.nanoTime();
+                java.util.List<LocalStack.Proc> now;
+                try {
+                    now = StackScale.scale(stateDir(), w.getKey(), w.getValue(),
+                            Duration.ofSeconds(timeout != null ? timeout : 180));
+                } catch (IllegalArgumentException e) {
+                    throw CliException.badInput(e.getMessage());
+                } catch (IllegalStateException e) {
+                    throw new CliException(ExitCodes.FAILED, e.getMessage(), e);
+                }
+                output.event("stack_scale", Output.map("service", w.getKey(), "replicas", now.size(),
+                        "processes", now.stream().map(LocalStack.Proc::name).toList()));
+                output.info(String.format(Locale.ROOT, "%s: %d replicas in %.1f s (%s)", w.getKey(), now.size(),
+                        (System.nanoTime() - t0) / 1e9, String.join(", ", now.stream().map(LocalStack.Proc::name).toList())));
+            }
             return ExitCodes.OK;
         }
     }

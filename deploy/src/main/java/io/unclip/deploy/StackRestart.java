@@ -36,8 +36,8 @@ public final class StackRestart {
     /** How long a running process gets to stop (a stage worker's running task gets 10 s of it). */
     static final Duration STOP_GRACE = Duration.ofSeconds(30);
 
-    /** Serialises restarts within this JVM: each one rewrites the state file. */
-    private static final Object STATE_LOCK = new Object();
+    /** Serialises restarts and scaling within this JVM: each rewrites the state file. */
+    static final Object STATE_LOCK = new Object();
 
     /** {@link #restart(Path, String, Duration)}, waiting up to 3 minutes for readiness. */
     public static LocalStack.Proc restart(Path stateDir, String name) throws IOException, InterruptedException {
@@ -97,7 +97,8 @@ public final class StackRestart {
                 + s.processes().stream().map(LocalStack.Proc::name).collect(Collectors.joining(", "))));
     }
 
-    private static void stop(ProcessHandle h) throws InterruptedException {
+    /** SIGTERM, then SIGKILL after {@link #STOP_GRACE}; returns once it exited. */
+    static void stop(ProcessHandle h) throws InterruptedException {
         h.destroy();
         try {
             h.onExit().get(STOP_GRACE.toMillis(), TimeUnit.MILLISECONDS);

@@ -9,7 +9,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
@@ -18,49 +17,20 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Restart on a stack of one fake service (a single-file Java program answering 200 on every path,
- * so /q/health/ready): killed then restarted, running then restarted; the real stack's restart runs
- * in the it module's BounceTest.
+ * Restart on a stack of one fake service ({@link FakeStack}): killed then restarted, running then
+ * restarted; the real stack's restart runs in the it module's BounceTest.
  */
 class StackRestartTest {
-    static final String SERVER = """
-            public class Healthy {
-                public static void main(String[] a) throws Exception {
-                    var s = com.sun.net.httpserver.HttpServer.create(
-                            new java.net.InetSocketAddress("localhost", Integer.parseInt(a[0])), 0);
-                    s.createContext("/", x -> { x.sendResponseHeaders(200, -1); x.close(); });
-                    s.start();
-                    System.out.println("serving on " + a[0]);
-                }
-            }
-            """;
-
     @TempDir
     Path dir;
-    final List<ProcessHandle> started = new ArrayList<>();
 
     @AfterEach
-    void stopAll() {
-        started.forEach(ProcessHandle::destroyForcibly);
+    void stopAll() throws Exception {
+        FakeStack.killAll(dir);
     }
 
-    /** A state directory as up leaves it: one service "decoder-1" running the fake server. */
     LocalStack.Proc fakeStack() throws Exception {
-        Path src = dir.resolve("Healthy.java");
-        Files.writeString(src, SERVER);
-        int port = LocalStack.port(0);
-        Path log = dir.resolve("logs/decoder-1.log");
-        Files.createDirectories(log.getParent());
-        List<String> cmd = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx32m",
-                src.toString(), Integer.toString(port));
-        StackRestart.recordCommand(dir, "decoder-1", cmd);
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
-        started.add(p.toHandle());
-        LocalStack.Proc proc = new LocalStack.Proc("decoder-1", "decoder", p.pid(), port, log,
-                p.toHandle().info().startInstant().orElse(null));
-        LocalStack.write(dir, new LocalStack.Status(dir, "localhost:1", "localhost:2", List.of(proc)));
-        LocalStack.awaitReady(proc, System.nanoTime() + Duration.ofSeconds(60).toNanos());
-        return proc;
+        return FakeStack.start(dir, "decoder-1", "decoder");
     }
 
     @Test
@@ -71,7 +41,6 @@ class StackRestartTest {
         assertFalse(LocalStack.status(dir).running());
 
         LocalStack.Proc after = StackRestart.restart(dir, "decoder-1", Duration.ofSeconds(60));
-        after.handle().ifPresent(started::add);
         assertNotEquals(before.pid(), after.pid());
         assertEquals(before.port(), after.port());
         assertTrue(after.alive());
@@ -86,7 +55,6 @@ class StackRestartTest {
     void aRunningProcessIsStoppedFirst() throws Exception {
         LocalStack.Proc before = fakeStack();
         LocalStack.Proc after = StackRestart.restart(dir, "decoder-1", Duration.ofSeconds(60));
-        after.handle().ifPresent(started::add);
         assertTrue(ProcessHandle.of(before.pid()).map(h -> h.onExit().orTimeout(5, TimeUnit.SECONDS).join())
                 .map(h -> !h.isAlive()).orElse(true), "the old process is gone");
         assertTrue(after.alive());
