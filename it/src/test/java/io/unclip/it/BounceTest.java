@@ -38,9 +38,11 @@ import io.unclip.kafka.testkit.TopicProbe;
 /**
  * A consumer bounce: JSON batch jobs through two decoder replicas, one of them killed with
  * SIGKILL in the middle of a decoder run and restarted by name ({@link StackRestart}); then
- * every job must have exactly one kind of SUCCEEDED result, byte-identical to the embedded
- * cascade's ({@link ResultAudit}), and the restarted replica must rejoin its group and take work.
- * Its own small stack (one replica of every other service), 4 partitions.
+ * every job must have a SUCCEEDED result whose images are byte-identical to the embedded
+ * cascade's, any duplicate result identical to the first ({@link ResultAudit}), and the restarted
+ * replica must rejoin its group and take work. Its own small stack (one replica of every other
+ * service), 4 partitions: sharing DistributedStackTest's would make each depend on what the other
+ * killed.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -107,7 +109,7 @@ class BounceTest {
                 && e.getEvent().hasStageFinished() && e.getProducer().equals(producer));
     }
 
-    /** 30 jobs, every fifth with a 1000-step decoder run (about a second: something to crash in). */
+    /** {@code n} jobs; with {@code withLongRuns} every fifth a 1000-step decoder run (~1 s: something to crash in). */
     static List<BatchJob> wave(String prefix, int n, boolean withLongRuns) {
         List<BatchJob> jobs = new ArrayList<>();
         for (int i = 0; i < n; i++) {
@@ -234,7 +236,7 @@ class BounceTest {
                 .get(10, TimeUnit.SECONDS).members());
     }
 
-    /** The member ids of the group's consumer {@code clientId} (the client id is the worker's, member ids are per run). */
+    /** The member ids of the group's consumer {@code clientId} (one client id per replica; a member id per run). */
     Set<String> memberIds(String group, String clientId) throws Exception {
         try (Admin admin = admin()) {
             Set<String> ids = new HashSet<>();
