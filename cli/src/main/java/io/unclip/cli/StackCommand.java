@@ -1,6 +1,8 @@
 package io.unclip.cli;
 
 import io.unclip.deploy.LocalStack;
+import io.unclip.deploy.StackRestart;
+import io.unclip.deploy.StackScale;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -11,17 +13,19 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-/** {@code unclip stack up|down|status}: the local distributed stack (io.unclip.deploy.LocalStack). */
+/** {@code unclip stack up|down|status|restart|scale}: the local distributed stack (io.unclip.deploy.LocalStack). */
 @Command(name = "stack", mixinStandardHelpOptions = true,
-        description = "Start, stop or show the local distributed stack (Kafka broker, stage services, gateway).",
-        subcommands = {StackCommand.Up.class, StackCommand.Down.class, StackCommand.Status.class})
+        description = "Start, stop, show, restart or scale processes of the local distributed stack (Kafka broker,"
+                + " stage services, gateway).",
+        subcommands = {StackCommand.Up.class, StackCommand.Down.class, StackCommand.Status.class,
+                StackCommand.Restart.class, StackCommand.Scale.class})
 final class StackCommand implements Runnable {
     @picocli.CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
     @Override
     public void run() {
-        throw new CommandLine.ParameterException(spec.commandLine(), "Missing required subcommand (up, down, status)");
+        throw new CommandLine.ParameterException(spec.commandLine(), "Missing required subcommand (up, down, status, restart, scale)");
     }
 
     /** The repository the stack runs from: the working directory if it has deploy/, else the CLI's install root. */
@@ -184,6 +188,77 @@ final class StackCommand implements Runnable {
                 return ExitCodes.OK;
             }
             describe(s);
+            return ExitCodes.OK;
+        }
+    }
+
+    @Command(name = "restart", mixinStandardHelpOptions = true,
+            description = "Restart one process of the running stack (e.g. decoder-1, kafka) with its command line:"
+                    + " started again if it died, stopped gracefully first if it runs; same log (appended).")
+    static final class Restart extends StackBase {
+        @CommandLine.Parameters(paramLabel = "NAME", description = "The process, as `stack status` names it.")
+        String name;
+
+        @Option(names = "--timeout", paramLabel = "SECONDS", description = "How long to wait for readiness (default 180).")
+        Integer timeout;
+
+        @Override
+        int run() throws Exception {
+            if (timeout != null && timeout < 1) {
+                throw CliException.badInput("--timeout: must be positive, got " + timeout);
+            }
+            long t0 = System.nanoTime();
+            LocalStack.Proc p;
+            try {
+                p = StackRestart.restart(stateDir(), name, Duration.ofSeconds(timeout != null ? timeout : 180));
+            } catch (IllegalArgumentException e) {
+                throw CliException.badInput(e.getMessage());
+            } catch (IllegalStateException e) {
+                throw new CliException(ExitCodes.FAILED, e.getMessage(), e);
+            }
+            output.event("stack_restart", Output.map("name", p.name(), "pid", p.pid(), "port", p.port(),
+                    "log", p.log().toString()));
+            output.info(String.format(Locale.ROOT, "restarted %s in %.1f s: pid %d, localhost:%d, log %s", p.name(),
+                    (System.nanoTime() - t0) / 1e9, p.pid(), p.port(), p.log()));
+            return ExitCodes.OK;
+        }
+    }
+
+    @Command(name = "scale", mixinStandardHelpOptions = true,
+            description = "Add or remove replicas of services of the running stack (new ones run the first replica's"
+                    + " command line with their own port; removed ones, the last first, are stopped gracefully).")
+    static final class Scale extends StackBase {
+        @CommandLine.Parameters(paramLabel = "SERVICE=N[,SERVICE=N...]", description = "Replicas wanted per service.")
+        String replicas;
+
+        @Option(names = "--timeout", paramLabel = "SECONDS", description = "How long to wait for readiness (default 180).")
+        Integer timeout;
+
+        @Override
+        int run() throws Exception {
+            if (timeout != null && timeout < 1) {
+                throw CliException.badInput("--timeout: must be positive, got " + timeout);
+            }
+            Map<String, Integer> wanted = Up.parseReplicas(replicas);
+            if (wanted.isEmpty()) {
+                throw CliException.badInput("scale: wants SERVICE=N, e.g. decoder=3");
+            }
+            for (Map.Entry<String, Integer> w : wanted.entrySet()) {
+                long t0 = System.nanoTime();
+                java.util.List<LocalStack.Proc> now;
+                try {
+                    now = StackScale.scale(stateDir(), w.getKey(), w.getValue(),
+                            Duration.ofSeconds(timeout != null ? timeout : 180));
+                } catch (IllegalArgumentException e) {
+                    throw CliException.badInput(e.getMessage());
+                } catch (IllegalStateException e) {
+                    throw new CliException(ExitCodes.FAILED, e.getMessage(), e);
+                }
+                output.event("stack_scale", Output.map("service", w.getKey(), "replicas", now.size(),
+                        "processes", now.stream().map(LocalStack.Proc::name).toList()));
+                output.info(String.format(Locale.ROOT, "%s: %d replicas in %.1f s (%s)", w.getKey(), now.size(),
+                        (System.nanoTime() - t0) / 1e9, String.join(", ", now.stream().map(LocalStack.Proc::name).toList())));
+            }
             return ExitCodes.OK;
         }
     }

@@ -87,6 +87,23 @@ class DistributedCommandsTest {
     }
 
     @Test
+    void restartWithoutAStackIsOneLine() {
+        oneLineError(run("stack", "restart"), ExitCodes.BAD_INPUT, "NAME");
+        oneLineError(run("stack", "restart", "decoder-1", "--state-dir", tmp.resolve("state").toString()),
+                ExitCodes.BAD_INPUT, "no stack at");
+        oneLineError(run("stack", "restart", "decoder-1", "--timeout", "0"), ExitCodes.BAD_INPUT, "--timeout");
+    }
+
+    @Test
+    void scaleWithoutAStackIsOneLine() {
+        oneLineError(run("stack", "scale"), ExitCodes.BAD_INPUT, "SERVICE=N");
+        oneLineError(run("stack", "scale", "decoder"), ExitCodes.BAD_INPUT, "SERVICE=N");
+        oneLineError(run("stack", "scale", "painter=2"), ExitCodes.BAD_INPUT, "unknown service 'painter'");
+        oneLineError(run("stack", "scale", "decoder=3", "--state-dir", tmp.resolve("state").toString()),
+                ExitCodes.BAD_INPUT, "no stack at");
+    }
+
+    @Test
     void upWithoutABuiltRepositoryFailsInOneLine() {
         // tmp is no repository: nothing is built, so LocalStack refuses before starting anything
         Result r = run("stack", "up", "--state-dir", tmp.resolve("state").toString());

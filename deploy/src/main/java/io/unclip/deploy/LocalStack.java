@@ -380,8 +380,10 @@ public final class LocalStack {
             format.destroyForcibly();
             throw new IllegalStateException("formatting the broker's storage failed:\n" + tail(log));
         }
-        Process k = new ProcessBuilder(java(), "-Xmx512m", "-XX:+UseSerialGC",
-                "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn", "-cp", cp, "kafka.Kafka", config.toString())
+        List<String> cmd = List.of(java(), "-Xmx512m", "-XX:+UseSerialGC",
+                "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn", "-cp", cp, "kafka.Kafka", config.toString());
+        StackRestart.recordCommand(state, "kafka", cmd);
+        Process k = new ProcessBuilder(cmd)
                 .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
         return new Proc("kafka", "kafka", k.pid(), port, log, k.toHandle().info().startInstant().orElse(null));
     }
@@ -395,11 +397,12 @@ public final class LocalStack {
         cmd.add("-jar");
         cmd.add(s.jar(o.root()).toAbsolutePath().toString());
         Path log = state.resolve("logs/" + name + ".log");
+        StackRestart.recordCommand(state, name, cmd);
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
         return new Proc(name, s.id, p.pid(), port, log, p.toHandle().info().startInstant().orElse(null));
     }
 
-    private static void awaitKafka(String bootstrap, Proc kafka, Duration timeout) throws InterruptedException {
+    static void awaitKafka(String bootstrap, Proc kafka, Duration timeout) throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
         Properties p = new Properties();
         p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
@@ -450,7 +453,7 @@ public final class LocalStack {
         }
     }
 
-    private static void awaitReady(Proc p, long deadline) throws InterruptedException {
+    static void awaitReady(Proc p, long deadline) throws InterruptedException {
         HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
         String last = "";
         while (true) {
