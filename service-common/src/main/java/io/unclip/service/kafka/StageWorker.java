@@ -112,6 +112,7 @@ public final class StageWorker implements AutoCloseable {
     private final ExecutorService runner;
     private final Thread pollThread;
     private final Deque<ConsumerRecord<String, byte[]>> pending = new ArrayDeque<>();
+    private final RecordAttempts attempts = new RecordAttempts();
     private final Set<String> done = Collections.synchronizedSet(Collections.newSetFromMap(
             new LinkedHashMap<String, Boolean>() {
                 @Override
@@ -124,6 +125,10 @@ public final class StageWorker implements AutoCloseable {
     private volatile boolean stopping;
     private volatile boolean busy;
     private volatile Throwable failure;
+    /** Which start of the record the runner is on (1 = first), across replicas: see {@link RecordAttempts}. */
+    private volatile int delivery = 1;
+    /** Why the last record read again was not completed: "topic-partition@offset: cause". */
+    private volatile String retryCause;
 
     public StageWorker(KafkaSettings settings, Config config, StageHandler handler, Producer<String, byte[]> producer,
                        EventPublisher events, ResultPublisher results, CancellationTracker cancellations,
@@ -218,7 +223,11 @@ public final class StageWorker implements AutoCloseable {
                         current = next;
                         busy = true;
                         c.pause(c.assignment());
-                        inFlight = runner.submit(() -> process(next));
+                        int start = attempts.start(c, next);
+                        delivery = start;
+                        inFlight = start > config.maxAttempts()
+                                ? runner.submit(() -> giveUp(next, start - 1))
+                                : runner.submit(() -> process(next));
                     } else if (!c.paused().isEmpty()) {
                         c.resume(c.paused());
                     }
@@ -245,8 +254,9 @@ public final class StageWorker implements AutoCloseable {
         try {
             return f.get();
         } catch (ExecutionException e) {
-            LOG.errorf(e.getCause(), "%s: record %s-%d@%d: output not written; reading it again", config.stage(),
-                    rec.topic(), rec.partition(), rec.offset());
+            LOG.errorf(e.getCause(), "%s: record %s-%d@%d: output not written (attempt %d of %d); reading it again",
+                    config.stage(), rec.topic(), rec.partition(), rec.offset(), delivery, config.maxAttempts());
+            retryCause = coordinates(rec) + ": output not written: " + e.getCause();
             return Completion.RETRY;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -261,6 +271,7 @@ public final class StageWorker implements AutoCloseable {
         }
         switch (completion) {
             case COMMIT -> {
+                attempts.done(rec);
                 try {
                     c.commitSync(Map.of(tp, new OffsetAndMetadata(rec.offset() + 1)));
                 } catch (KafkaException e) {
@@ -307,10 +318,7 @@ public final class StageWorker implements AutoCloseable {
     private Completion process(ConsumerRecord<String, byte[]> rec) throws Exception {
         long startNanos = System.nanoTime();
         long queueMs = Math.max(0, System.currentTimeMillis() - rec.timestamp());
-        ResultFormat format = RecordHeaders.resultFormat(rec.headers());
-        if (Topics.JOBS.equals(rec.topic()) && rec.value() != null && JobJson.looksLikeJson(rec.value())) {
-            format = ResultFormat.JSON; // a JSON job gets a JSON answer, even when it does not parse
-        }
+        ResultFormat format = formatOf(rec);
         StageTask task;
         try {
             TaskReader reader = config.readers().get(rec.topic());
@@ -354,7 +362,8 @@ public final class StageWorker implements AutoCloseable {
             return Completion.COMMIT;
         }
 
-        TaskEvents ev = events.forTask(task);
+        int attempt = Math.max(1, task.getAttempt()) + delivery - 1; // re-published retries + redeliveries
+        TaskEvents ev = events.forTask(task, attempt);
         ev.started();
         BooleanSupplier cancelled = () -> stopping || cancellations.isCancelled(jobId);
         JobSpec spec = makesImages(task.getRequest()) ? JobSpec.of(task.getRequest()) : null;
@@ -415,7 +424,6 @@ public final class StageWorker implements AutoCloseable {
                 metrics.outcome("abandoned");
                 return Completion.ABANDON;
             }
-            int attempt = Math.max(1, task.getAttempt());
             if (attempt < config.maxAttempts()) {
                 LOG.warnf(e, "%s: %s attempt %d failed; queued again", config.stage(), key, attempt);
                 StageTask again = task.toBuilder().setAttempt(attempt + 1).setCreatedAt(Records.now()).build();
@@ -465,13 +473,63 @@ public final class StageWorker implements AutoCloseable {
         String jobId = e.jobId();
         LOG.warnf("%s: record %s-%d@%d dead-lettered (job %s): %s", config.stage(), rec.topic(), rec.partition(),
                 rec.offset(), jobId, e.getMessage());
-        Future<RecordMetadata> dl = deadLetters.send(rec, e.getMessage(), jobId, config.stage(), e.code());
+        try {
+            send(deadLetters.send(rec, e.getMessage(), jobId, config.stage(), e.code()));
+        } catch (Exception dlFailed) {
+            if (delivery < config.maxAttempts()) {
+                throw dlFailed; // read the record again; its job is failed once, with the dead letter
+            }
+            LOG.errorf(dlFailed, "%s: record %s-%d@%d: dead letter not written after %d attempts; failing job %s"
+                    + " without it", config.stage(), rec.topic(), rec.partition(), rec.offset(), delivery, jobId);
+        }
         if (jobId != null) {
             send(results.publish(Records.failedResult(jobId, Records.failure(e.code(), e.getMessage(), config.stage(),
                     e.field(), false), task), format));
         }
-        send(dl);
         metrics.outcome("dead_lettered");
+    }
+
+    /**
+     * A record started {@code starts} times without being completed (its outputs could not be
+     * written, or the replicas running it died or stopped): dead-letter it and fail its job, each
+     * as best it can, so that it is committed and no longer blocks its partition. It is not parsed
+     * again: parsing may be what stopped the replicas.
+     */
+    private Completion giveUp(ConsumerRecord<String, byte[]> rec, int starts) {
+        String cause = retryCause;
+        String reason = "given up after " + starts + " attempts: " + (cause != null && cause.startsWith(coordinates(rec) + ":")
+                ? cause.substring(coordinates(rec).length() + 2)
+                : "started without finishing (the replicas running it stopped or died)");
+        String jobId = JobJson.recoverJobId(rec.value(), rec.key());
+        LOG.errorf("%s: record %s (job %s) %s", config.stage(), coordinates(rec), jobId, reason);
+        try {
+            send(deadLetters.send(rec, reason, jobId, config.stage(), FailureCode.DEAD_LETTERED));
+        } catch (Exception e) {
+            LOG.errorf(e, "%s: record %s: dead letter not written", config.stage(), coordinates(rec));
+        }
+        if (jobId != null) {
+            try {
+                send(results.publish(Records.failedResult(jobId, Records.failure(FailureCode.DEAD_LETTERED, reason,
+                        config.stage(), "", false), null), formatOf(rec)));
+            } catch (Exception e) {
+                LOG.errorf(e, "%s: record %s: failed result of job %s not written", config.stage(), coordinates(rec),
+                        jobId);
+            }
+        }
+        metrics.outcome("given_up");
+        return Completion.COMMIT;
+    }
+
+    /** The result format a record's job wants: its header's, and JSON for a JSON job even when it does not parse. */
+    private static ResultFormat formatOf(ConsumerRecord<String, byte[]> rec) {
+        if (Topics.JOBS.equals(rec.topic()) && rec.value() != null && JobJson.looksLikeJson(rec.value())) {
+            return ResultFormat.JSON;
+        }
+        return RecordHeaders.resultFormat(rec.headers());
+    }
+
+    private static String coordinates(ConsumerRecord<String, byte[]> rec) {
+        return rec.topic() + "-" + rec.partition() + "@" + rec.offset();
     }
 
     private static void send(Future<RecordMetadata> f) throws Exception {
