@@ -100,6 +100,33 @@ class PoisonRecordTest {
         }
     }
 
+    @Test
+    void aDeadLetterThatCannotBeWrittenStillLetsTheRecordGo() throws Exception {
+        String topic = "test.jobs-dl-lost";
+        broker.topic(topic);
+        KafkaSettings tight = new KafkaSettings(broker.settings.bootstrapServers(), 6000,
+                Map.of("max.request.size", "50000")); // below the dead letter even when cut to 64 KiB
+        StageWorker.Config config = new StageWorker.Config(StageName.TEXT_ENCODER, Map.of(topic, TaskReader.jobs()),
+                "poison-dl-lost", "t3", 3, Duration.ofSeconds(2));
+        try (WorkerStack w = broker.worker(tight, config, new StageWorkerTest.FakeFinisher(), results);
+             TopicTail res = new TopicTail(broker.settings, Topics.RESULTS);
+             TopicTail dead = new TopicTail(broker.settings, Topics.DEAD_LETTER)) {
+            char[] prompt = new char[60_000];
+            Arrays.fill(prompt, 'b');
+            broker.send(topic, "poison-2", ("{\"job_id\": \"poison-2\", \"prompt\": \"" + new String(prompt) + "\"}")
+                    .getBytes(StandardCharsets.UTF_8));
+            broker.send(topic, "after-poison-2", StageWorkerTest.task("after-poison-2", StageName.TEXT_ENCODER, false)
+                    .getRequest().toByteArray());
+
+            JobResult good = JobResult.parseFrom(res.await(TopicTail.key("after-poison-2"), 1, WAIT).get(0).value());
+            assertEquals(JobState.SUCCEEDED, good.getStatus(), "the job behind the poison record ran");
+            List<ConsumerRecord<String, byte[]>> failed = res.settle(TopicTail.key("poison-2"), Duration.ofSeconds(2));
+            assertEquals(1, failed.size(), "one failed result, though its dead letter was never written");
+            assertEquals(JobState.FAILED, JobResult.parseFrom(failed.get(0).value()).getStatus());
+            assertTrue(dead.settle(TopicTail.key("poison-2"), Duration.ofMillis(500)).isEmpty());
+        }
+    }
+
     /** Finishes every job; a "huge-" job's result is too large for the worker's producer. */
     static final class HugeResults implements StageHandler {
         final AtomicInteger hugeRuns = new AtomicInteger();
