@@ -57,6 +57,21 @@ import io.unclip.service.stage.JobSpec;
  * <p>Delivery is at-least-once: a replica that dies after writing its output but before
  * committing leaves the record to another replica, which writes the same output again
  * (handlers are deterministic), and downstream consumers drop the duplicate.
+ *
+ * <p>Every start of a record is counted in the group's committed offset ({@link RecordAttempts}),
+ * so the count survives the replica: stage_started reports it (with the task's own attempt,
+ * raised when a stage error re-queues the task), and a record started more than
+ * {@link Config#maxAttempts()} times without being completed (its outputs cannot be written, or
+ * it stops every replica that runs it) is given up: dead letter and failed result as best they
+ * can be written, then committed. No record blocks its partition.
+ *
+ * <p>Job ids and duplicates: a record key, when present, must be the job id ({@link TaskReader}).
+ * A job id seen again with the same request is a duplicate (skipped once done); with another
+ * request a conflict: that submission is dead-lettered and failed with ALREADY_EXISTS, the first
+ * job goes on ({@link SeenJobs}). Both records are kept per replica and bounded: records are keyed
+ * by job id, so one id always lands on one partition, hence on one replica of a stage while the
+ * partition stays there. An ALREADY_EXISTS result shares its job id with the first job's result;
+ * result consumers must not take it for the job's outcome.
  */
 public final class StageWorker implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(StageWorker.class);
@@ -113,6 +128,7 @@ public final class StageWorker implements AutoCloseable {
     private final Thread pollThread;
     private final Deque<ConsumerRecord<String, byte[]>> pending = new ArrayDeque<>();
     private final RecordAttempts attempts = new RecordAttempts();
+    private final SeenJobs seen = new SeenJobs();
     private final Set<String> done = Collections.synchronizedSet(Collections.newSetFromMap(
             new LinkedHashMap<String, Boolean>() {
                 @Override
@@ -335,6 +351,14 @@ public final class StageWorker implements AutoCloseable {
             format = ResultFormat.JSON;
         }
         String jobId = task.getJobId();
+        String firstDigest = seen.conflict(Topics.JOBS.equals(rec.topic()) ? "job/" + jobId : Records.taskKey(task),
+                task.getRequest());
+        if (firstDigest != null) {
+            reject(rec, TaskRejectedException.alreadyExists(jobId, "job_id: '" + jobId + "' was already submitted with"
+                    + " a different request (digest " + firstDigest + ", this one " + SeenJobs.digest(task.getRequest())
+                    + "); this submission is rejected, the first job goes on"), format, null);
+            return Completion.COMMIT;
+        }
         if (task.getStage() != config.stage()) {
             // a job whose first stage is another one: route it there (idempotent: the stage drops duplicates)
             send(producer.send(record(Topics.forStage(task.getStage()), task, format)));
