@@ -520,10 +520,10 @@ public final class StageWorker implements AutoCloseable {
      * again: parsing may be what stopped the replicas.
      */
     private Completion giveUp(ConsumerRecord<String, byte[]> rec, int starts) {
+        String at = coordinates(rec) + ": ";
         String cause = retryCause;
-        String reason = "given up after " + starts + " attempts: " + (cause != null && cause.startsWith(coordinates(rec) + ":")
-                ? cause.substring(coordinates(rec).length() + 2)
-                : "started without finishing (the replicas running it stopped or died)");
+        String reason = "given up after " + starts + " attempts: " + (cause != null && cause.startsWith(at)
+                ? cause.substring(at.length()) : "started without finishing (the replicas running it stopped or died)");
         String jobId = JobJson.recoverJobId(rec.value(), rec.key());
         LOG.errorf("%s: record %s (job %s) %s", config.stage(), coordinates(rec), jobId, reason);
         try {
