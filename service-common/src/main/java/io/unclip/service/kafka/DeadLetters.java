@@ -1,5 +1,6 @@
 package io.unclip.service.kafka;
 
+import java.nio.charset.StandardCharsets;
 import java.util.concurrent.Future;
 
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -13,8 +14,19 @@ import io.unclip.api.v1.DeadLetter;
 import io.unclip.api.v1.FailureCode;
 import io.unclip.api.v1.StageName;
 
-/** Writes records that cannot be processed to unclip.dead-letter, unchanged, with the reason. */
+/**
+ * Writes records that cannot be processed to unclip.dead-letter with the reason and the record's
+ * coordinates. The value is kept up to {@link #MAX_VALUE_BYTES} (with its full size, and whether
+ * it was cut): a copy of a record as large as the largest record the topics allow would not fit
+ * in a record itself, and a dead letter that cannot be written must not keep its record from
+ * being committed.
+ */
 public final class DeadLetters {
+    /** Longest value prefix a dead letter keeps. */
+    public static final int MAX_VALUE_BYTES = 64 * 1024;
+    /** Longest key a dead letter keeps (job ids are at most 64 characters). */
+    public static final int MAX_KEY_BYTES = 1024;
+
     private final Producer<String, byte[]> producer;
     private final String instance;
 
@@ -36,15 +48,20 @@ public final class DeadLetters {
                 .setTimestamp(Records.now())
                 .setProducer(Records.cut(instance, 128));
         if (rec.key() != null) {
-            dl.setKey(ByteString.copyFromUtf8(rec.key()));
+            byte[] k = rec.key().getBytes(StandardCharsets.UTF_8);
+            dl.setKey(ByteString.copyFrom(k, 0, Math.min(k.length, MAX_KEY_BYTES)));
         }
-        if (rec.value() != null) {
-            dl.setValue(ByteString.copyFrom(rec.value()));
+        byte[] v = rec.value();
+        if (v != null) {
+            dl.setValueSize(v.length)
+                    .setValue(ByteString.copyFrom(v, 0, Math.min(v.length, MAX_VALUE_BYTES)))
+                    .setValueTruncated(v.length > MAX_VALUE_BYTES);
         }
-        String key = jobId != null && !jobId.isEmpty() ? jobId : rec.key();
+        String key = jobId != null && !jobId.isEmpty() ? jobId
+                : rec.key() != null && rec.key().length() <= MAX_KEY_BYTES ? rec.key() : null;
         ProducerRecord<String, byte[]> out = new ProducerRecord<>(Topics.DEAD_LETTER, key, dl.build().toByteArray());
         out.headers().add(RecordHeaders.RESULT_FORMAT,
-                RecordHeaders.name(RecordHeaders.resultFormat(rec.headers())).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                RecordHeaders.name(RecordHeaders.resultFormat(rec.headers())).getBytes(StandardCharsets.UTF_8));
         return producer.send(out);
     }
 }

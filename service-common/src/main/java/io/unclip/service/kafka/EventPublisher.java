@@ -58,7 +58,12 @@ public final class EventPublisher implements AutoCloseable {
 
     /** Events of one stage run of {@code task}. */
     public TaskEvents forTask(StageTask task) {
-        return new TaskEvents(this, task);
+        return forTask(task, task.getAttempt());
+    }
+
+    /** @param attempt which run of the task this is (1 = first), as stage_started reports it */
+    public TaskEvents forTask(StageTask task, int attempt) {
+        return new TaskEvents(this, task, attempt);
     }
 
     long progressIntervalNanos() {

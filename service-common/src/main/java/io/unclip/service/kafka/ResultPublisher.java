@@ -3,6 +3,7 @@ package io.unclip.service.kafka;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
@@ -17,6 +18,7 @@ import io.unclip.api.v1.GeneratedImage;
 import io.unclip.api.v1.ImageRef;
 import io.unclip.api.v1.JobResult;
 import io.unclip.api.v1.ResultFormat;
+import io.unclip.api.validate.Checks;
 import io.unclip.service.codec.ResultJson;
 
 /**
@@ -31,7 +33,7 @@ public final class ResultPublisher {
 
     public ResultPublisher(Producer<String, byte[]> producer, Path resultsDir) {
         this.producer = producer;
-        this.resultsDir = resultsDir.toAbsolutePath();
+        this.resultsDir = resultsDir.toAbsolutePath().normalize();
     }
 
     public Path resultsDir() {
@@ -50,13 +52,33 @@ public final class ResultPublisher {
         return producer.send(rec);
     }
 
+    /**
+     * {@code <results dir>/<job id>}. Job ids are checked where records come in (Checks.ID), but
+     * a path built from one is checked too: it must name a directory right under the results dir.
+     *
+     * @throws IllegalArgumentException for an id that would leave it ("..", ".", "a/b", ...)
+     */
+    public Path jobDir(String jobId) {
+        Path dir;
+        try {
+            dir = resultsDir.resolve(jobId).normalize();
+        } catch (InvalidPathException e) {
+            dir = null;
+        }
+        if (!Checks.isId(jobId) || dir == null || !resultsDir.equals(dir.getParent())) {
+            throw new IllegalArgumentException("job id '" + Records.cut(jobId, 80) + "' does not name a directory in "
+                    + resultsDir + "; result images not written");
+        }
+        return dir;
+    }
+
     /** Writes the result's inline PNGs to the result store; returns their paths, in order. */
     public List<Path> writeImages(JobResult result) {
         List<Path> paths = new ArrayList<>();
         if (result.getImagesCount() == 0) {
             return paths;
         }
-        Path dir = resultsDir.resolve(result.getJobId());
+        Path dir = jobDir(result.getJobId());
         try {
             Files.createDirectories(dir);
             for (GeneratedImage g : result.getImagesList()) {

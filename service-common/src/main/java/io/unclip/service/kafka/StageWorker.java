@@ -57,6 +57,21 @@ import io.unclip.service.stage.JobSpec;
  * <p>Delivery is at-least-once: a replica that dies after writing its output but before
  * committing leaves the record to another replica, which writes the same output again
  * (handlers are deterministic), and downstream consumers drop the duplicate.
+ *
+ * <p>Every start of a record is counted in the group's committed offset ({@link RecordAttempts}),
+ * so the count survives the replica: stage_started reports it (with the task's own attempt,
+ * raised when a stage error re-queues the task), and a record started more than
+ * {@link Config#maxAttempts()} times without being completed (its outputs cannot be written, or
+ * it stops every replica that runs it) is given up: dead letter and failed result as best they
+ * can be written, then committed. No record blocks its partition.
+ *
+ * <p>Job ids and duplicates: a record key, when present, must be the job id ({@link TaskReader}).
+ * A job id seen again with the same request is a duplicate (skipped once done); with another
+ * request a conflict: that submission is dead-lettered and failed with ALREADY_EXISTS, the first
+ * job goes on ({@link SeenJobs}). Both records are kept per replica and bounded: records are keyed
+ * by job id, so one id always lands on one partition, hence on one replica of a stage while the
+ * partition stays there. An ALREADY_EXISTS result shares its job id with the first job's result;
+ * result consumers must not take it for the job's outcome.
  */
 public final class StageWorker implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(StageWorker.class);
@@ -112,6 +127,8 @@ public final class StageWorker implements AutoCloseable {
     private final ExecutorService runner;
     private final Thread pollThread;
     private final Deque<ConsumerRecord<String, byte[]>> pending = new ArrayDeque<>();
+    private final RecordAttempts attempts = new RecordAttempts();
+    private final SeenJobs seen = new SeenJobs();
     private final Set<String> done = Collections.synchronizedSet(Collections.newSetFromMap(
             new LinkedHashMap<String, Boolean>() {
                 @Override
@@ -124,6 +141,10 @@ public final class StageWorker implements AutoCloseable {
     private volatile boolean stopping;
     private volatile boolean busy;
     private volatile Throwable failure;
+    /** Which start of the record the runner is on (1 = first), across replicas: see {@link RecordAttempts}. */
+    private volatile int delivery = 1;
+    /** Why the last record read again was not completed: "topic-partition@offset: cause". */
+    private volatile String retryCause;
 
     public StageWorker(KafkaSettings settings, Config config, StageHandler handler, Producer<String, byte[]> producer,
                        EventPublisher events, ResultPublisher results, CancellationTracker cancellations,
@@ -218,7 +239,11 @@ public final class StageWorker implements AutoCloseable {
                         current = next;
                         busy = true;
                         c.pause(c.assignment());
-                        inFlight = runner.submit(() -> process(next));
+                        int start = attempts.start(c, next);
+                        delivery = start;
+                        inFlight = start > config.maxAttempts()
+                                ? runner.submit(() -> giveUp(next, start - 1))
+                                : runner.submit(() -> process(next));
                     } else if (!c.paused().isEmpty()) {
                         c.resume(c.paused());
                     }
@@ -245,8 +270,9 @@ public final class StageWorker implements AutoCloseable {
         try {
             return f.get();
         } catch (ExecutionException e) {
-            LOG.errorf(e.getCause(), "%s: record %s-%d@%d: output not written; reading it again", config.stage(),
-                    rec.topic(), rec.partition(), rec.offset());
+            LOG.errorf(e.getCause(), "%s: record %s-%d@%d: output not written (attempt %d of %d); reading it again",
+                    config.stage(), rec.topic(), rec.partition(), rec.offset(), delivery, config.maxAttempts());
+            retryCause = coordinates(rec) + ": output not written: " + e.getCause();
             return Completion.RETRY;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -261,6 +287,7 @@ public final class StageWorker implements AutoCloseable {
         }
         switch (completion) {
             case COMMIT -> {
+                attempts.done(rec);
                 try {
                     c.commitSync(Map.of(tp, new OffsetAndMetadata(rec.offset() + 1)));
                 } catch (KafkaException e) {
@@ -307,10 +334,7 @@ public final class StageWorker implements AutoCloseable {
     private Completion process(ConsumerRecord<String, byte[]> rec) throws Exception {
         long startNanos = System.nanoTime();
         long queueMs = Math.max(0, System.currentTimeMillis() - rec.timestamp());
-        ResultFormat format = RecordHeaders.resultFormat(rec.headers());
-        if (Topics.JOBS.equals(rec.topic()) && rec.value() != null && JobJson.looksLikeJson(rec.value())) {
-            format = ResultFormat.JSON; // a JSON job gets a JSON answer, even when it does not parse
-        }
+        ResultFormat format = formatOf(rec);
         StageTask task;
         try {
             TaskReader reader = config.readers().get(rec.topic());
@@ -327,6 +351,14 @@ public final class StageWorker implements AutoCloseable {
             format = ResultFormat.JSON;
         }
         String jobId = task.getJobId();
+        String firstDigest = seen.conflict(Topics.JOBS.equals(rec.topic()) ? "job/" + jobId : Records.taskKey(task),
+                task.getRequest());
+        if (firstDigest != null) {
+            reject(rec, TaskRejectedException.alreadyExists(jobId, "job_id: '" + jobId + "' was already submitted with"
+                    + " a different request (digest " + firstDigest + ", this one " + SeenJobs.digest(task.getRequest())
+                    + "); this submission is rejected, the first job goes on"), format, null);
+            return Completion.COMMIT;
+        }
         if (task.getStage() != config.stage()) {
             // a job whose first stage is another one: route it there (idempotent: the stage drops duplicates)
             send(producer.send(record(Topics.forStage(task.getStage()), task, format)));
@@ -354,7 +386,8 @@ public final class StageWorker implements AutoCloseable {
             return Completion.COMMIT;
         }
 
-        TaskEvents ev = events.forTask(task);
+        int attempt = Math.max(1, task.getAttempt()) + delivery - 1; // re-published retries + redeliveries
+        TaskEvents ev = events.forTask(task, attempt);
         ev.started();
         BooleanSupplier cancelled = () -> stopping || cancellations.isCancelled(jobId);
         JobSpec spec = makesImages(task.getRequest()) ? JobSpec.of(task.getRequest()) : null;
@@ -415,7 +448,6 @@ public final class StageWorker implements AutoCloseable {
                 metrics.outcome("abandoned");
                 return Completion.ABANDON;
             }
-            int attempt = Math.max(1, task.getAttempt());
             if (attempt < config.maxAttempts()) {
                 LOG.warnf(e, "%s: %s attempt %d failed; queued again", config.stage(), key, attempt);
                 StageTask again = task.toBuilder().setAttempt(attempt + 1).setCreatedAt(Records.now()).build();
@@ -465,13 +497,63 @@ public final class StageWorker implements AutoCloseable {
         String jobId = e.jobId();
         LOG.warnf("%s: record %s-%d@%d dead-lettered (job %s): %s", config.stage(), rec.topic(), rec.partition(),
                 rec.offset(), jobId, e.getMessage());
-        Future<RecordMetadata> dl = deadLetters.send(rec, e.getMessage(), jobId, config.stage(), e.code());
+        try {
+            send(deadLetters.send(rec, e.getMessage(), jobId, config.stage(), e.code()));
+        } catch (Exception dlFailed) {
+            if (delivery < config.maxAttempts()) {
+                throw dlFailed; // read the record again; its job is failed once, with the dead letter
+            }
+            LOG.errorf(dlFailed, "%s: record %s-%d@%d: dead letter not written after %d attempts; failing job %s"
+                    + " without it", config.stage(), rec.topic(), rec.partition(), rec.offset(), delivery, jobId);
+        }
         if (jobId != null) {
             send(results.publish(Records.failedResult(jobId, Records.failure(e.code(), e.getMessage(), config.stage(),
                     e.field(), false), task), format));
         }
-        send(dl);
         metrics.outcome("dead_lettered");
+    }
+
+    /**
+     * A record started {@code starts} times without being completed (its outputs could not be
+     * written, or the replicas running it died or stopped): dead-letter it and fail its job, each
+     * as best it can, so that it is committed and no longer blocks its partition. It is not parsed
+     * again: parsing may be what stopped the replicas.
+     */
+    private Completion giveUp(ConsumerRecord<String, byte[]> rec, int starts) {
+        String at = coordinates(rec) + ": ";
+        String cause = retryCause;
+        String reason = "given up after " + starts + " attempts: " + (cause != null && cause.startsWith(at)
+                ? cause.substring(at.length()) : "started without finishing (the replicas running it stopped or died)");
+        String jobId = JobJson.recoverJobId(rec.value(), rec.key());
+        LOG.errorf("%s: record %s (job %s) %s", config.stage(), coordinates(rec), jobId, reason);
+        try {
+            send(deadLetters.send(rec, reason, jobId, config.stage(), FailureCode.DEAD_LETTERED));
+        } catch (Exception e) {
+            LOG.errorf(e, "%s: record %s: dead letter not written", config.stage(), coordinates(rec));
+        }
+        if (jobId != null) {
+            try {
+                send(results.publish(Records.failedResult(jobId, Records.failure(FailureCode.DEAD_LETTERED, reason,
+                        config.stage(), "", false), null), formatOf(rec)));
+            } catch (Exception e) {
+                LOG.errorf(e, "%s: record %s: failed result of job %s not written", config.stage(), coordinates(rec),
+                        jobId);
+            }
+        }
+        metrics.outcome("given_up");
+        return Completion.COMMIT;
+    }
+
+    /** The result format a record's job wants: its header's, and JSON for a JSON job even when it does not parse. */
+    private static ResultFormat formatOf(ConsumerRecord<String, byte[]> rec) {
+        if (Topics.JOBS.equals(rec.topic()) && rec.value() != null && JobJson.looksLikeJson(rec.value())) {
+            return ResultFormat.JSON;
+        }
+        return RecordHeaders.resultFormat(rec.headers());
+    }
+
+    private static String coordinates(ConsumerRecord<String, byte[]> rec) {
+        return rec.topic() + "-" + rec.partition() + "@" + rec.offset();
     }
 
     private static void send(Future<RecordMetadata> f) throws Exception {

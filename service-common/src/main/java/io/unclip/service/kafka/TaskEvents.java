@@ -42,12 +42,12 @@ public final class TaskEvents {
     private long lastOfferNanos = Long.MIN_VALUE / 2; // sampler thread only
     private int lastSentStep; // guarded by this
 
-    TaskEvents(EventPublisher publisher, StageTask task) {
+    TaskEvents(EventPublisher publisher, StageTask task, int attempt) {
         this.publisher = publisher;
         this.jobId = task.getJobId();
         this.stage = task.getStage();
         this.cascadeStep = task.getCascadeStep();
-        this.attempt = Math.max(1, task.getAttempt());
+        this.attempt = Math.max(1, attempt);
         this.streamProgress = task.getRequest().getStreamProgress();
     }
 

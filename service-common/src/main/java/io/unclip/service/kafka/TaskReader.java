@@ -42,6 +42,7 @@ public interface TaskReader {
             } catch (InvalidRequestException e) {
                 throw TaskRejectedException.unreadable(e.getMessage(), keyId);
             }
+            requireKeyIsJobId(rec, jobId);
             if (t.getStage() != stage) {
                 throw TaskRejectedException.unreadable("a task for stage " + t.getStage() + " on " + rec.topic()
                         + " (this worker runs " + stage + ")", jobId);
@@ -86,6 +87,7 @@ public interface TaskReader {
                     job = job.toBuilder().setResultFormat(ResultFormat.JSON).build();
                 }
             }
+            requireKeyIsJobId(rec, job.getJobId());
             job = withSeed(job); // same rule as JSON jobs: a redelivered job must not draw another seed
             validateRequest(validator, job, true, job.getJobId());
             if (!job.hasSubmittedAt()) {
@@ -99,6 +101,19 @@ public interface TaskReader {
                     .setCreatedAt(Records.now())
                     .build();
         };
+    }
+
+    /**
+     * A record key is optional, but when present it must be the job id: records are partitioned
+     * (and duplicates found) by key, results written under the body's id. The job is failed under
+     * the body's id, which the caller has checked.
+     */
+    private static void requireKeyIsJobId(ConsumerRecord<String, byte[]> rec, String jobId) {
+        if (rec.key() != null && !rec.key().isEmpty() && !rec.key().equals(jobId)) {
+            throw TaskRejectedException.invalid("job_id", "job_id: '" + jobId + "' differs from the record key '"
+                    + Records.cut(rec.key(), Limits.MAX_ID_CHARS + 3) + "' (the key is optional; when set it must be"
+                    + " the job id)", jobId);
+        }
     }
 
     /** The job with its seed resolved: an absent one derived from the job id. */

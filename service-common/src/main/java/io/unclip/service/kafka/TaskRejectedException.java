@@ -26,6 +26,14 @@ public class TaskRejectedException extends RuntimeException {
         return new TaskRejectedException(FailureCode.INVALID_REQUEST, field, message, jobId);
     }
 
+    /**
+     * A job id already submitted with a different request: this submission is refused, the job
+     * that holds the id goes on (its result is not this one; see {@link FailureCode#ALREADY_EXISTS}).
+     */
+    public static TaskRejectedException alreadyExists(String jobId, String message) {
+        return new TaskRejectedException(FailureCode.ALREADY_EXISTS, "job_id", message, jobId);
+    }
+
     /** A record that does not parse or does not belong here. */
     public static TaskRejectedException unreadable(String message, String jobId) {
         return new TaskRejectedException(FailureCode.DEAD_LETTERED, "", message, jobId);
