@@ -84,7 +84,7 @@ final class ResultsCommand extends BaseCommand {
                     spec.commandLine().getOut().println(json(r));
                     spec.commandLine().getOut().flush();
                     printed++;
-                    if (missing != null) {
+                    if (missing != null && !refusedResubmission(r)) {
                         missing.remove(id);
                     }
                 }
@@ -100,6 +100,18 @@ final class ResultsCommand extends BaseCommand {
                     + String.join(", ", missing));
         }
         return ExitCodes.OK;
+    }
+
+    /**
+     * Whether the record is the failure of a second, different job under an id already taken
+     * (ALREADY_EXISTS): it is printed, but the job that has the id has not ended.
+     */
+    static boolean refusedResubmission(ConsumerRecord<String, byte[]> r) {
+        try {
+            return JSON.readTree(json(r)).path("error").path("code").asText().equals("ALREADY_EXISTS");
+        } catch (Exception e) {
+            return false;
+        }
     }
 
     /** The record as one JSON line: JSON results as-is, protobuf ones as a summary. */

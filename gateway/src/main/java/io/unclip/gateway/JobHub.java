@@ -159,6 +159,9 @@ public class JobHub {
     }
 
     public synchronized void onResult(JobResult r) {
+        if (r.getError().getCode() == FailureCode.ALREADY_EXISTS) {
+            return; // a refused re-submission under this id, not the end of the job that has it
+        }
         Job j = job(r.getJobId());
         if (j.terminal()) {
             return;
@@ -185,7 +188,7 @@ public class JobHub {
     }
 
     public synchronized void onDeadLetter(DeadLetter d) {
-        if (d.getJobId().isEmpty()) {
+        if (d.getJobId().isEmpty() || d.getCode() == FailureCode.ALREADY_EXISTS) {
             return;
         }
         Job j = job(d.getJobId());
