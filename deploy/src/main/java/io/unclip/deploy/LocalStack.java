@@ -58,9 +58,14 @@ public final class LocalStack {
     private LocalStack() {
     }
 
-    /** The pipeline's topics (proto/src/main/proto/unclip/v1/records.proto). */
+    /**
+     * The pipeline's topics (proto/src/main/proto/unclip/v1/records.proto), as service-common's
+     * {@code Topics.ALL} lists them. deploy does not depend on service-common: its jars would go
+     * onto the broker's classpath (target/kafka-libs); cli's TopicListTest keeps the two equal.
+     */
     public static final List<String> TOPICS = List.of("unclip.jobs", "stage.text-encoder", "stage.prior",
-            "stage.decoder", "stage.upsampler", "unclip.events", "unclip.results", "unclip.dead-letter");
+            "stage.decoder", "stage.upsampler", "stage.captioner", "unclip.events", "unclip.results",
+            "unclip.dead-letter");
 
     /** Largest record the pipeline writes (previews and results carry PNGs). */
     static final int MAX_RECORD_BYTES = 16 * 1024 * 1024;
