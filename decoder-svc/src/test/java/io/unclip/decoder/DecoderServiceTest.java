@@ -45,7 +45,7 @@ class DecoderServiceTest extends StageServiceTestBase {
 
         e = decode(DecodeRequestValidatorTest.valid().setParams(SamplerParams.newBuilder().setGuidanceScale(60f)).build());
         assertEquals(Status.Code.INVALID_ARGUMENT, e.getStatus().getCode());
-        assertTrue(e.getStatus().getDescription().startsWith("params.guidance_scale: must be in [0.0, 50.0]"),
+        assertTrue(e.getStatus().getDescription().startsWith("params.guidance_scale: must be in [0, 50]"),
                 e.getStatus().getDescription());
     }
 
