@@ -6,6 +6,8 @@ import io.unclip.api.v1.StageTask;
 import io.unclip.api.validate.InvalidRequestException;
 import io.unclip.engine.onnx.RuntimeOptions;
 import io.unclip.engine.pipeline.Cascade;
+import io.unclip.engine.pipeline.CascadePlan;
+import io.unclip.engine.pipeline.StageOverrides;
 import io.unclip.service.kafka.TaskReader;
 import io.unclip.service.kafka.TaskRejectedException;
 import io.unclip.service.stage.StageCodec;
@@ -64,20 +66,17 @@ final class JobChecks implements AutoCloseable {
         return null;
     }
 
-    /** The embedded cascade's preflight of a text-to-image job (Cascade.generate, before sampling). */
+    /** The cascade plan's preflight of a text-to-image job, as the embedded cascade and the text encoder run it. */
     private void withModel(GenerateRequest g) {
         Cascade c = cascade();
         if (c == null) {
             return;
         }
         c.textEncoder().ifPresent(t -> t.checkPrompt("prompt", g.getPrompt()));
-        int size = c.plan().resolveSize(g.getSize());
-        c.prior().ifPresent(p -> p.settings(StageCodec.overrides("prior", g.getPrior(), g.hasPrior())));
-        c.decoder().ifPresent(d -> d.settings(StageCodec.overrides("decoder", g.getDecoder(), g.hasDecoder())));
-        int ups = c.plan().upsamplerSteps(size);
-        for (int i = 0; i < ups; i++) {
-            c.upsamplers().get(i).settings(StageCodec.overrides("upsampler", g.getUpsampler(), g.hasUpsampler()));
-        }
+        c.plan().settings(CascadePlan.Job.GENERATE, g.getSize(), new StageOverrides(
+                StageCodec.overrides("prior", g.getPrior(), g.hasPrior()),
+                StageCodec.overrides("decoder", g.getDecoder(), g.hasDecoder()),
+                StageCodec.overrides("upsampler", g.getUpsampler(), g.hasUpsampler())));
     }
 
     private Cascade cascade() {

@@ -15,11 +15,10 @@ import io.unclip.api.v1.StageName;
 import io.unclip.api.v1.StageTask;
 import io.unclip.engine.image.PngCodec;
 import io.unclip.engine.model.StageKind;
-import io.unclip.engine.model.StageManifest;
 import io.unclip.engine.pipeline.CascadePlan;
+import io.unclip.engine.pipeline.StageOverrides;
 import io.unclip.engine.stage.ImageEmbeddings;
 import io.unclip.engine.stage.ImageEncoderStage;
-import io.unclip.engine.stage.SamplerSettings;
 import io.unclip.engine.stage.TextConditioning;
 import io.unclip.engine.stage.TextEncoderStage;
 import io.unclip.engine.tensor.Tensor;
@@ -83,7 +82,7 @@ public class TextEncoderHandler implements StageHandler {
         CascadePlan plan = loaded.plan();
         int size = plan.resolveSize(g.getSize());
         JobSpec job = JobSpec.of(task.getRequest());
-        preflight(loaded, plan.upsamplerSteps(size), job);
+        preflight(plan, size, task, job);
 
         Generation.Recorder rec = new Generation.Recorder(ctx);
         TextConditioning cond = te.encode(List.of(g.getPrompt()), rec.context());
@@ -121,7 +120,7 @@ public class TextEncoderHandler implements StageHandler {
         }
         CascadePlan plan = loaded.plan();
         int size = plan.resolveSize(job.requestedSize());
-        preflight(loaded, plan.upsamplerSteps(size), job);
+        preflight(plan, size, task, job);
 
         Generation.Recorder rec = new Generation.Recorder(ctx);
         StageInputs.Builder inputs = StageInputs.newBuilder();
@@ -163,32 +162,9 @@ public class TextEncoderHandler implements StageHandler {
         return UploadedImages.decode(field, bytes, png).pixels();
     }
 
-    /** Every diffusion stage's overrides against its manifest, as the embedded cascade checks them. */
-    static void preflight(StageModel.Loaded loaded, int ups, JobSpec job) {
-        int u = 0;
-        boolean prior = false;
-        boolean decoder = false;
-        for (String name : loaded.bundle().stages()) {
-            StageManifest m = loaded.manifests().get(name);
-            if (m == null || m.diffusion().isEmpty()) {
-                continue;
-            }
-            if (m.kind() == StageKind.PRIOR && !prior) {
-                prior = true;
-                if (job.usesPrior()) {
-                    SamplerSettings.resolve("prior", m.diffusion().get(), job.prior());
-                }
-            } else if (m.kind() == StageKind.DECODER && !decoder) {
-                decoder = true;
-                SamplerSettings.resolve("decoder", m.diffusion().get(), job.decoder());
-            } else if (m.kind() == StageKind.UPSAMPLER && u < ups) {
-                u++;
-                SamplerSettings.resolve("upsampler", m.diffusion().get(), job.upsampler());
-            }
-        }
-        if (!decoder || (job.usesPrior() && !prior)) {
-            throw new io.unclip.engine.stage.InvalidRequestException("request", "the model bundle has no "
-                    + (decoder ? "prior" : "decoder") + ", which " + job.mode() + " needs");
-        }
+    /** The plan's preflight: every stage's sampler settings for this job, before anything runs. */
+    static void preflight(CascadePlan plan, int size, StageTask task, JobSpec job) {
+        plan.settings(PlanSteps.job(task.getRequest()), size, new StageOverrides(job.prior(), job.decoder(),
+                job.upsampler()));
     }
 }

@@ -328,17 +328,10 @@ public final class Cascade implements AutoCloseable {
         return out;
     }
 
-    /** Checks every override before anything runs; returns the number of upsamplers to run. */
+    /** Checks every override before anything runs (the plan's preflight); returns the number of upsamplers to run. */
     private int preflight(StageOverrides o, int size, boolean withPrior) {
-        if (withPrior) {
-            prior.settings(o.prior());
-        }
-        decoder.settings(o.decoder());
-        int ups = plan.upsamplerSteps(size);
-        for (int i = 0; i < ups; i++) {
-            upsamplers.get(i).settings(o.upsampler());
-        }
-        return ups;
+        plan.settings(withPrior ? CascadePlan.Job.GENERATE : CascadePlan.Job.VARIATIONS, size, o);
+        return plan.upsamplerSteps(size);
     }
 
     private int resolveSize(Integer requested) {

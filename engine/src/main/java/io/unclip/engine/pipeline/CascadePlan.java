@@ -12,6 +12,8 @@ import io.unclip.engine.model.ModelRepositoryException;
 import io.unclip.engine.model.StageKind;
 import io.unclip.engine.model.StageManifest;
 import io.unclip.engine.stage.InvalidRequestException;
+import io.unclip.engine.stage.SamplerOverrides;
+import io.unclip.engine.stage.SamplerSettings;
 
 /**
  * The one cascade plan: for each kind of job, which stages run in which order, and which sizes
@@ -49,6 +51,7 @@ public final class CascadePlan {
     }
 
     private final String bundle;
+    private final Map<String, StageManifest> manifests;
     private final Step textEncoder;
     private final Step prior;
     private final Step decoder;
@@ -56,9 +59,10 @@ public final class CascadePlan {
     private final Step captioner;
     private final List<Integer> sizes;
 
-    private CascadePlan(String bundle, Step textEncoder, Step prior, Step decoder, List<Step> upsamplers,
-                        Step captioner) {
+    private CascadePlan(String bundle, Map<String, StageManifest> manifests, Step textEncoder, Step prior,
+                        Step decoder, List<Step> upsamplers, Step captioner) {
         this.bundle = bundle;
+        this.manifests = Map.copyOf(manifests);
         this.textEncoder = textEncoder;
         this.prior = prior;
         this.decoder = decoder;
@@ -140,7 +144,7 @@ public final class CascadePlan {
                 }
             }
         }
-        return new CascadePlan(bundle.name(), text, prior, decoder, ups, captioner);
+        return new CascadePlan(bundle.name(), manifests, text, prior, decoder, ups, captioner);
     }
 
     private static int side(BundleManifest bundle, StageManifest m, boolean upsampler) {
@@ -226,6 +230,30 @@ public final class CascadePlan {
         }
         throw new IllegalArgumentException(kind.id() + " step " + cascadeStep + " is not part of a " + job
                 + " job of size " + size + ": " + steps);
+    }
+
+    /**
+     * The preflight of a job: every diffusion step's sampler settings (manifest defaults with the
+     * request's overrides), keyed by stage name in plan order, decided before anything runs, so a
+     * bad override fails the job at its door and not at its third stage.
+     *
+     * @throws InvalidRequestException naming the field of the first override a stage cannot take
+     */
+    public Map<String, SamplerSettings> settings(Job job, int size, StageOverrides overrides) {
+        StageOverrides o = overrides == null ? StageOverrides.none() : overrides;
+        Map<String, SamplerSettings> out = new java.util.LinkedHashMap<>();
+        for (Step s : steps(job, size)) {
+            SamplerOverrides so = switch (s.kind()) {
+                case PRIOR -> o.prior();
+                case DECODER -> o.decoder();
+                case UPSAMPLER -> o.upsampler();
+                default -> null;
+            };
+            if (so != null) {
+                out.put(s.stage(), SamplerSettings.forStage(manifests.get(s.stage()), so));
+            }
+        }
+        return out;
     }
 
     private Step require(Step step, String kind, Job job) {

@@ -62,7 +62,7 @@ public final class DecoderStage {
     }
 
     public SamplerSettings settings(SamplerOverrides overrides) {
-        return SamplerSettings.resolve("decoder", runner.spec(), overrides);
+        return SamplerSettings.forStage(manifest, overrides);
     }
 
     /**

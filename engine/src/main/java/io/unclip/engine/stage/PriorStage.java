@@ -61,7 +61,7 @@ public final class PriorStage {
 
     /** The manifest defaults with {@code overrides} applied. */
     public SamplerSettings settings(SamplerOverrides overrides) {
-        return SamplerSettings.resolve("prior", runner.spec(), overrides);
+        return SamplerSettings.forStage(manifest, overrides);
     }
 
     /**

@@ -10,6 +10,7 @@ import io.unclip.engine.diffusion.Respacing;
 import io.unclip.engine.diffusion.VarianceType;
 import io.unclip.engine.diffusion.X0Clip;
 import io.unclip.engine.model.DiffusionSpec;
+import io.unclip.engine.model.StageManifest;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
@@ -76,6 +77,27 @@ public record SamplerSettings(String sampler, String respacing, int steps, doubl
             }
         }
         return new SamplerSettings(sampler, respacing, steps, eta, guidance, clip);
+    }
+
+    /**
+     * A diffusion stage's settings from its manifest and the request's overrides, with what the
+     * stage's inputs imply (an upsampler without image embeddings cannot be guided). The one place
+     * a stage's settings are decided: the stages, the cascade plan's preflight and the services use it.
+     */
+    public static SamplerSettings forStage(StageManifest m, SamplerOverrides overrides) {
+        String field = switch (m.kind()) {
+            case PRIOR -> "prior";
+            case DECODER -> "decoder";
+            case UPSAMPLER -> "upsampler";
+            default -> throw new IllegalArgumentException(m.stage() + " is a " + m.kind().id() + ", not a diffusion stage");
+        };
+        SamplerSettings s = resolve(field, m.diffusion().orElseThrow(() -> new IllegalArgumentException(m.stage()
+                + ": a diffusion stage without a diffusion section")), overrides);
+        if (m.kind() == io.unclip.engine.model.StageKind.UPSAMPLER && s.guided() && !StageRun.has(m, "image_embeds")) {
+            throw new InvalidRequestException("upsampler.guidance_scale", m.stage() + " has no conditioning to"
+                    + " guide (no image_embeds input); use 1");
+        }
+        return s;
     }
 
     private static boolean hasDdimStride(int n, int t) {

@@ -76,12 +76,7 @@ public final class UpsamplerStage {
     }
 
     public SamplerSettings settings(SamplerOverrides overrides) {
-        SamplerSettings s = SamplerSettings.resolve("upsampler", runner.spec(), overrides);
-        if (s.guided() && !StageRun.has(manifest, "image_embeds")) {
-            throw new InvalidRequestException("upsampler.guidance_scale", stage.name() + " has no conditioning to"
-                    + " guide (no image_embeds input); use 1");
-        }
-        return s;
+        return SamplerSettings.forStage(manifest, overrides);
     }
 
     /** Writes x_t [B, C, H, W] into the first C channels of each row of {@code input} [B, 2C, H, W]. */

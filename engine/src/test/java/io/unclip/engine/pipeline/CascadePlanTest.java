@@ -16,6 +16,7 @@ import io.unclip.engine.onnx.Fixtures;
 import io.unclip.engine.pipeline.CascadePlan.Job;
 import io.unclip.engine.pipeline.CascadePlan.Step;
 import io.unclip.engine.stage.InvalidRequestException;
+import io.unclip.engine.stage.SamplerOverrides;
 
 /** The one cascade plan, read from the tiny bundle's manifests (no model loaded). */
 class CascadePlanTest {
@@ -60,6 +61,22 @@ class CascadePlanTest {
             assertArrayEquals(new long[] {1, 3, 512, 512}, r.images().shape());
             assertEquals(List.of(8, 32, 128, 512), r.parameters().sizes());
         }
+    }
+
+    /** The preflight: every diffusion step's settings for the job, decided before anything runs. */
+    @Test
+    void settingsOfEveryStepOfAJob() {
+        var settings = PLAN.settings(Job.GENERATE, 32, StageOverrides.none()
+                .withDecoder(SamplerOverrides.none().withRespacing("trailing3")));
+        assertEquals(List.of("prior", "decoder", "upsampler_32"), List.copyOf(settings.keySet()));
+        assertEquals(3, settings.get("decoder").steps());
+        assertEquals(List.of("decoder", "upsampler_32", "upsampler_128"),
+                List.copyOf(PLAN.settings(Job.VARIATIONS, 128, null).keySet()));
+        assertEquals("upsampler.guidance_scale: upsampler_32 has no conditioning to guide (no image_embeds input); use 1",
+                assertThrows(InvalidRequestException.class, () -> PLAN.settings(Job.GENERATE, 32, StageOverrides.none()
+                        .withUpsampler(SamplerOverrides.none().withGuidanceScale(2.0)))).getMessage());
+        assertEquals("prior.steps", assertThrows(InvalidRequestException.class, () -> PLAN.settings(Job.GENERATE, 8,
+                StageOverrides.none().withPrior(SamplerOverrides.none().withSteps(0)))).field());
     }
 
     @Test
