@@ -4,8 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.ByteArrayInputStream;
-import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -38,13 +36,11 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.google.protobuf.ByteString;
 
-import io.grpc.CallOptions;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
 import io.grpc.MethodDescriptor;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import io.grpc.stub.ClientCalls;
 import io.unclip.api.v1.CancelRequest;
 import io.unclip.api.v1.CaptionImageRequest;
 import io.unclip.api.v1.CaptionRequest;
@@ -76,6 +72,7 @@ import io.unclip.api.v1.VariationsRequest;
 import io.unclip.deploy.LocalStack;
 import io.unclip.engine.image.PngCodec;
 import io.unclip.engine.tensor.Tensor;
+import io.unclip.kafka.testkit.RawGrpc;
 import io.unclip.kafka.testkit.TestImages;
 import io.unclip.kafka.testkit.TestTensors;
 import io.unclip.kafka.testkit.TopicProbe;
@@ -316,7 +313,8 @@ class BadInputSuiteTest {
         t.add(grpc("clip range upside down", () -> drain(images().generate(generate()
                 .setDecoder(SamplerParams.newBuilder().setClipX0(ClipRange.newBuilder().setMin(1).setMax(-1))).build())), ok));
         t.add(grpc("idempotency key \"../x\"", () -> drain(images().generate(generate().setRequestId("../x").build())), ok));
-        t.add(grpc("non-UTF-8 prompt", () -> rawGenerate(gateway, ImageServiceGrpc.getGenerateMethod()), ok));
+        t.add(grpc("non-UTF-8 prompt", () -> raw(gateway, ImageServiceGrpc.getGenerateMethod(),
+                generate().setPrompt("a red XX circle").build().toByteArray()), ok));
         t.add(grpc("variations of a truncated PNG", () -> drain(images().variations(VariationsRequest.newBuilder()
                 .setImage(ByteString.copyFrom(truncatedPng())).setSeed(1).build())), ok));
         t.add(grpc("variations of a garbage JPEG", () -> drain(images().variations(VariationsRequest.newBuilder()
@@ -332,43 +330,13 @@ class BadInputSuiteTest {
         return t.stream();
     }
 
-    /** A GenerateRequest whose prompt holds the bytes FF FE (not UTF-8), sent as raw bytes. */
-    static Object rawGenerate(ManagedChannel channel, MethodDescriptor<?, ?> method) {
-        byte[] valid = generate().setPrompt("a red XX circle").build().toByteArray();
-        return drain(ClientCalls.blockingServerStreamingCall(channel, rawMethod(method), CallOptions.DEFAULT
-                .withDeadlineAfter(30, TimeUnit.SECONDS), notUtf8(valid)));
-    }
-
-    static byte[] notUtf8(byte[] message) {
-        byte[] out = message.clone();
-        for (int i = 0; i + 1 < out.length; i++) {
-            if (out[i] == 'X' && out[i + 1] == 'X') {
-                out[i] = (byte) 0xFF;
-                out[i + 1] = (byte) 0xFE;
-                return out;
-            }
+    /** {@code message} sent as raw bytes with its "XX" made FF FE (not UTF-8); a status that is not OK is thrown. */
+    static Object raw(ManagedChannel channel, MethodDescriptor<?, ?> method, byte[] message) throws Exception {
+        Status s = RawGrpc.call(channel, method.getFullMethodName(), RawGrpc.breakUtf8(message, "XX"));
+        if (!s.isOk()) {
+            throw s.asRuntimeException();
         }
-        throw new AssertionError("no XX in the message");
-    }
-
-    static MethodDescriptor<byte[], byte[]> rawMethod(MethodDescriptor<?, ?> m) {
-        MethodDescriptor.Marshaller<byte[]> bytes = new MethodDescriptor.Marshaller<>() {
-            @Override
-            public InputStream stream(byte[] value) {
-                return new ByteArrayInputStream(value);
-            }
-
-            @Override
-            public byte[] parse(InputStream stream) {
-                try {
-                    return stream.readAllBytes();
-                } catch (java.io.IOException e) {
-                    throw new java.io.UncheckedIOException(e);
-                }
-            }
-        };
-        return MethodDescriptor.<byte[], byte[]>newBuilder().setType(m.getType()).setFullMethodName(m.getFullMethodName())
-                .setRequestMarshaller(bytes).setResponseMarshaller(bytes).build();
+        return s;
     }
 
     /** The stage services, called directly (as a trusted-network neighbour or an attacker inside it would). */
@@ -410,11 +378,9 @@ class BadInputSuiteTest {
                 .setImageEmbeds(TestTensors.filled(Float.NaN, 1, 16)).build())), ok));
         t.add(grpc("17 prompts in one Encode", () -> textEncoder().encode(EncodeRequest.newBuilder()
                 .addAllPrompts(java.util.Collections.nCopies(17, PROMPT)).build()), encodes));
-        t.add(grpc("non-UTF-8 prompt to the text encoder", () -> {
-            byte[] valid = EncodeRequest.newBuilder().addPrompts("a red XX circle").build().toByteArray();
-            return ClientCalls.blockingUnaryCall(stages.get("text-encoder-1"), rawMethod(TextEncoderServiceGrpc.getEncodeMethod()),
-                    CallOptions.DEFAULT.withDeadlineAfter(30, TimeUnit.SECONDS), notUtf8(valid));
-        }, encodes));
+        t.add(grpc("non-UTF-8 prompt to the text encoder", () -> raw(stages.get("text-encoder-1"),
+                TextEncoderServiceGrpc.getEncodeMethod(), EncodeRequest.newBuilder().addPrompts("a red XX circle").build()
+                        .toByteArray()), encodes));
         t.add(grpc("prior asked for 9 images", () -> drain(prior().sample(PriorRequest.newBuilder()
                 .setText(encoded.getEncodings(0)).setUnconditional(encoded.getUnconditional()).setNumImages(9).build())), ok));
         t.add(grpc("upsampler given a 2000x2000 image", () -> drain(upsampler().upsample(UpsampleRequest.newBuilder()
