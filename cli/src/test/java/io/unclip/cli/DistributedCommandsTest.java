@@ -6,19 +6,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.unclip.engine.image.PngCodec;
 import io.unclip.engine.tensor.Tensor;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.net.ServerSocket;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.zip.CRC32;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /** unclip stack / stream without a running stack: usage errors, empty state, unreachable gateway. */
 class DistributedCommandsTest {
@@ -28,24 +24,11 @@ class DistributedCommandsTest {
     @TempDir
     Path tmp;
 
-    record Result(int code, String out, String err) {
-        List<String> errLines() {
-            return err.isEmpty() ? List.of() : List.of(err.split("\n"));
-        }
+    private UnclipCommandTest.Result run(String... args) {
+        return UnclipCommandTest.runIn(tmp, args);
     }
 
-    private Result run(String... args) {
-        Environment env = new Environment(Map.of(), tmp, Optional.empty(), false);
-        CommandLine cl = UnclipCommand.commandLine(new UnclipCommand(env));
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        cl.setOut(new PrintWriter(out, true));
-        cl.setErr(new PrintWriter(err, true));
-        int code = cl.execute(args);
-        return new Result(code, out.toString(), err.toString());
-    }
-
-    private void oneLineError(Result r, int code, String contains) {
+    private void oneLineError(UnclipCommandTest.Result r, int code, String contains) {
         assertEquals(code, r.code(), r.toString());
         assertEquals(1, r.errLines().size(), r.err());
         assertTrue(r.err().startsWith("unclip: "), r.err());
@@ -54,22 +37,22 @@ class DistributedCommandsTest {
 
     @Test
     void statusWithAnEmptyStateDirSaysNothingIsRunning() {
-        Result r = run("stack", "status", "--state-dir", tmp.resolve("state").toString());
+        UnclipCommandTest.Result r = run("stack", "status", "--state-dir", tmp.resolve("state").toString());
         assertEquals(ExitCodes.OK, r.code(), r.toString());
         assertTrue(r.out().contains("no stack running"), r.out());
         assertEquals("", r.err());
 
-        Result d = run("stack", "status");
+        UnclipCommandTest.Result d = run("stack", "status");
         assertEquals(ExitCodes.OK, d.code(), d.toString());
         assertTrue(d.out().contains("no stack running") && d.out().contains(".unclip"), d.out());
 
-        Result j = run("stack", "status", "--json");
+        UnclipCommandTest.Result j = run("stack", "status", "--json");
         assertTrue(j.out().contains("\"event\":\"stack_status\"") && j.out().contains("\"running\":false"), j.out());
     }
 
     @Test
     void downWithNothingRunningIsFine() {
-        Result r = run("stack", "down", "--state-dir", tmp.resolve("state").toString());
+        UnclipCommandTest.Result r = run("stack", "down", "--state-dir", tmp.resolve("state").toString());
         assertEquals(ExitCodes.OK, r.code(), r.toString());
         assertTrue(r.out().contains("no stack running"), r.out());
     }
@@ -106,7 +89,7 @@ class DistributedCommandsTest {
     @Test
     void upWithoutABuiltRepositoryFailsInOneLine() {
         // tmp is no repository: nothing is built, so LocalStack refuses before starting anything
-        Result r = run("stack", "up", "--state-dir", tmp.resolve("state").toString());
+        UnclipCommandTest.Result r = run("stack", "up", "--state-dir", tmp.resolve("state").toString());
         assertEquals(ExitCodes.FAILED, r.code(), r.toString());
         assertEquals(1, r.errLines().size(), r.err());
         assertTrue(r.err().startsWith("unclip: not built: "), r.err());
@@ -140,7 +123,7 @@ class DistributedCommandsTest {
         }
         Path out = tmp.resolve("s.png");
         long t0 = System.nanoTime();
-        Result r = run("stream", "a small red circle", "--gateway", "127.0.0.1:" + port, "--connect-timeout", "2",
+        UnclipCommandTest.Result r = run("stream", "a small red circle", "--gateway", "127.0.0.1:" + port, "--connect-timeout", "2",
                 "--timeout", "10", "-o", out.toString());
         double seconds = (System.nanoTime() - t0) / 1e9;
         assertTrue(seconds < 15, "took " + seconds + " s");
@@ -188,9 +171,9 @@ class DistributedCommandsTest {
         Files.writeString(jobs, "{\"prompt\": \"a small red circle\"}\n");
         String broker = "127.0.0.1:" + closedPort();
         long t0 = System.nanoTime();
-        Result s = run("submit", jobs.toString(), "--bootstrap", broker, "--connect-timeout", "2");
+        UnclipCommandTest.Result s = run("submit", jobs.toString(), "--bootstrap", broker, "--connect-timeout", "2");
         oneLineError(s, ExitCodes.FAILED, "kafka " + broker + ": ");
-        Result r = run("results", "--bootstrap", broker, "--connect-timeout", "2", "--timeout", "3");
+        UnclipCommandTest.Result r = run("results", "--bootstrap", broker, "--connect-timeout", "2", "--timeout", "3");
         oneLineError(r, ExitCodes.FAILED, "kafka " + broker + ": ");
         double seconds = (System.nanoTime() - t0) / 1e9;
         assertTrue(seconds < 30, "took " + seconds + " s");
@@ -211,7 +194,7 @@ class DistributedCommandsTest {
                 "{\"job_id\": \"cap-1\", \"type\": \"caption\", \"image\": \"aGVsbG8=\"}",
                 "{\"job_id\": \"ok-2\", \"prompt\": \"a blue square\", \"seed\": 7}") + "\n");
         String broker = "127.0.0.1:" + closedPort();
-        Result r = run("submit", jobs.toString(), "--models", BUNDLE, "--bootstrap", broker, "--connect-timeout", "2");
+        UnclipCommandTest.Result r = run("submit", jobs.toString(), "--models", BUNDLE, "--bootstrap", broker, "--connect-timeout", "2");
         assertEquals(ExitCodes.BAD_INPUT, r.code(), r.toString());
         List<String> e = r.errLines();
         assertEquals(7, e.size(), r.err());
@@ -228,7 +211,7 @@ class DistributedCommandsTest {
         assertEquals("", r.out());
 
         // --skip-bad: the same reports, then the good lines go to the broker (absent here: exit 1)
-        Result skip = run("submit", jobs.toString(), "--skip-bad", "--models", BUNDLE, "--bootstrap", broker,
+        UnclipCommandTest.Result skip = run("submit", jobs.toString(), "--skip-bad", "--models", BUNDLE, "--bootstrap", broker,
                 "--connect-timeout", "2");
         assertEquals(ExitCodes.FAILED, skip.code(), skip.toString());
         assertEquals(8, skip.errLines().size(), skip.err());
@@ -238,7 +221,7 @@ class DistributedCommandsTest {
         // nothing good to send
         Path bad = tmp.resolve("bad.jsonl");
         Files.writeString(bad, "{\"prompt\": \"a small red circle\", \"size\": 33}\n");
-        Result none = run("submit", bad.toString(), "--skip-bad", "--models", BUNDLE, "--bootstrap", broker);
+        UnclipCommandTest.Result none = run("submit", bad.toString(), "--skip-bad", "--models", BUNDLE, "--bootstrap", broker);
         assertEquals(ExitCodes.BAD_INPUT, none.code(), none.toString());
         assertEquals(2, none.errLines().size(), none.err());
         assertTrue(none.errLines().get(1).contains("no good jobs"), none.err());
@@ -253,7 +236,7 @@ class DistributedCommandsTest {
                 bomb + ": image: image is 100000x100000; at most 16384 pixels per side");
         Path garbage = tmp.resolve("photo.jpg");
         Files.write(garbage, new byte[] {(byte) 0xFF, (byte) 0xD8, (byte) 0xFF, 0x12, 0x34, 0x56, 0x78, 0x00});
-        Result g = run("submit", "--caption", garbage.toString(), "--bootstrap", broker);
+        UnclipCommandTest.Result g = run("submit", "--caption", garbage.toString(), "--bootstrap", broker);
         oneLineError(g, ExitCodes.BAD_INPUT, garbage + ": image: ");
         Path text = tmp.resolve("notes.jpg");
         Files.writeString(text, "hello, not an image");
@@ -273,9 +256,9 @@ class DistributedCommandsTest {
         oneLineError(run("submit", "--caption", headerOnly.toString(), "--bootstrap", broker), ExitCodes.BAD_INPUT,
                 headerOnly + ": image: cannot decode the image");
         Path truncated = truncatedPng();
-        Result t = run("submit", "--caption", truncated.toString(), "--bootstrap", broker);
+        UnclipCommandTest.Result t = run("submit", "--caption", truncated.toString(), "--bootstrap", broker);
         oneLineError(t, ExitCodes.BAD_INPUT, truncated + ": image: ");
-        for (Result r : List.of(g, t)) {
+        for (UnclipCommandTest.Result r : List.of(g, t)) {
             assertFalse(r.err().contains("kafka"), r.err());
         }
         // a good image and a bad one: nothing sent, the bad one named

@@ -5,17 +5,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.unclip.engine.image.PngCodec;
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Map;
-import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /** Seeds are unsigned 64-bit everywhere: --seed of every command and the "seed" of prompts files. */
 class SeedOptionTest {
@@ -28,14 +23,7 @@ class SeedOptionTest {
     Path tmp;
 
     private UnclipCommandTest.Result run(String... args) {
-        Environment env = new Environment(Map.of(), tmp, Optional.empty(), false);
-        CommandLine cl = UnclipCommand.commandLine(new UnclipCommand(env));
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        cl.setOut(new PrintWriter(out, true));
-        cl.setErr(new PrintWriter(err, true));
-        int code = cl.execute(args);
-        return new UnclipCommandTest.Result(code, out.toString(), err.toString());
+        return UnclipCommandTest.runIn(tmp, args);
     }
 
     private static String closedGateway() throws IOException {

@@ -3,16 +3,12 @@ package io.unclip.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
-import java.util.Optional;
 import java.util.Properties;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
@@ -28,7 +24,6 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /** unclip submit against a real broker: what reaches unclip.jobs when some lines are bad. */
 class SubmitBrokerTest {
@@ -66,14 +61,7 @@ class SubmitBrokerTest {
     }
 
     private UnclipCommandTest.Result run(String... args) {
-        Environment env = new Environment(Map.of(), tmp, Optional.empty(), false);
-        CommandLine cl = UnclipCommand.commandLine(new UnclipCommand(env));
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        cl.setOut(new PrintWriter(out, true));
-        cl.setErr(new PrintWriter(err, true));
-        int code = cl.execute(args);
-        return new UnclipCommandTest.Result(code, out.toString(), err.toString());
+        return UnclipCommandTest.runIn(tmp, args);
     }
 
     /** Every record on unclip.jobs so far, as key = value. */

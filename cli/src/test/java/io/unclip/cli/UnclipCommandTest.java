@@ -62,6 +62,18 @@ class UnclipCommandTest {
         return run(new UnclipCommand(), args);
     }
 
+    /** Runs the command as the unclip launcher does, in {@code workDir}, with no environment variables. */
+    static Result runIn(Path workDir, String... args) {
+        Environment env = new Environment(Map.of(), workDir, Optional.empty(), false);
+        CommandLine cl = UnclipCommand.commandLine(new UnclipCommand(env));
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        cl.setOut(new PrintWriter(out, true));
+        cl.setErr(new PrintWriter(err, true));
+        int code = cl.execute(args);
+        return new Result(code, out.toString(), err.toString());
+    }
+
     static String[] args(String[] base, String... more) {
         String[] all = Arrays.copyOf(more, more.length + base.length);
         System.arraycopy(base, 0, all, more.length, base.length);
