@@ -17,7 +17,7 @@ import io.unclip.engine.tensor.Tensor;
 import io.unclip.service.StageModel;
 import io.unclip.service.codec.UploadedImages;
 import io.unclip.service.kafka.Outcome;
-import io.unclip.service.kafka.Records;
+import io.unclip.service.record.Records;
 import io.unclip.service.kafka.StageHandler;
 import io.unclip.service.kafka.TaskContext;
 import io.unclip.service.stage.Generation;

@@ -9,7 +9,7 @@ import io.unclip.engine.pipeline.Cascade;
 import io.unclip.engine.pipeline.CascadePlan;
 import io.unclip.engine.pipeline.StageOverrides;
 import io.unclip.service.kafka.TaskReader;
-import io.unclip.service.kafka.TaskRejectedException;
+import io.unclip.service.record.TaskRejectedException;
 import io.unclip.service.stage.StageCodec;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;

@@ -40,7 +40,7 @@ import io.unclip.api.validate.InvalidRequestException;
 import io.unclip.engine.pipeline.CascadePlan;
 import io.unclip.service.GrpcErrors;
 import io.unclip.service.ImageRequestValidator;
-import io.unclip.service.kafka.Records;
+import io.unclip.service.record.Records;
 import io.unclip.service.stage.PlanSteps;
 
 /**

@@ -29,7 +29,7 @@ import io.unclip.api.v1.JobStatus;
 import io.unclip.api.v1.StageName;
 import io.unclip.service.codec.ResultJson;
 import io.unclip.service.kafka.RecordHeaders;
-import io.unclip.service.kafka.Records;
+import io.unclip.service.record.Records;
 import io.unclip.service.kafka.Topics;
 
 /**

@@ -38,7 +38,7 @@ import io.unclip.service.kafka.BroadcastConsumer;
 import io.unclip.service.kafka.EventPublisher;
 import io.unclip.service.kafka.KafkaSettings;
 import io.unclip.service.kafka.RecordHeaders;
-import io.unclip.service.kafka.Records;
+import io.unclip.service.record.Records;
 import io.unclip.service.kafka.ResultPublisher;
 import io.unclip.service.kafka.Topics;
 

@@ -25,7 +25,7 @@ import io.unclip.service.kafka.Outcome;
 import io.unclip.service.kafka.StageHandler;
 import io.unclip.service.kafka.StageWorker;
 import io.unclip.service.kafka.TaskContext;
-import io.unclip.service.kafka.TaskRejectedException;
+import io.unclip.service.record.TaskRejectedException;
 import io.unclip.service.kafka.WorkerStack;
 
 /**

@@ -156,7 +156,7 @@ class GatewayKafkaTest {
     void aRetriedRequestIdFollowsTheJobAnotherReplicaAccepted() throws Exception {
         try (var kafka = new io.unclip.kafka.testkit.TopicProbe(bootstrap)) {
             // another gateway replica accepted a job for request id retry-1 ...
-            kafka.send("unclip.events", "other-job", io.unclip.service.kafka.Records.event("other-job", null, 0,
+            kafka.send("unclip.events", "other-job", io.unclip.service.record.Records.event("other-job", null, 0,
                     GenerateEvent.newBuilder().setAccepted(io.unclip.api.v1.JobAccepted.newBuilder()
                             .setJobId("other-job").setRequestId("retry-1")), "gateway-2").toByteArray(),
                     Map.of("unclip-event", "accepted"));

@@ -9,7 +9,7 @@ import io.unclip.api.v1.FailureCode;
 import io.unclip.api.v1.JobResult;
 import io.unclip.api.v1.JobState;
 import io.unclip.api.v1.StageName;
-import io.unclip.service.kafka.Records;
+import io.unclip.service.record.Records;
 
 /** The job table the gateway keeps from the events, results and dead letters it reads. */
 class JobHubTest {

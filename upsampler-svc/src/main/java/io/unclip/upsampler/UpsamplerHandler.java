@@ -20,7 +20,7 @@ import io.unclip.service.WorkerRuntime;
 import io.unclip.service.kafka.Outcome;
 import io.unclip.service.kafka.StageHandler;
 import io.unclip.service.kafka.TaskContext;
-import io.unclip.service.kafka.TaskRejectedException;
+import io.unclip.service.record.TaskRejectedException;
 import io.unclip.service.stage.Generation;
 import io.unclip.service.stage.JobSpec;
 import io.unclip.service.stage.PlanSteps;

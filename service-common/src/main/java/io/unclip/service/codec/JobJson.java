@@ -21,8 +21,8 @@ import io.unclip.api.v1.JobRequest;
 import io.unclip.api.v1.ResultFormat;
 import io.unclip.api.v1.SamplerParams;
 import io.unclip.api.validate.Checks;
-import io.unclip.service.kafka.Records;
-import io.unclip.service.kafka.TaskRejectedException;
+import io.unclip.service.record.Records;
+import io.unclip.service.record.TaskRejectedException;
 
 /**
  * Batch jobs as JSON on unclip.jobs:

@@ -16,7 +16,7 @@ import io.unclip.api.v1.Failure;
 import io.unclip.api.v1.GeneratedImage;
 import io.unclip.api.v1.JobResult;
 import io.unclip.api.v1.JobState;
-import io.unclip.service.kafka.Records;
+import io.unclip.service.record.Records;
 
 /**
  * The JSON form of a {@link JobResult} for batch jobs (records.proto, ResultFormat.JSON):

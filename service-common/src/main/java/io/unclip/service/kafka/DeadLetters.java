@@ -13,6 +13,7 @@ import com.google.protobuf.ByteString;
 import io.unclip.api.v1.DeadLetter;
 import io.unclip.api.v1.FailureCode;
 import io.unclip.api.v1.StageName;
+import io.unclip.service.record.Records;
 
 /**
  * Writes records that cannot be processed to unclip.dead-letter with the reason and the record's

@@ -13,6 +13,7 @@ import io.unclip.api.v1.GenerateEvent;
 import io.unclip.api.v1.JobEvent;
 import io.unclip.api.v1.StageTask;
 import io.unclip.engine.image.PngCodec;
+import io.unclip.service.record.Records;
 
 /**
  * Sends job events to unclip.events, keyed by job id, with the event kind in the

@@ -20,6 +20,7 @@ import io.unclip.api.v1.JobResult;
 import io.unclip.api.v1.ResultFormat;
 import io.unclip.api.validate.Checks;
 import io.unclip.service.codec.ResultJson;
+import io.unclip.service.record.Records;
 
 /**
  * Writes a job's result to unclip.results, keyed by job id, in the encoding the job asked for:

@@ -2,6 +2,7 @@ package io.unclip.service.kafka;
 
 import io.unclip.api.v1.StageName;
 import io.unclip.api.v1.StageTask;
+import io.unclip.service.record.TaskRejectedException;
 
 /**
  * Runs one stage on one task: the stage-specific part of a {@link StageWorker} (the Kafka part is

@@ -38,6 +38,8 @@ import io.unclip.engine.diffusion.SamplingCancelledException;
 import io.unclip.engine.tensor.Tensor;
 import io.unclip.service.codec.JobJson;
 import io.unclip.service.stage.JobSpec;
+import io.unclip.service.record.Records;
+import io.unclip.service.record.TaskRejectedException;
 
 /**
  * A stage's Kafka worker: one replica of the stage's consumer group.

@@ -13,6 +13,8 @@ import io.unclip.api.validate.InvalidRequestException;
 import io.unclip.api.validate.Limits;
 import io.unclip.service.ImageRequestValidator;
 import io.unclip.service.codec.JobJson;
+import io.unclip.service.record.Records;
+import io.unclip.service.record.TaskRejectedException;
 
 /**
  * Turns a consumed record into the task to run, or rejects it ({@link TaskRejectedException}:

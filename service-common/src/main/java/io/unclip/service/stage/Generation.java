@@ -24,7 +24,7 @@ import io.unclip.engine.stage.StageTimings;
 import io.unclip.engine.stage.RunContext;
 import io.unclip.engine.tensor.Tensor;
 import io.unclip.service.StageModel;
-import io.unclip.service.kafka.Records;
+import io.unclip.service.record.Records;
 import io.unclip.service.kafka.TaskContext;
 
 /**

@@ -25,6 +25,7 @@ import io.unclip.api.v1.JobResult;
 import io.unclip.api.v1.JobState;
 import io.unclip.api.v1.StageName;
 import io.unclip.api.v1.StageTask;
+import io.unclip.service.record.TaskRejectedException;
 
 /**
  * No job id can place a result image outside the result store: every Kafka door rejects ids

@@ -51,6 +51,7 @@ import io.unclip.kafka.testkit.EmbeddedKafka;
 import io.unclip.service.codec.JobJson;
 import io.unclip.service.codec.ProtoTensors;
 import io.unclip.service.codec.ResultJson;
+import io.unclip.service.record.Records;
 
 /**
  * The stage worker against a real broker with stand-in stage logic: task in, next task out with

@@ -1,4 +1,4 @@
-package io.unclip.service.kafka;
+package io.unclip.service.record;
 
 import io.unclip.api.v1.FailureCode;
 

@@ -1,4 +1,4 @@
-package io.unclip.service.kafka;
+package io.unclip.service.record;
 
 import java.time.Instant;
 
@@ -96,7 +96,7 @@ public final class Records {
                 .build();
     }
 
-    /** The name of an event's kind, as in the {@link RecordHeaders#EVENT} header. */
+    /** The name of an event's kind, as in the {@link io.unclip.service.kafka.RecordHeaders#EVENT} header. */
     public static String kind(GenerateEvent e) {
         return switch (e.getEventCase()) {
             case ACCEPTED -> "accepted";
