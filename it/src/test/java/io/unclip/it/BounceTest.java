@@ -109,12 +109,16 @@ class BounceTest {
                 && e.getEvent().hasStageFinished() && e.getProducer().equals(producer));
     }
 
-    /** {@code n} jobs; with {@code withLongRuns} every fifth a 1000-step decoder run (~1 s: something to crash in). */
+    /**
+     * {@code n} jobs; with {@code withLongRuns} every tenth a 1000-step decoder run of 8 images (several
+     * seconds even on an idle machine: something to crash in).
+     */
     static List<BatchJob> wave(String prefix, int n, boolean withLongRuns) {
         List<BatchJob> jobs = new ArrayList<>();
         for (int i = 0; i < n; i++) {
-            jobs.add(new BatchJob(prefix + i, PROMPTS.get(i % PROMPTS.size()), 100 + i, 32,
-                    withLongRuns && i % 5 == 0 ? 1000 : 50));
+            boolean isLong = withLongRuns && i % 10 == 0;
+            jobs.add(new BatchJob(prefix + i, PROMPTS.get(i % PROMPTS.size()), 100 + i, 32, isLong ? 1000 : 50,
+                    isLong ? 8 : 1));
         }
         return jobs;
     }
