@@ -1,8 +1,5 @@
 package io.unclip.service;
 
-import java.security.SecureRandom;
-import java.util.HexFormat;
-
 import org.jboss.logging.Logger;
 
 import io.grpc.Status;
@@ -14,16 +11,12 @@ import io.grpc.StatusRuntimeException;
  * service's log line, with the stack trace, so an operator can find what a client reports.
  */
 public final class GrpcErrors {
-    private static final SecureRandom IDS = new SecureRandom();
-
     private GrpcErrors() {
     }
 
     /** Logs {@code e} under a fresh error id and returns the INTERNAL status that names only the id. */
     public static StatusRuntimeException internal(Logger log, Throwable e) {
-        byte[] b = new byte[4];
-        IDS.nextBytes(b);
-        String id = HexFormat.of().formatHex(b);
+        String id = ErrorIds.next();
         log.errorf(e, "error id %s: call failed", id);
         return Status.INTERNAL.withDescription("internal error (error id " + id + "); see the service log")
                 .asRuntimeException();

@@ -36,10 +36,11 @@ import io.unclip.api.v1.StageTask;
 import io.unclip.api.validate.InvalidRequestException;
 import io.unclip.engine.diffusion.SamplingCancelledException;
 import io.unclip.engine.tensor.Tensor;
+import io.unclip.service.ErrorIds;
 import io.unclip.service.codec.JobJson;
-import io.unclip.service.stage.JobSpec;
 import io.unclip.service.record.Records;
 import io.unclip.service.record.TaskRejectedException;
+import io.unclip.service.stage.JobSpec;
 
 /**
  * A stage's Kafka worker: one replica of the stage's consumer group.
@@ -345,7 +346,10 @@ public final class StageWorker implements AutoCloseable {
             reject(rec, e, format, null);
             return Completion.COMMIT;
         } catch (RuntimeException e) {
-            reject(rec, TaskRejectedException.unreadable("cannot read the record: " + e,
+            String errorId = ErrorIds.next(); // a reader bug: the log has the exception, the job the id
+            LOG.errorf(e, "%s: record %s-%d@%d: the reader failed (error id %s)", config.stage(), rec.topic(),
+                    rec.partition(), rec.offset(), errorId);
+            reject(rec, TaskRejectedException.unreadable("cannot read the record (error id " + errorId + ")",
                     JobJson.recoverJobId(rec.value(), rec.key())), format, null);
             return Completion.COMMIT;
         }
@@ -457,9 +461,11 @@ public final class StageWorker implements AutoCloseable {
                 metrics.outcome("retried");
                 return Completion.COMMIT;
             }
-            LOG.errorf(e, "%s: %s failed after %d attempts", config.stage(), key, attempt);
+            String errorId = ErrorIds.next(); // the job's failure names the id, not the exception
+            LOG.errorf(e, "%s: %s failed after %d attempts (error id %s)", config.stage(), key, attempt, errorId);
             send(results.publish(Records.failedResult(jobId, Records.failure(FailureCode.STAGE_ERROR,
-                    config.stage() + " failed: " + e, config.stage(), "", true), task), format));
+                    config.stage() + " failed (error id " + errorId + "); see the service log", config.stage(), "",
+                    true), task), format));
             metrics.outcome("failed");
             done.add(key);
             return Completion.COMMIT;

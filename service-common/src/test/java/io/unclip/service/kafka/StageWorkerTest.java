@@ -218,6 +218,34 @@ class StageWorkerTest {
         }
     }
 
+    /** A stage that keeps failing fails the job after 3 attempts with an error id, not its exception. */
+    @Test
+    void aStageErrorReachesTheJobAsAnErrorIdNotTheException() throws Exception {
+        AtomicInteger runs = new AtomicInteger();
+        StageHandler broken = new StageHandler() {
+            @Override
+            public StageName stage() {
+                return StageName.PRIOR;
+            }
+
+            @Override
+            public Outcome handle(StageTask task, TaskContext ctx) {
+                runs.incrementAndGet();
+                throw new IllegalStateException("cannot open /opt/secret/prior.onnx");
+            }
+        };
+        try (WorkerStack w = worker(StageName.PRIOR, broken, "p-broken", false);
+             TopicTail res = new TopicTail(settings, Topics.RESULTS)) {
+            send(Topics.PRIOR, "job-broken", task("job-broken", StageName.PRIOR, false).toByteArray());
+            JobResult r = JobResult.parseFrom(res.await(TopicTail.key("job-broken"), 1, WAIT).get(0).value());
+            assertEquals(JobState.FAILED, r.getStatus());
+            assertEquals(FailureCode.STAGE_ERROR, r.getError().getCode());
+            assertTrue(r.getError().getMessage().matches("PRIOR failed \\(error id [0-9a-f]{8}\\); see the service log"),
+                    r.getError().getMessage());
+            assertEquals(3, runs.get(), "3 attempts");
+        }
+    }
+
     @Test
     void jsonBatchJobsGetJsonResultsAndMalformedOnesAnErrorResult() throws Exception {
         try (WorkerStack w = worker(StageName.TEXT_ENCODER, new FakeFinisher(), "t1", true);
