@@ -74,8 +74,8 @@ final class StackCommand implements Runnable {
         @Option(names = "--partitions", paramLabel = "N", description = "Partitions per topic (default 8).")
         Integer partitions;
 
-        @Option(names = "--timeout", paramLabel = "SECONDS", description = "How long to wait for readiness (default 180).")
-        Integer timeout;
+        @CommandLine.Mixin
+        ReadyTimeout timeout;
 
         @Option(names = "-D", paramLabel = "KEY=VALUE", description = "A system property for every service.")
         Map<String, String> properties = new LinkedHashMap<>();
@@ -98,11 +98,8 @@ final class StackCommand implements Runnable {
                     }
                     o = o.withPartitions(partitions);
                 }
-                if (timeout != null) {
-                    if (timeout < 1) {
-                        throw CliException.badInput("--timeout: must be positive, got " + timeout);
-                    }
-                    o = o.withTimeout(Duration.ofSeconds(timeout));
+                if (timeout.seconds != null) {
+                    o = o.withTimeout(timeout.or(null));
                 }
                 o = o.withProperties(properties);
             } catch (IllegalArgumentException e) {
@@ -199,18 +196,16 @@ final class StackCommand implements Runnable {
         @CommandLine.Parameters(paramLabel = "NAME", description = "The process, as `stack status` names it.")
         String name;
 
-        @Option(names = "--timeout", paramLabel = "SECONDS", description = "How long to wait for readiness (default 180).")
-        Integer timeout;
+        @CommandLine.Mixin
+        ReadyTimeout timeout;
 
         @Override
         int run() throws Exception {
-            if (timeout != null && timeout < 1) {
-                throw CliException.badInput("--timeout: must be positive, got " + timeout);
-            }
+            Duration wait = timeout.or(DEFAULT_READY);
             long t0 = System.nanoTime();
             LocalStack.Proc p;
             try {
-                p = StackRestart.restart(stateDir(), name, Duration.ofSeconds(timeout != null ? timeout : 180));
+                p = StackRestart.restart(stateDir(), name, wait);
             } catch (IllegalArgumentException e) {
                 throw CliException.badInput(e.getMessage());
             } catch (IllegalStateException e) {
@@ -231,14 +226,12 @@ final class StackCommand implements Runnable {
         @CommandLine.Parameters(paramLabel = "SERVICE=N[,SERVICE=N...]", description = "Replicas wanted per service.")
         String replicas;
 
-        @Option(names = "--timeout", paramLabel = "SECONDS", description = "How long to wait for readiness (default 180).")
-        Integer timeout;
+        @CommandLine.Mixin
+        ReadyTimeout timeout;
 
         @Override
         int run() throws Exception {
-            if (timeout != null && timeout < 1) {
-                throw CliException.badInput("--timeout: must be positive, got " + timeout);
-            }
+            Duration wait = timeout.or(DEFAULT_READY);
             Map<String, Integer> wanted = Up.parseReplicas(replicas);
             if (wanted.isEmpty()) {
                 throw CliException.badInput("scale: wants SERVICE=N, e.g. decoder=3");
@@ -247,8 +240,7 @@ final class StackCommand implements Runnable {
                 long t0 = System.nanoTime();
                 java.util.List<LocalStack.Proc> now;
                 try {
-                    now = StackScale.scale(stateDir(), w.getKey(), w.getValue(),
-                            Duration.ofSeconds(timeout != null ? timeout : 180));
+                    now = StackScale.scale(stateDir(), w.getKey(), w.getValue(), wait);
                 } catch (IllegalArgumentException e) {
                     throw CliException.badInput(e.getMessage());
                 } catch (IllegalStateException e) {
@@ -260,6 +252,25 @@ final class StackCommand implements Runnable {
                         (System.nanoTime() - t0) / 1e9, String.join(", ", now.stream().map(LocalStack.Proc::name).toList())));
             }
             return ExitCodes.OK;
+        }
+    }
+
+    static final Duration DEFAULT_READY = Duration.ofSeconds(180);
+
+    /** {@code --timeout}: how long up, restart and scale wait for the processes to be ready. */
+    static final class ReadyTimeout {
+        @Option(names = "--timeout", paramLabel = "SECONDS", description = "How long to wait for readiness (default 180).")
+        Integer seconds;
+
+        /** The wait asked for, or {@code fallback} when unset. */
+        Duration or(Duration fallback) {
+            if (seconds == null) {
+                return fallback;
+            }
+            if (seconds < 1) {
+                throw CliException.badInput("--timeout: must be positive, got " + seconds);
+            }
+            return Duration.ofSeconds(seconds);
         }
     }
 

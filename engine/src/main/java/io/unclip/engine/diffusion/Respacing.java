@@ -43,12 +43,9 @@ public final class Respacing {
      */
     public static Respacing parse(String spec, int numTrainTimesteps) {
         requireTrainTimesteps(numTrainTimesteps);
-        if (spec == null || spec.isBlank()) {
-            throw new IllegalArgumentException("respacing string is empty");
-        }
-        String s = spec.trim();
+        String s = trimmed(spec);
         for (TimestepSpacing spacing : TimestepSpacing.values()) {
-            String name = spacing.name().toLowerCase(java.util.Locale.ROOT);
+            String name = name(spacing);
             if (s.startsWith(name)) {
                 int n = parseCount(s.substring(name.length()), s);
                 if (n > numTrainTimesteps) {
@@ -72,12 +69,9 @@ public final class Respacing {
      * @throws IllegalArgumentException when {@code spec} is not in the grammar of {@link #parse}
      */
     public static int steps(String spec) {
-        if (spec == null || spec.isBlank()) {
-            throw new IllegalArgumentException("respacing string is empty");
-        }
-        String s = spec.trim();
+        String s = trimmed(spec);
         for (TimestepSpacing spacing : TimestepSpacing.values()) {
-            String name = spacing.name().toLowerCase(java.util.Locale.ROOT);
+            String name = name(spacing);
             if (s.startsWith(name)) {
                 return parseCount(s.substring(name.length()), s);
             }
@@ -186,6 +180,18 @@ public final class Respacing {
             start += size;
         }
         return steps.stream().mapToInt(Integer::intValue).toArray();
+    }
+
+    private static String trimmed(String spec) {
+        if (spec == null || spec.isBlank()) {
+            throw new IllegalArgumentException("respacing string is empty");
+        }
+        return spec.trim();
+    }
+
+    /** A spacing's prefix in the grammar: "leading", "trailing", "linspace". */
+    private static String name(TimestepSpacing spacing) {
+        return spacing.name().toLowerCase(java.util.Locale.ROOT);
     }
 
     private static int parseCount(String text, String spec) {

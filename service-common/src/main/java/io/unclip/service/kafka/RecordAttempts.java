@@ -18,7 +18,9 @@ import org.jboss.logging.Logger;
  * with the metadata {@code attempt=N;offset=O}. Whoever reads the record next, this replica after
  * a retry or another one after a crash or a rebalance, finds that metadata and knows the record
  * at O was started N times. Nothing is stored besides what Kafka keeps with the offsets; a count
- * kept in memory covers a commit or a read of the metadata that failed.
+ * kept in memory covers a commit or a read of the metadata that failed. The metadata is read only
+ * for the first record of a partition after it was assigned: from then on the group's committed
+ * offset of that partition is this replica's own, and its memory knows every count.
  *
  * <p>Poll thread only (the consumer is not thread-safe).
  */
@@ -26,6 +28,8 @@ final class RecordAttempts {
     private static final Logger LOG = Logger.getLogger(RecordAttempts.class);
     private static final int REMEMBERED = 1_000;
 
+    /** Partitions whose committed offset this replica wrote last since they were assigned to it. */
+    private final Set<TopicPartition> owned = new java.util.HashSet<>();
     private final Map<String, Integer> local = new LinkedHashMap<>() {
         @Override
         protected boolean removeEldestEntry(Map.Entry<String, Integer> eldest) {
@@ -42,21 +46,30 @@ final class RecordAttempts {
         TopicPartition tp = new TopicPartition(rec.topic(), rec.partition());
         String key = key(rec);
         int before = local.getOrDefault(key, 0);
-        try {
-            before = Math.max(before, previous(c.committed(Set.of(tp)).get(tp), rec.offset()));
-        } catch (KafkaException e) {
-            LOG.warnf("cannot read the committed offset of %s (%s); counting attempts of %s@%d from memory", tp,
-                    e.toString(), tp, rec.offset());
+        if (!owned.contains(tp)) {
+            try {
+                before = Math.max(before, previous(c.committed(Set.of(tp)).get(tp), rec.offset()));
+            } catch (KafkaException e) {
+                LOG.warnf("cannot read the committed offset of %s (%s); counting attempts of %s@%d from memory", tp,
+                        e.toString(), tp, rec.offset());
+            }
         }
         int attempt = before + 1;
         local.put(key, attempt);
         try {
             c.commitSync(Map.of(tp, new OffsetAndMetadata(rec.offset(), metadata(attempt, rec.offset()))));
+            owned.add(tp);
         } catch (KafkaException e) {
+            owned.remove(tp);
             LOG.warnf("cannot record attempt %d of %s@%d (%s); another replica may count it from 1", attempt, tp,
                     rec.offset(), e.toString());
         }
         return attempt;
+    }
+
+    /** Partitions assigned or taken away: their committed offsets may be another replica's now. */
+    void forget(java.util.Collection<TopicPartition> partitions) {
+        owned.removeAll(partitions);
     }
 
     /** The record was committed past: its count is no longer needed. */

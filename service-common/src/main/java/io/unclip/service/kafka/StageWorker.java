@@ -319,10 +319,12 @@ public final class StageWorker implements AutoCloseable {
         @Override
         public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
             pending.removeIf(r -> partitions.contains(new TopicPartition(r.topic(), r.partition())));
+            attempts.forget(partitions);
         }
 
         @Override
         public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
+            attempts.forget(partitions);
             if (busy) {
                 c.pause(partitions);
             }
@@ -357,8 +359,12 @@ public final class StageWorker implements AutoCloseable {
             format = ResultFormat.JSON;
         }
         String jobId = task.getJobId();
-        String firstDigest = seen.conflict(Topics.JOBS.equals(rec.topic()) ? "job/" + jobId : Records.taskKey(task),
-                task.getRequest());
+        // where a job enters (unclip.jobs, or the gateway's first task, which no stage has run yet): the
+        // stages after it read tasks this pipeline wrote, and digesting their request again (an upload of
+        // up to 8 MiB for variations) on every hop would be work for nothing
+        boolean entering = Topics.JOBS.equals(rec.topic()) || task.getTimingsCount() == 0;
+        String firstDigest = !entering ? null
+                : seen.conflict(Topics.JOBS.equals(rec.topic()) ? "job/" + jobId : Records.taskKey(task), task.getRequest());
         if (firstDigest != null) {
             reject(rec, TaskRejectedException.alreadyExists(jobId, "job_id: '" + jobId + "' was already submitted with"
                     + " a different request (digest " + firstDigest + ", this one " + SeenJobs.digest(task.getRequest())
