@@ -8,9 +8,9 @@ import java.util.Arrays;
  * The sampling loop: from x_T, call the model at every kept timestep (largest first), apply
  * guidance, take a {@link DenoisingStep}, report the x0 preview, and stop early on cancellation.
  *
- * <p>Each row of the batch only ever reads its own noise stream and its own model output rows,
- * so a sample does not depend on what else is in the batch. Scratch buffers are allocated once
- * per {@code sample} call and reused for every step. Thread-safe: runs share no mutable state.
+ * <p>The state of a run is a {@link SamplingState}; this class drives one state alone. Each row
+ * of the batch only ever reads its own noise stream and its own model output rows, so a sample
+ * does not depend on what else is in the batch. Thread-safe: runs share no mutable state.
  */
 public final class DiffusionSampler {
     private final DenoisingStep step;
@@ -62,16 +62,9 @@ public final class DiffusionSampler {
      * @param shape [N, C, H, W] for images or [N, D] for vectors
      */
     public Tensor sample(DiffusionModel model, long[] shape, NoiseSource noise, SamplingOptions options) {
-        SampleLayout layout = SampleLayout.of(shape);
-        if (noise == null) {
-            throw new IllegalArgumentException("model, noise source and options are required");
-        }
-        float[] xT = new float[layout.size()];
-        int item = layout.itemSize();
-        for (int r = 0; r < layout.batch(); r++) {
-            noise.fill(r, xT, r * item, item);
-        }
-        return run(model, shape, layout, xT, noise, options);
+        requireAll(model, noise, options);
+        return run(model, SamplingState.fromNoise(step, shape, noise, options.guidance(), SampleHook.NONE,
+                options.listener()), options);
     }
 
     /** Samples starting from the given x_T (not modified); {@code noise} feeds the steps. */
@@ -79,68 +72,34 @@ public final class DiffusionSampler {
         if (xT == null) {
             throw new IllegalArgumentException("initial noise x_T is required");
         }
-        long[] shape = xT.shape();
-        return run(model, shape, SampleLayout.of(shape), xT.toArray(), noise, options);
+        requireAll(model, noise, options);
+        return run(model, new SamplingState(step, xT.shape(), xT.toArray(), noise, options.guidance(),
+                SampleHook.NONE, options.listener()), options);
     }
 
-    private Tensor run(DiffusionModel model, long[] shape, SampleLayout layout, float[] x,
-                       NoiseSource noise, SamplingOptions options) {
+    /** Drives one state alone: one model call of its own rows per step. */
+    public static Tensor run(DiffusionModel model, SamplingState state, SamplingOptions options) {
+        long[] outShape = state.shape();
+        outShape[0] = state.modelRows();
+        outShape[1] = state.outputChannels();
+        long[] timesteps = new long[state.modelRows()];
+        while (!state.finished()) {
+            if (options.cancellation().getAsBoolean()) {
+                throw new SamplingCancelledException(state.stepsDone(), state.totalSteps());
+            }
+            Arrays.fill(timesteps, state.modelTimestep());
+            Tensor input = state.beginStep();
+            Tensor output = model.predict(input, timesteps);
+            checkOutputShape(output, outShape);
+            state.endStep(output.buffer(), 0);
+        }
+        return state.sample();
+    }
+
+    private static void requireAll(DiffusionModel model, NoiseSource noise, SamplingOptions options) {
         if (model == null || noise == null || options == null) {
             throw new IllegalArgumentException("model, noise source and options are required");
         }
-        GaussianDiffusion diffusion = step.diffusion();
-        ClassifierFreeGuidance guidance = options.guidance();
-        int batch = layout.batch();
-        int modelBatch = guidance == null ? batch : 2 * batch;
-        int outChannels = step.outputSpec().variance().outputChannels(layout.channels());
-        int item = layout.itemSize();
-        int outItem = outChannels * layout.spatial();
-
-        long[] inputShape = shape.clone();
-        inputShape[0] = modelBatch;
-        long[] expectedOutShape = inputShape.clone();
-        expectedOutShape[1] = outChannels;
-        Tensor modelInput = Tensor.zeros(inputShape);
-        long[] timesteps = new long[modelBatch];
-        float[] batchedOut = guidance == null ? null : new float[modelBatch * outItem];
-        float[] modelOut = new float[batch * outItem];
-        float[] stepNoise = new float[layout.size()];
-        StepResult result = new StepResult(layout);
-        boolean previews = options.listener() != StepListener.NONE;
-        Tensor preview = previews ? Tensor.zeros(shape) : null;
-
-        int total = diffusion.numSteps();
-        for (int k = 0; k < total; k++) {
-            if (options.cancellation().getAsBoolean()) {
-                throw new SamplingCancelledException(k, total);
-            }
-            int index = total - 1 - k;
-            modelInput.buffer().put(0, x);
-            if (guidance != null) {
-                modelInput.buffer().put(x.length, x); // the unconditional rows see the same x_t
-            }
-            Arrays.fill(timesteps, diffusion.modelTimestep(index));
-            Tensor output = model.predict(modelInput, timesteps);
-            checkOutputShape(output, expectedOutShape);
-            if (guidance == null) {
-                output.buffer().get(0, modelOut);
-            } else {
-                output.buffer().get(0, batchedOut);
-                guidance.combine(batchedOut, batch, layout.channels(), outChannels, layout.spatial(), modelOut);
-            }
-            if (step.usesNoise(index)) {
-                for (int r = 0; r < batch; r++) {
-                    noise.fill(r, stepNoise, r * item, item);
-                }
-            }
-            step.apply(index, x, modelOut, stepNoise, layout, result);
-            System.arraycopy(result.xPrev(), 0, x, 0, x.length);
-            if (previews) {
-                preview.buffer().put(0, result.predX0());
-                options.listener().onStep(k, total, preview);
-            }
-        }
-        return Tensor.of(x, shape);
     }
 
     private static void checkOutputShape(Tensor output, long[] expected) {

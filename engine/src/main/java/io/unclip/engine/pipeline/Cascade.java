@@ -31,6 +31,8 @@ import io.unclip.engine.stage.TextEncoderStage;
 import io.unclip.engine.stage.UpsamplerStage;
 import io.unclip.engine.tensor.Tensor;
 import java.nio.file.Path;
+import io.unclip.engine.schedule.StepScheduler;
+import io.unclip.engine.stage.Scheduling;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -64,18 +66,26 @@ public final class Cascade implements AutoCloseable {
 
     /** A cascade over a loaded bundle it does not own (closing the cascade leaves the bundle open). */
     public Cascade(ModelBundle bundle) {
-        this(bundle, null);
+        this(bundle, null, Scheduling.DEFAULT);
     }
 
-    private Cascade(ModelBundle bundle, OrtRuntime ownedRuntime) {
+    /**
+     * A cascade whose diffusion stages batch concurrent calls per {@code scheduling}: calls from
+     * many threads share each model call of every step.
+     */
+    public Cascade(ModelBundle bundle, Scheduling scheduling) {
+        this(bundle, null, scheduling);
+    }
+
+    private Cascade(ModelBundle bundle, OrtRuntime ownedRuntime, Scheduling scheduling) {
         this.bundle = bundle;
         this.ownedRuntime = ownedRuntime;
         this.text = first(StageKind.TEXT_ENCODER).map(TextEncoderStage::new).orElse(null);
-        this.prior = first(StageKind.PRIOR).map(PriorStage::new).orElse(null);
-        this.decoder = first(StageKind.DECODER).map(DecoderStage::new).orElse(null);
+        this.prior = first(StageKind.PRIOR).map(s -> new PriorStage(s, scheduling)).orElse(null);
+        this.decoder = first(StageKind.DECODER).map(s -> new DecoderStage(s, scheduling)).orElse(null);
         List<UpsamplerStage> ups = new ArrayList<>();
         for (LoadedStage s : bundle.stagesOfKind(StageKind.UPSAMPLER)) {
-            ups.add(new UpsamplerStage(s, ups.size()));
+            ups.add(new UpsamplerStage(s, ups.size(), scheduling));
         }
         this.upsamplers = List.copyOf(ups);
         this.captioner = first(StageKind.CAPTIONER).map(CaptionerStage::new).orElse(null);
@@ -86,11 +96,16 @@ public final class Cascade implements AutoCloseable {
 
     /** Loads the bundle at {@code dir} with its own ONNX Runtime; {@link #close()} releases both. */
     public static Cascade open(Path dir, RuntimeOptions options) {
+        return open(dir, options, Scheduling.DEFAULT);
+    }
+
+    /** As {@link #open(Path, RuntimeOptions)}, with the step schedulers configured. */
+    public static Cascade open(Path dir, RuntimeOptions options, Scheduling scheduling) {
         OrtRuntime runtime = new OrtRuntime(options);
         try {
             ModelBundle b = new ModelRepository(runtime).load(dir);
             try {
-                return new Cascade(b, runtime);
+                return new Cascade(b, runtime, scheduling);
             } catch (RuntimeException e) {
                 b.close();
                 throw e;
@@ -299,8 +314,22 @@ public final class Cascade implements AutoCloseable {
         return captioner.caption(image, style, maxTokens, tokens, ctx).get(0);
     }
 
+    /** The step scheduler of every diffusion stage, in cascade order. */
+    public List<StepScheduler> schedulers() {
+        List<StepScheduler> all = new ArrayList<>();
+        if (prior != null) {
+            all.add(prior.scheduler());
+        }
+        if (decoder != null) {
+            all.add(decoder.scheduler());
+        }
+        upsamplers.forEach(u -> all.add(u.scheduler()));
+        return all;
+    }
+
     @Override
     public void close() {
+        schedulers().forEach(StepScheduler::close);
         if (ownedRuntime != null) {
             try {
                 bundle.close();

@@ -32,18 +32,28 @@ public final class DecoderStage {
     private final int channels;
 
     public DecoderStage(LoadedStage stage) {
+        this(stage, Scheduling.DEFAULT);
+    }
+
+    /** With its step scheduler configured: requests sampling at once share each model call. */
+    public DecoderStage(LoadedStage stage, Scheduling scheduling) {
         if (stage.kind() != StageKind.DECODER) {
             throw new IllegalArgumentException(stage.name() + " is a " + stage.kind().id() + ", not a decoder");
         }
         this.stage = stage;
         this.manifest = stage.manifest();
-        this.runner = new DiffusionRunner(stage);
+        this.runner = new DiffusionRunner(stage, scheduling);
         this.size = manifest.resolution().orElseThrow().output().getAsInt();
         this.channels = (int) manifest.inputForRole("sample").orElseThrow().fixedDim(1).orElse(3);
     }
 
     public LoadedStage stage() {
         return stage;
+    }
+
+    /** The step scheduler this stage's requests share. */
+    public io.unclip.engine.schedule.StepScheduler scheduler() {
+        return runner.scheduler();
     }
 
     /** Output resolution (square). */

@@ -1,51 +1,55 @@
 package io.unclip.engine.stage;
 
-import io.unclip.engine.diffusion.ClassifierFreeGuidance;
-import io.unclip.engine.diffusion.DenoisingStep;
-import io.unclip.engine.diffusion.DiffusionModel;
 import io.unclip.engine.diffusion.DiffusionSampler;
 import io.unclip.engine.diffusion.GaussianDiffusion;
 import io.unclip.engine.diffusion.NoiseSource;
+import io.unclip.engine.diffusion.SampleHook;
 import io.unclip.engine.diffusion.SampleLayout;
 import io.unclip.engine.diffusion.SamplingCancelledException;
-import io.unclip.engine.diffusion.SamplingOptions;
+import io.unclip.engine.diffusion.SamplingState;
 import io.unclip.engine.diffusion.StepListener;
-import io.unclip.engine.diffusion.StepResult;
-import io.unclip.engine.diffusion.VarianceType;
 import io.unclip.engine.model.DiffusionSpec;
 import io.unclip.engine.model.LoadedStage;
 import io.unclip.engine.model.StageManifest;
-import io.unclip.engine.model.TensorDecl;
-import io.unclip.engine.onnx.ElementType;
-import io.unclip.engine.onnx.LongTensor;
 import io.unclip.engine.onnx.ModelInputs;
+import io.unclip.engine.schedule.StepProgress;
+import io.unclip.engine.schedule.StepScheduler;
+import io.unclip.engine.schedule.Ticket;
 import io.unclip.engine.tensor.Tensor;
-import java.util.Arrays;
 import java.util.function.UnaryOperator;
 
 /**
- * Runs a diffusion stage's model under {@link DiffusionSampler}: the model adapter (roles to
- * tensor names, timesteps), guidance, progress and previews, cancellation, timings, and the
- * known-pixel replacement of inpainting.
+ * Runs a diffusion stage's model: one request's {@link SamplingState} (noise, guidance,
+ * inpainting's known-pixel hook) goes to the stage's {@link StepScheduler}, which shares each
+ * model call with the other requests in flight; this thread waits for its steps and reports
+ * progress, previews and timings.
  */
-final class DiffusionRunner {
+final class DiffusionRunner implements AutoCloseable {
     private final LoadedStage stage;
     private final StageManifest manifest;
     private final DiffusionSpec spec;
-    private final String predictionName;
-    private final TensorDecl timestep;
+    private final StepScheduler scheduler;
 
-    DiffusionRunner(LoadedStage stage) {
+    DiffusionRunner(LoadedStage stage, Scheduling scheduling) {
         this.stage = stage;
         this.manifest = stage.manifest();
         this.spec = manifest.diffusion().orElseThrow(() -> new IllegalArgumentException(stage.name()
                 + " is a " + stage.kind().id() + " stage, not a diffusion stage"));
-        this.predictionName = manifest.outputName("prediction");
-        this.timestep = manifest.inputForRole("timestep").orElseThrow();
+        this.scheduler = new StepScheduler(stage.name(), new StageStepModel(stage),
+                scheduling.config(), scheduling.observer());
     }
 
     DiffusionSpec spec() {
         return spec;
+    }
+
+    StepScheduler scheduler() {
+        return scheduler;
+    }
+
+    @Override
+    public void close() {
+        scheduler.close();
     }
 
     /** The result of one run: the final sample and what it cost. */
@@ -67,29 +71,14 @@ final class DiffusionRunner {
                 UnaryOperator<Tensor> sampleInput, boolean images, Inpainting inpaint, NoiseSource inpaintNoise,
                 int cascadeStep, RunContext ctx) {
         DiffusionSampler sampler = settings.sampler(spec);
-        int rows = (int) shape[0];
-        ClassifierFreeGuidance guidance = settings.guidance();
-        StageRun run = StageRun.start(stage, cascadeStep, ctx, settings.steps(), rows);
-        int total = settings.steps();
+        if (ctx.cancelled()) {
+            throw new SamplingCancelledException(0, settings.steps());
+        }
+        StageRun run = StageRun.start(stage, cascadeStep, ctx, settings.steps(), (int) shape[0]);
         KnownPixels known = inpaint == null ? null
                 : new KnownPixels(inpaint, SampleLayout.of(shape), sampler.step().diffusion(), inpaintNoise);
-        int outChannels = VarianceType.fromName(spec.variance()).outputChannels((int) shape[1]);
-        Tensor[] output = new Tensor[1]; // the prediction, written in place by ONNX Runtime every step
-        DiffusionModel model = (x, timesteps) -> {
-            ModelInputs in = ModelInputs.create();
-            StageRun.put(in, manifest, "sample", sampleInput == null ? x : sampleInput.apply(x));
-            putTimesteps(in, timesteps);
-            conditioning.put(in, (int) x.dim(0));
-            if (output[0] == null || output[0].dim(0) != x.dim(0)) {
-                long[] outShape = shape.clone();
-                outShape[0] = x.dim(0);
-                outShape[1] = outChannels;
-                output[0] = Tensor.zeros(outShape);
-            }
-            run.callInto(in, predictionName, output[0]);
-            return output[0];
-        };
-        StepListener listener = (k, steps, predX0) -> {
+        Ticket ticket = new Ticket();
+        StepListener listener = (k, steps, predX0) -> { // on the scheduler's thread: copy, don't encode
             int step = k + 1;
             Tensor preview = null;
             if (images && ctx.previewAt(step, steps)) {
@@ -98,12 +87,17 @@ final class DiffusionRunner {
                     known.blendPreview(preview);
                 }
             }
-            run.progress(step, steps, preview);
+            ticket.post(new StepProgress(step, steps, preview));
         };
-        SamplingOptions options = new SamplingOptions(guidance, listener, ctx.cancellation());
-        Tensor out = known == null ? sampler.sample(model, shape, noise, options)
-                : sampleWithHook(sampler.step(), model, shape, noise, options, known);
-        return new Outcome(out, run.finish(total));
+        SamplingState state = SamplingState.fromNoise(sampler.step(), shape, noise, settings.guidance(), known,
+                listener);
+        ModelInputs rowsIn = ModelInputs.create();
+        conditioning.put(rowsIn, state.modelRows());
+        scheduler.submit(new StepScheduler.Job(state, rowsIn, sampleInput, ctx.deadline(), ctx.cancellation()),
+                ticket);
+        Tensor out = ticket.await(p -> run.progress(p.step(), p.total(), p.preview()));
+        run.countCalls(settings.steps());
+        return new Outcome(out, run.finish(settings.steps()));
     }
 
     /** Puts the conditioning inputs for a model batch. */
@@ -112,93 +106,8 @@ final class DiffusionRunner {
         void put(ModelInputs in, int modelRows);
     }
 
-    private void putTimesteps(ModelInputs in, long[] timesteps) {
-        if (timestep.rank() == 0) {
-            if (timestep.type() == ElementType.FLOAT32) {
-                in.put(timestep.name(), Tensor.of(new float[] {timesteps[0]}));
-            } else {
-                in.put(timestep.name(), new LongTensor(new long[] {timesteps[0]}, new long[0]));
-            }
-        } else {
-            StageRun.putIntegers(in, manifest, "timestep", timesteps.clone(), timesteps.length);
-        }
-    }
-
-    /** Replaces the known region of x_t at every step; see {@link Inpainting}. */
-    interface StepHook {
-        /** Before the model sees x_t at respaced step {@code index}. */
-        void beforeModel(int index, float[] x);
-
-        /** After the last step, on x_0. */
-        void afterLast(float[] x);
-    }
-
-    /**
-     * {@link DiffusionSampler}'s loop with a hook on x_t. Without the hook's changes it computes
-     * exactly what the sampler does (tested), so inpainting shares the sampler's numerics.
-     */
-    static Tensor sampleWithHook(DenoisingStep step, DiffusionModel model, long[] shape, NoiseSource noise,
-                                 SamplingOptions options, StepHook hook) {
-        SampleLayout layout = SampleLayout.of(shape);
-        float[] x = new float[layout.size()];
-        int item = layout.itemSize();
-        for (int r = 0; r < layout.batch(); r++) {
-            noise.fill(r, x, r * item, item);
-        }
-        GaussianDiffusion diffusion = step.diffusion();
-        ClassifierFreeGuidance guidance = options.guidance();
-        int batch = layout.batch();
-        int modelBatch = guidance == null ? batch : 2 * batch;
-        int outChannels = step.outputSpec().variance().outputChannels(layout.channels());
-        int outItem = outChannels * layout.spatial();
-        long[] inputShape = shape.clone();
-        inputShape[0] = modelBatch;
-        Tensor modelInput = Tensor.zeros(inputShape);
-        long[] timesteps = new long[modelBatch];
-        float[] batchedOut = guidance == null ? null : new float[modelBatch * outItem];
-        float[] modelOut = new float[batch * outItem];
-        float[] stepNoise = new float[layout.size()];
-        StepResult result = new StepResult(layout);
-        Tensor preview = Tensor.zeros(shape);
-        int total = diffusion.numSteps();
-        for (int k = 0; k < total; k++) {
-            if (options.cancellation().getAsBoolean()) {
-                throw new SamplingCancelledException(k, total);
-            }
-            int index = total - 1 - k;
-            hook.beforeModel(index, x);
-            modelInput.buffer().put(0, x);
-            if (guidance != null) {
-                modelInput.buffer().put(x.length, x);
-            }
-            Arrays.fill(timesteps, diffusion.modelTimestep(index));
-            Tensor output = model.predict(modelInput, timesteps);
-            if (output.size() != modelBatch * outItem) {
-                throw new IllegalStateException("model returned " + output + ", expected " + modelBatch + " rows of "
-                        + outItem + " values");
-            }
-            if (guidance == null) {
-                output.buffer().get(0, modelOut);
-            } else {
-                output.buffer().get(0, batchedOut);
-                guidance.combine(batchedOut, batch, layout.channels(), outChannels, layout.spatial(), modelOut);
-            }
-            if (step.usesNoise(index)) {
-                for (int r = 0; r < batch; r++) {
-                    noise.fill(r, stepNoise, r * item, item);
-                }
-            }
-            step.apply(index, x, modelOut, stepNoise, layout, result);
-            System.arraycopy(result.xPrev(), 0, x, 0, x.length);
-            preview.buffer().put(0, result.predX0());
-            options.listener().onStep(k, total, preview);
-        }
-        hook.afterLast(x);
-        return Tensor.of(x, shape);
-    }
-
     /** The inpainting hook. */
-    static final class KnownPixels implements StepHook {
+    static final class KnownPixels implements SampleHook {
         private final float[] image;   // per row, C x spatial
         private final float[] keep;    // per row, spatial
         private final SampleLayout layout;

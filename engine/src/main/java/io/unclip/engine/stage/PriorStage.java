@@ -36,12 +36,17 @@ public final class PriorStage {
     private final int dim;
 
     public PriorStage(LoadedStage stage) {
+        this(stage, Scheduling.DEFAULT);
+    }
+
+    /** With its step scheduler configured: requests sampling at once share each model call. */
+    public PriorStage(LoadedStage stage, Scheduling scheduling) {
         if (stage.kind() != StageKind.PRIOR) {
             throw new IllegalArgumentException(stage.name() + " is a " + stage.kind().id() + ", not a prior");
         }
         this.stage = stage;
         this.manifest = stage.manifest();
-        this.runner = new DiffusionRunner(stage);
+        this.runner = new DiffusionRunner(stage, scheduling);
         var sample = manifest.inputForRole("sample").orElseThrow();
         if (sample.rank() != 2) {
             throw new IllegalArgumentException(stage.name() + ": the prior's sample input must be [batch, E], got "
@@ -52,6 +57,11 @@ public final class PriorStage {
 
     public LoadedStage stage() {
         return stage;
+    }
+
+    /** The step scheduler this stage's requests share. */
+    public io.unclip.engine.schedule.StepScheduler scheduler() {
+        return runner.scheduler();
     }
 
     /** E, the image embedding width (-1 when neither the sample input nor the manifest fixes it). */

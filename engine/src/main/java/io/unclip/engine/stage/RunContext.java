@@ -11,8 +11,11 @@ import java.util.function.BooleanSupplier;
  *                        {@link io.unclip.engine.diffusion.SamplingCancelledException}
  * @param previewInterval attach the x0 prediction to every this-many-th step's progress event (and
  *                        the last); 0 = never
+ * @param deadline        {@link System#nanoTime()} by which the caller wants the result (the step
+ *                        schedulers admit earliest deadline first); {@link #NO_DEADLINE} = none
  */
-public record RunContext(StageListener listener, BooleanSupplier cancellation, int previewInterval) {
+public record RunContext(StageListener listener, BooleanSupplier cancellation, int previewInterval, long deadline) {
+    public static final long NO_DEADLINE = Long.MAX_VALUE;
     private static final BooleanSupplier NEVER = () -> false;
 
     public RunContext {
@@ -21,6 +24,10 @@ public record RunContext(StageListener listener, BooleanSupplier cancellation, i
         if (previewInterval < 0) {
             throw new IllegalArgumentException("preview interval must be >= 0, got " + previewInterval);
         }
+    }
+
+    public RunContext(StageListener listener, BooleanSupplier cancellation, int previewInterval) {
+        this(listener, cancellation, previewInterval, NO_DEADLINE);
     }
 
     /** No events, no cancellation, no previews. */
@@ -33,15 +40,20 @@ public record RunContext(StageListener listener, BooleanSupplier cancellation, i
     }
 
     public RunContext withListener(StageListener l) {
-        return new RunContext(l, cancellation, previewInterval);
+        return new RunContext(l, cancellation, previewInterval, deadline);
     }
 
     public RunContext withCancellation(BooleanSupplier c) {
-        return new RunContext(listener, c, previewInterval);
+        return new RunContext(listener, c, previewInterval, deadline);
     }
 
     public RunContext withPreviewInterval(int interval) {
-        return new RunContext(listener, cancellation, interval);
+        return new RunContext(listener, cancellation, interval, deadline);
+    }
+
+    /** With a deadline {@code nanos} from now ({@link System#nanoTime()} based). */
+    public RunContext withDeadlineIn(long nanos) {
+        return new RunContext(listener, cancellation, previewInterval, System.nanoTime() + nanos);
     }
 
     public boolean cancelled() {

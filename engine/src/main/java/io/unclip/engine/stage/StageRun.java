@@ -62,6 +62,11 @@ final class StageRun {
         calls++;
     }
 
+    /** Counts model calls made on this run's behalf elsewhere (by its step scheduler). */
+    void countCalls(int n) {
+        calls += n;
+    }
+
     void progress(int step, int total, Tensor preview) {
         ctx.listener().progress(new StageProgress(stage.name(), stage.kind(), cascadeStep, step, total, preview));
     }

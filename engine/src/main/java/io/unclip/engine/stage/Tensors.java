@@ -24,6 +24,27 @@ public final class Tensors {
         return out;
     }
 
+    /** The rows of every part in order (same trailing shape). */
+    public static Tensor concatRows(java.util.List<Tensor> parts) {
+        long[] shape = parts.get(0).shape();
+        long rows = 0;
+        for (Tensor p : parts) {
+            if (p.rank() != shape.length || !Arrays.equals(Arrays.copyOfRange(p.shape(), 1, shape.length),
+                    Arrays.copyOfRange(shape, 1, shape.length))) {
+                throw new IllegalArgumentException("cannot stack " + parts.get(0) + " and " + p);
+            }
+            rows += p.dim(0);
+        }
+        shape[0] = rows;
+        Tensor out = Tensor.zeros(shape);
+        int at = 0;
+        for (Tensor p : parts) {
+            out.buffer().put(at, p.buffer(), 0, p.size());
+            at += p.size();
+        }
+        return out;
+    }
+
     /** Row i of the result is row {@code rows[i]} of {@code t} (rows may repeat). */
     public static Tensor gatherRows(Tensor t, int... rows) {
         return TextConditioning.gatherRows(t, rows);

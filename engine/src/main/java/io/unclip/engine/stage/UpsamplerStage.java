@@ -36,6 +36,11 @@ public final class UpsamplerStage {
 
     /** @param cascadeStep this upsampler's 0-based position among the bundle's upsamplers */
     public UpsamplerStage(LoadedStage stage, int cascadeStep) {
+        this(stage, cascadeStep, Scheduling.DEFAULT);
+    }
+
+    /** With its step scheduler configured: requests sampling at once share each model call. */
+    public UpsamplerStage(LoadedStage stage, int cascadeStep, Scheduling scheduling) {
         if (stage.kind() != StageKind.UPSAMPLER) {
             throw new IllegalArgumentException(stage.name() + " is a " + stage.kind().id() + ", not an upsampler");
         }
@@ -44,7 +49,7 @@ public final class UpsamplerStage {
         }
         this.stage = stage;
         this.manifest = stage.manifest();
-        this.runner = new DiffusionRunner(stage);
+        this.runner = new DiffusionRunner(stage, scheduling);
         this.cascadeStep = cascadeStep;
         var res = manifest.resolution().orElseThrow();
         this.inputSize = res.input().getAsInt();
@@ -57,6 +62,11 @@ public final class UpsamplerStage {
 
     public LoadedStage stage() {
         return stage;
+    }
+
+    /** The step scheduler this stage's requests share. */
+    public io.unclip.engine.schedule.StepScheduler scheduler() {
+        return runner.scheduler();
     }
 
     public int cascadeStep() {

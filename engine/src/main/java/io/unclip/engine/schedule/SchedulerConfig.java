@@ -1,0 +1,45 @@
+package io.unclip.engine.schedule;
+
+import java.time.Duration;
+
+/**
+ * How a {@link StepScheduler} admits requests.
+ *
+ * @param maxRows       most model rows in one call (a request with more runs alone)
+ * @param admissionWait how long an idle scheduler waits for more requests before its first step
+ *                      (0 = start at once)
+ * @param maxQueued     requests that may wait for admission; one more is refused
+ * @param deadlines     admit the earliest deadline first (requests without one last, FIFO among
+ *                      equals); false = plain FIFO
+ */
+public record SchedulerConfig(int maxRows, Duration admissionWait, int maxQueued, boolean deadlines) {
+    public static final SchedulerConfig DEFAULT = new SchedulerConfig(64, Duration.ZERO, 256, true);
+
+    public SchedulerConfig {
+        if (maxRows < 1) {
+            throw new IllegalArgumentException("scheduler max rows must be >= 1, got " + maxRows);
+        }
+        if (admissionWait == null || admissionWait.isNegative()) {
+            throw new IllegalArgumentException("admission wait must be >= 0, got " + admissionWait);
+        }
+        if (maxQueued < 0) {
+            throw new IllegalArgumentException("scheduler queue size must be >= 0, got " + maxQueued);
+        }
+    }
+
+    public SchedulerConfig withMaxRows(int rows) {
+        return new SchedulerConfig(rows, admissionWait, maxQueued, deadlines);
+    }
+
+    public SchedulerConfig withMaxQueued(int queued) {
+        return new SchedulerConfig(maxRows, admissionWait, queued, deadlines);
+    }
+
+    public SchedulerConfig withAdmissionWait(Duration wait) {
+        return new SchedulerConfig(maxRows, wait, maxQueued, deadlines);
+    }
+
+    public SchedulerConfig withDeadlines(boolean edf) {
+        return new SchedulerConfig(maxRows, admissionWait, maxQueued, edf);
+    }
+}

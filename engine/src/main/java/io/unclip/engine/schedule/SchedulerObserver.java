@@ -1,0 +1,19 @@
+package io.unclip.engine.schedule;
+
+/** Where a scheduler reports what it does, e.g. to Prometheus histograms. Called on its thread. */
+public interface SchedulerObserver {
+    SchedulerObserver NONE = new SchedulerObserver() {
+    };
+
+    /** One model call of {@code rows} rows that took {@code nanos}. */
+    default void modelCall(String scheduler, int rows, long nanos) {
+    }
+
+    /** A request admitted after waiting {@code nanos} in the queue. */
+    default void admitted(String scheduler, long nanos) {
+    }
+
+    /** A request refused because the queue was full. */
+    default void refused(String scheduler) {
+    }
+}

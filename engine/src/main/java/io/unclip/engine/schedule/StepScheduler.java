@@ -1,0 +1,357 @@
+package io.unclip.engine.schedule;
+
+import io.unclip.engine.diffusion.SamplingCancelledException;
+import io.unclip.engine.diffusion.SamplingState;
+import io.unclip.engine.onnx.ModelInputs;
+import io.unclip.engine.tensor.Tensor;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.PriorityQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.BooleanSupplier;
+import java.util.function.UnaryOperator;
+
+/**
+ * Step-level continuous batching for one diffusion model. Requests join and leave between
+ * denoising steps; every step gathers the rows of all active requests (each at its own timestep,
+ * with its own step count, sampler and guidance) into one model call and scatters the output
+ * back to each request's {@link SamplingState}, which is the only state there is: the batch is
+ * rebuilt from the states at every step.
+ *
+ * <p>Admission: up to {@link SchedulerConfig#maxRows()} rows run together; waiting requests are
+ * admitted earliest deadline first (FIFO without deadlines) as rows free up; a full queue refuses
+ * new work with {@link QueueFullException}. A cancelled request leaves at the next step boundary.
+ * One daemon thread per scheduler runs the steps; the requests' own threads run their listeners
+ * (see {@link Ticket}). Thread-safe.
+ */
+public final class StepScheduler implements AutoCloseable {
+    /**
+     * What a request brings.
+     *
+     * @param conditioning its rows of the model's other inputs
+     * @param sampleInput  maps its x_t rows to its rows of the model's sample input; null = as is
+     * @param deadline     {@link System#nanoTime()} by which it should be done; Long.MAX_VALUE = none
+     * @param cancellation polled at every step boundary (on the scheduler's thread: keep it cheap)
+     */
+    public record Job(SamplingState state, ModelInputs conditioning, UnaryOperator<Tensor> sampleInput,
+                      long deadline, BooleanSupplier cancellation) {
+        public Job {
+            cancellation = cancellation == null ? () -> false : cancellation;
+        }
+    }
+
+    private final String name;
+    private final StepModel model;
+    private final SchedulerConfig config;
+    private final SchedulerObserver observer;
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition arrived = lock.newCondition();
+    private final PriorityQueue<Active> waiting;
+    private final List<Active> active = new ArrayList<>(); // the stepping thread's only
+    private final AtomicLong sequence = new AtomicLong();
+    private long calls;
+    private long rows;
+    private long admitted;
+    private long refused;
+    private volatile int activeCount;
+    private Thread thread;
+    private boolean closed;
+
+    public StepScheduler(String name, StepModel model, SchedulerConfig config, SchedulerObserver observer) {
+        this.name = name;
+        this.model = model;
+        this.config = config == null ? SchedulerConfig.DEFAULT : config;
+        this.observer = observer == null ? SchedulerObserver.NONE : observer;
+        Comparator<Active> fifo = Comparator.comparingLong(a -> a.seq);
+        this.waiting = new PriorityQueue<>(this.config.deadlines()
+                ? Comparator.<Active>comparingLong(a -> a.job.deadline()).thenComparing(fifo) : fifo);
+    }
+
+    public String name() {
+        return name;
+    }
+
+    public SchedulerConfig config() {
+        return config;
+    }
+
+    /**
+     * Queues a request; {@link Ticket#await} on the returned ticket gives its sample.
+     *
+     * @throws QueueFullException when {@link SchedulerConfig#maxQueued()} requests already wait
+     */
+    public Ticket submit(Job job, Ticket ticket) {
+        lock.lock();
+        try {
+            if (closed) {
+                throw new IllegalStateException(name + " scheduler is closed");
+            }
+            if (waiting.size() >= config.maxQueued()) {
+                refused++;
+                observer.refused(name);
+                throw new QueueFullException(name, waiting.size());
+            }
+            waiting.add(new Active(job, ticket, sequence.getAndIncrement()));
+            if (thread == null) {
+                thread = new Thread(this::loop, "step-scheduler-" + name);
+                thread.setDaemon(true);
+                thread.start();
+            }
+            arrived.signal();
+            return ticket;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    public SchedulerStats stats() {
+        lock.lock();
+        try {
+            return new SchedulerStats(calls, rows, admitted, refused, activeCount, waiting.size());
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Stops the stepping thread; requests still queued or running fail. */
+    @Override
+    public void close() {
+        Thread t;
+        lock.lock();
+        try {
+            closed = true;
+            t = thread;
+            arrived.signalAll();
+        } finally {
+            lock.unlock();
+        }
+        if (t != null) {
+            t.interrupt();
+            try {
+                t.join(5_000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    private void loop() {
+        try {
+            while (admit()) {
+                step();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            failAll(new IllegalStateException(name + " scheduler stopped"));
+        }
+    }
+
+    /** Moves waiting requests into the batch as rows allow; blocks while there is nothing to do. */
+    private boolean admit() throws InterruptedException {
+        lock.lock();
+        try {
+            while (active.isEmpty() && waiting.isEmpty() && !closed) {
+                arrived.await();
+            }
+            if (closed) {
+                return false;
+            }
+            if (active.isEmpty() && !config.admissionWait().isZero()) {
+                long left = config.admissionWait().toNanos();
+                while (left > 0 && waitingRows() < config.maxRows() && !closed) {
+                    left = arrived.awaitNanos(left);
+                }
+            }
+            int used = activeRows();
+            long now = System.nanoTime();
+            while (!waiting.isEmpty()) {
+                Active next = waiting.peek();
+                int r = next.job.state().modelRows();
+                if (!active.isEmpty() && used + r > config.maxRows()) {
+                    break;
+                }
+                waiting.poll();
+                active.add(next);
+                used += r;
+                admitted++;
+                observer.admitted(name, now - next.queuedAt);
+            }
+            activeCount = active.size();
+            return true;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** One denoising step of every active request, then retires the finished and the cancelled. */
+    private void step() {
+        active.removeIf(a -> {
+            if (a.ticket.cancelled() || a.job.cancellation().getAsBoolean()) {
+                a.ticket.fail(new SamplingCancelledException(a.job.state().stepsDone(), a.job.state().totalSteps()));
+                return true;
+            }
+            return false;
+        });
+        for (List<Active> candidates : groups()) {
+            List<Active> group = new ArrayList<>(candidates.size());
+            int groupRows = 0;
+            for (Active a : candidates) {
+                try {
+                    a.begin();
+                    group.add(a);
+                    groupRows += a.rows();
+                } catch (RuntimeException e) {
+                    a.failed = e;
+                }
+            }
+            if (group.isEmpty()) {
+                continue;
+            }
+            long start = System.nanoTime();
+            Tensor out;
+            try {
+                out = model.predict(group, groupRows);
+            } catch (RuntimeException e) {
+                group.forEach(a -> a.failed = e);
+                continue;
+            }
+            long nanos = System.nanoTime() - start;
+            record(groupRows, nanos);
+            int offset = 0;
+            int perRow = out.size() / groupRows;
+            if ((long) perRow * groupRows != out.size()) {
+                IllegalStateException e = new IllegalStateException(name + ": model returned " + out + " for "
+                        + groupRows + " rows");
+                group.forEach(a -> a.failed = e);
+                continue;
+            }
+            for (Active a : group) {
+                try {
+                    a.job.state().endStep(out.buffer(), offset);
+                } catch (RuntimeException e) {
+                    a.failed = e;
+                }
+                offset += a.rows() * perRow;
+            }
+        }
+        active.removeIf(a -> {
+            if (a.failed != null) {
+                a.ticket.fail(a.failed);
+                return true;
+            }
+            if (a.job.state().finished()) {
+                a.ticket.complete(a.job.state().sample());
+                return true;
+            }
+            return false;
+        });
+        activeCount = active.size();
+    }
+
+    /** The active requests in model calls: one group, or one per timestep for a scalar timestep input. */
+    private List<List<Active>> groups() {
+        if (model.perRowTimesteps()) {
+            return active.isEmpty() ? List.of() : List.of(active);
+        }
+        Map<Long, List<Active>> byTimestep = new LinkedHashMap<>();
+        for (Active a : active) {
+            byTimestep.computeIfAbsent(a.job.state().modelTimestep(), t -> new ArrayList<>()).add(a);
+        }
+        return new ArrayList<>(byTimestep.values());
+    }
+
+    private void record(int callRows, long nanos) {
+        lock.lock();
+        try {
+            calls++;
+            rows += callRows;
+        } finally {
+            lock.unlock();
+        }
+        observer.modelCall(name, callRows, nanos);
+    }
+
+    private int activeRows() {
+        int r = 0;
+        for (Active a : active) {
+            r += a.rows();
+        }
+        return r;
+    }
+
+    private int waitingRows() {
+        int r = 0;
+        for (Active a : waiting) {
+            r += a.job.state().modelRows();
+        }
+        return r;
+    }
+
+    private void failAll(RuntimeException e) {
+        lock.lock();
+        try {
+            active.forEach(a -> a.ticket.fail(e));
+            active.clear();
+            waiting.forEach(a -> a.ticket.fail(e));
+            waiting.clear();
+            activeCount = 0;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** A request in the scheduler: its job, its ticket, and its rows of the current step. */
+    private static final class Active implements StepRows {
+        final Job job;
+        final Ticket ticket;
+        final long seq;
+        final long queuedAt = System.nanoTime();
+        Tensor sample;
+        long timestep;
+        RuntimeException failed;
+
+        Active(Job job, Ticket ticket, long seq) {
+            this.job = job;
+            this.ticket = ticket;
+            this.seq = seq;
+        }
+
+        void begin() {
+            timestep = job.state().modelTimestep();
+            Tensor x = job.state().beginStep();
+            sample = job.sampleInput() == null ? x : job.sampleInput().apply(x);
+        }
+
+        @Override
+        public int rows() {
+            return job.state().modelRows();
+        }
+
+        @Override
+        public int outputChannels() {
+            return job.state().outputChannels();
+        }
+
+        @Override
+        public long timestep() {
+            return timestep;
+        }
+
+        @Override
+        public Tensor sample() {
+            return sample;
+        }
+
+        @Override
+        public ModelInputs conditioning() {
+            return job.conditioning();
+        }
+    }
+}

@@ -1,0 +1,150 @@
+package io.unclip.engine.stage;
+
+import io.unclip.engine.model.LoadedStage;
+import io.unclip.engine.model.StageManifest;
+import io.unclip.engine.model.TensorDecl;
+import io.unclip.engine.onnx.ElementType;
+import io.unclip.engine.onnx.LongTensor;
+import io.unclip.engine.onnx.ModelInputs;
+import io.unclip.engine.schedule.StepModel;
+import io.unclip.engine.schedule.StepRows;
+import io.unclip.engine.tensor.Tensor;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A diffusion stage's ONNX model as a {@link StepModel}: the step batch is assembled from the
+ * requests' rows (sample rows and per-row timesteps each step; conditioning concatenated again
+ * only when the set of requests changes) and the prediction is written into a reused tensor.
+ * Used by its scheduler's thread only.
+ */
+final class StageStepModel implements StepModel {
+    private final LoadedStage stage;
+    private final StageManifest manifest;
+    private final String sampleName;
+    private final String predictionName;
+    private final TensorDecl timestep;
+    private List<ModelInputs> members = List.of();
+    private ModelInputs conditioning;
+    private Tensor sample;
+    private Tensor output;
+
+    StageStepModel(LoadedStage stage) {
+        this.stage = stage;
+        this.manifest = stage.manifest();
+        this.sampleName = manifest.inputForRole("sample").orElseThrow().name();
+        this.predictionName = manifest.outputName("prediction");
+        this.timestep = manifest.inputForRole("timestep").orElseThrow();
+    }
+
+    @Override
+    public boolean perRowTimesteps() {
+        return timestep.rank() > 0;
+    }
+
+    @Override
+    public Tensor predict(List<? extends StepRows> batch, int rows) {
+        ModelInputs in = ModelInputs.create();
+        in.put(sampleName, samples(batch, rows));
+        putTimesteps(in, batch, rows);
+        ModelInputs cond = conditioning(batch);
+        cond.floats().forEach(in::put);
+        cond.integers().forEach(in::put);
+        long[] outShape = batch.get(0).sample().shape();
+        outShape[0] = rows;
+        outShape[1] = batch.get(0).outputChannels();
+        if (output == null || !java.util.Arrays.equals(output.shape(), outShape)) {
+            output = Tensor.zeros(outShape);
+        }
+        stage.session().runInto(in, Map.of(predictionName, output));
+        return output;
+    }
+
+    private Tensor samples(List<? extends StepRows> batch, int rows) {
+        if (batch.size() == 1) {
+            return batch.get(0).sample();
+        }
+        long[] shape = batch.get(0).sample().shape();
+        shape[0] = rows;
+        if (sample == null || !java.util.Arrays.equals(sample.shape(), shape)) {
+            sample = Tensor.zeros(shape);
+        }
+        int offset = 0;
+        for (StepRows r : batch) {
+            Tensor t = r.sample();
+            sample.buffer().put(offset, t.buffer(), 0, t.size());
+            offset += t.size();
+        }
+        return sample;
+    }
+
+    private void putTimesteps(ModelInputs in, List<? extends StepRows> batch, int rows) {
+        if (timestep.rank() == 0) {
+            long t = batch.get(0).timestep(); // the scheduler groups a scalar timestep's rows by timestep
+            if (timestep.type() == ElementType.FLOAT32) {
+                in.put(timestep.name(), Tensor.of(new float[] {t}));
+            } else {
+                in.put(timestep.name(), new LongTensor(new long[] {t}, new long[0]));
+            }
+            return;
+        }
+        long[] ts = new long[rows];
+        int i = 0;
+        for (StepRows r : batch) {
+            for (int k = 0; k < r.rows(); k++) {
+                ts[i++] = r.timestep();
+            }
+        }
+        StageRun.putIntegers(in, manifest, "timestep", ts, rows);
+    }
+
+    /** The batch's conditioning rows, concatenated in batch order; rebuilt when the requests change. */
+    private ModelInputs conditioning(List<? extends StepRows> batch) {
+        if (batch.size() == 1) {
+            return batch.get(0).conditioning();
+        }
+        List<ModelInputs> now = new ArrayList<>(batch.size());
+        boolean same = batch.size() == members.size();
+        for (int i = 0; i < batch.size(); i++) {
+            ModelInputs c = batch.get(i).conditioning();
+            now.add(c);
+            same &= c == members.get(Math.min(i, members.size() - 1));
+        }
+        if (same && conditioning != null) {
+            return conditioning;
+        }
+        ModelInputs all = ModelInputs.create();
+        for (String name : now.get(0).floats().keySet()) {
+            List<Tensor> parts = new ArrayList<>(now.size());
+            now.forEach(c -> parts.add(c.floats().get(name)));
+            all.put(name, Tensors.concatRows(parts));
+        }
+        for (String name : now.get(0).integers().keySet()) {
+            List<LongTensor> parts = new ArrayList<>(now.size());
+            now.forEach(c -> parts.add(c.integers().get(name)));
+            all.put(name, concatLongRows(parts));
+        }
+        members = now;
+        conditioning = all;
+        return all;
+    }
+
+    private static LongTensor concatLongRows(List<LongTensor> parts) {
+        long[] shape = parts.get(0).shape().clone();
+        int total = 0;
+        long rows = 0;
+        for (LongTensor p : parts) {
+            total += p.data().length;
+            rows += p.shape()[0];
+        }
+        shape[0] = rows;
+        long[] data = new long[total];
+        int at = 0;
+        for (LongTensor p : parts) {
+            System.arraycopy(p.data(), 0, data, at, p.data().length);
+            at += p.data().length;
+        }
+        return new LongTensor(data, shape);
+    }
+}
