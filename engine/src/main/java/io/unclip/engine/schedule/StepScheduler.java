@@ -14,7 +14,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
-import java.util.function.BooleanSupplier;
 import java.util.function.UnaryOperator;
 
 /**
@@ -37,13 +36,9 @@ public final class StepScheduler implements AutoCloseable {
      * @param conditioning its rows of the model's other inputs
      * @param sampleInput  maps its x_t rows to its rows of the model's sample input; null = as is
      * @param deadline     {@link System#nanoTime()} by which it should be done; Long.MAX_VALUE = none
-     * @param cancellation polled at every step boundary (on the scheduler's thread: keep it cheap)
      */
     public record Job(SamplingState state, ModelInputs conditioning, UnaryOperator<Tensor> sampleInput,
-                      long deadline, BooleanSupplier cancellation) {
-        public Job {
-            cancellation = cancellation == null ? () -> false : cancellation;
-        }
+                      long deadline) {
     }
 
     private final String name;
@@ -193,7 +188,7 @@ public final class StepScheduler implements AutoCloseable {
     /** One denoising step of every active request, then retires the finished and the cancelled. */
     private void step() {
         active.removeIf(a -> {
-            if (a.ticket.cancelled() || a.job.cancellation().getAsBoolean()) {
+            if (a.ticket.cancelled()) {
                 a.ticket.fail(new SamplingCancelledException(a.job.state().stepsDone(), a.job.state().totalSteps()));
                 return true;
             }

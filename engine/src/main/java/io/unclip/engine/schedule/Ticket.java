@@ -3,19 +3,37 @@ package io.unclip.engine.schedule;
 import io.unclip.engine.diffusion.SamplingCancelledException;
 import io.unclip.engine.tensor.Tensor;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 
 /**
  * One request's side of a {@link StepScheduler}: the scheduler's thread posts its steps and its
  * end here; the request's own thread {@link #await}s them and runs the listeners, so a slow
  * listener (a preview encoder, a slow client) never holds up the shared step.
+ *
+ * <p>A ticket is cancelled by {@link #cancel()} or by its caller's cancellation; the scheduler
+ * drops it at its next step boundary, and {@link #await} stops at once, delivering no step after
+ * the cancellation and reporting the last step its caller was told of.
  */
 public final class Ticket {
     private record End(Tensor sample, RuntimeException failure) {
     }
 
     private final LinkedBlockingQueue<Object> events = new LinkedBlockingQueue<>();
+    private final int totalSteps;
+    private final BooleanSupplier cancellation;
     private volatile boolean cancelled;
+    private int stepsSeen; // the awaiting thread's: what its caller was told
+
+    /**
+     * @param totalSteps   the request's steps, for the cancellation's "step k/n"
+     * @param cancellation the caller's; polled at every step boundary, on the scheduler's thread
+     *                     too (keep it cheap); null = only {@link #cancel()}
+     */
+    public Ticket(int totalSteps, BooleanSupplier cancellation) {
+        this.totalSteps = totalSteps;
+        this.cancellation = cancellation == null ? () -> false : cancellation;
+    }
 
     /** From the scheduler's thread: a step done. */
     public void post(StepProgress progress) {
@@ -36,7 +54,7 @@ public final class Ticket {
     }
 
     boolean cancelled() {
-        return cancelled;
+        return cancelled || cancellation.getAsBoolean();
     }
 
     /**
@@ -52,20 +70,32 @@ public final class Ticket {
                 Object e = events.take();
                 if (e instanceof End end) {
                     ended = true;
+                    if (end.failure() instanceof SamplingCancelledException) {
+                        throw cancelledHere();
+                    }
                     if (end.failure() != null) {
                         throw end.failure();
                     }
                     return end.sample();
                 }
-                onStep.accept((StepProgress) e);
+                if (cancelled()) {
+                    throw cancelledHere();
+                }
+                StepProgress p = (StepProgress) e;
+                onStep.accept(p);
+                stepsSeen = p.step();
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new SamplingCancelledException(0, 0);
+            throw cancelledHere();
         } finally {
             if (!ended) {
                 cancel();
             }
         }
+    }
+
+    private SamplingCancelledException cancelledHere() {
+        return new SamplingCancelledException(stepsSeen, totalSteps);
     }
 }

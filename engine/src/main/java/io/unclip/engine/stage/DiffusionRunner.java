@@ -77,7 +77,7 @@ final class DiffusionRunner implements AutoCloseable {
         StageRun run = StageRun.start(stage, cascadeStep, ctx, settings.steps(), (int) shape[0]);
         KnownPixels known = inpaint == null ? null
                 : new KnownPixels(inpaint, SampleLayout.of(shape), sampler.step().diffusion(), inpaintNoise);
-        Ticket ticket = new Ticket();
+        Ticket ticket = new Ticket(settings.steps(), ctx.cancellation());
         StepListener listener = (k, steps, predX0) -> { // on the scheduler's thread: copy, don't encode
             int step = k + 1;
             Tensor preview = null;
@@ -93,7 +93,7 @@ final class DiffusionRunner implements AutoCloseable {
                 listener);
         ModelInputs rowsIn = ModelInputs.create();
         conditioning.put(rowsIn, state.modelRows());
-        scheduler.submit(new StepScheduler.Job(state, rowsIn, sampleInput, ctx.deadline(), ctx.cancellation()),
+        scheduler.submit(new StepScheduler.Job(state, rowsIn, sampleInput, ctx.deadline()),
                 ticket);
         Tensor out = ticket.await(p -> run.progress(p.step(), p.total(), p.preview()));
         run.countCalls(settings.steps());

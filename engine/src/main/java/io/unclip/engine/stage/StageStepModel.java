@@ -10,6 +10,7 @@ import io.unclip.engine.schedule.StepModel;
 import io.unclip.engine.schedule.StepRows;
 import io.unclip.engine.tensor.Tensor;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 
@@ -17,7 +18,12 @@ import java.util.Map;
  * A diffusion stage's ONNX model as a {@link StepModel}: the step batch is assembled from the
  * requests' rows (sample rows and per-row timesteps each step; conditioning concatenated again
  * only when the set of requests changes) and the prediction is written into a reused tensor.
- * Used by its scheduler's thread only.
+ *
+ * <p>Batching must never change an image, but a one-row call may take another kernel path than
+ * a call of several rows (a matrix-vector product, say), which rounds differently. The first
+ * one-row call is therefore also made padded to two rows; if the rows differ, every later
+ * one-row call is padded, so a request alone gets the bits it gets co-batched. Used by its
+ * scheduler's thread only.
  */
 final class StageStepModel implements StepModel {
     private final LoadedStage stage;
@@ -29,6 +35,8 @@ final class StageStepModel implements StepModel {
     private ModelInputs conditioning;
     private Tensor sample;
     private Tensor output;
+    private Tensor single;
+    private Boolean singleRowsDiffer; // null until the first one-row call
 
     StageStepModel(LoadedStage stage) {
         this.stage = stage;
@@ -45,6 +53,24 @@ final class StageStepModel implements StepModel {
 
     @Override
     public Tensor predict(List<? extends StepRows> batch, int rows) {
+        if (rows > 1 || Boolean.FALSE.equals(singleRowsDiffer)) {
+            return call(batch, rows);
+        }
+        float[] alone = singleRowsDiffer == null ? call(batch, 1).toArray() : null;
+        Tensor padded = call(List.of(batch.get(0), batch.get(0)), 2);
+        long[] shape = padded.shape();
+        shape[0] = 1;
+        if (single == null || !Arrays.equals(single.shape(), shape)) {
+            single = Tensor.zeros(shape);
+        }
+        single.buffer().put(0, padded.buffer(), 0, single.size());
+        if (singleRowsDiffer == null) {
+            singleRowsDiffer = !Arrays.equals(alone, single.toArray());
+        }
+        return single;
+    }
+
+    private Tensor call(List<? extends StepRows> batch, int rows) {
         ModelInputs in = ModelInputs.create();
         in.put(sampleName, samples(batch, rows));
         putTimesteps(in, batch, rows);
@@ -54,7 +80,7 @@ final class StageStepModel implements StepModel {
         long[] outShape = batch.get(0).sample().shape();
         outShape[0] = rows;
         outShape[1] = batch.get(0).outputChannels();
-        if (output == null || !java.util.Arrays.equals(output.shape(), outShape)) {
+        if (output == null || !Arrays.equals(output.shape(), outShape)) {
             output = Tensor.zeros(outShape);
         }
         stage.session().runInto(in, Map.of(predictionName, output));
@@ -67,7 +93,7 @@ final class StageStepModel implements StepModel {
         }
         long[] shape = batch.get(0).sample().shape();
         shape[0] = rows;
-        if (sample == null || !java.util.Arrays.equals(sample.shape(), shape)) {
+        if (sample == null || !Arrays.equals(sample.shape(), shape)) {
             sample = Tensor.zeros(shape);
         }
         int offset = 0;
@@ -109,7 +135,7 @@ final class StageStepModel implements StepModel {
         for (int i = 0; i < batch.size(); i++) {
             ModelInputs c = batch.get(i).conditioning();
             now.add(c);
-            same &= c == members.get(Math.min(i, members.size() - 1));
+            same &= i < members.size() && c == members.get(i);
         }
         if (same && conditioning != null) {
             return conditioning;

@@ -263,7 +263,8 @@ class StagesTest {
     @Test
     void cancellationStopsWithinOneStep() {
         // the cancel is raised on the scheduler's thread right after the 3rd model call: the next
-        // step boundary drops the request, so no 4th call is made
+        // step boundary drops the request, so no 4th call is made. The caller hears of at most
+        // those 3 steps (its thread may lag the scheduler's), and the error says what it heard
         AtomicInteger calls = new AtomicInteger();
         AtomicInteger progressEvents = new AtomicInteger();
         SchedulerObserver countCalls = new SchedulerObserver() {
@@ -284,10 +285,10 @@ class StagesTest {
         try {
             SamplingCancelledException e = assertThrows(SamplingCancelledException.class, () -> counted.decode(
                     embeds(2), null, text.emptyPrompt(), DiffusionRequest.of(SEED, 2), null, ctx));
-            assertEquals(3, e.completedSteps());
             assertEquals(25, e.totalSteps());
             assertEquals(3, calls.get(), "no model call after the cancel");
-            assertEquals(3, progressEvents.get(), "one progress event per step done");
+            assertTrue(progressEvents.get() <= 3, progressEvents + " progress events");
+            assertEquals(progressEvents.get(), e.completedSteps(), "cancelled after the last step it was told of");
         } finally {
             counted.scheduler().close();
         }
