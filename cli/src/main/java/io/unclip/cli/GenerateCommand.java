@@ -1,23 +1,13 @@
 package io.unclip.cli;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import io.unclip.api.validate.Checks;
 import io.unclip.engine.diffusion.SamplingCancelledException;
 import io.unclip.engine.pipeline.Cascade;
 import io.unclip.engine.pipeline.GenerationRequest;
 import io.unclip.engine.pipeline.GenerationResult;
 import io.unclip.engine.pipeline.StageOverrides;
 import java.io.IOException;
-import java.nio.charset.MalformedInputException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Set;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -87,10 +77,6 @@ final class GenerateCommand extends BaseCommand {
                 .withOverrides(o).withPreviewInterval(image.previewInterval()).withPriorCandidates(prior.candidates);
     }
 
-    /** One line of a prompts file, parsed. */
-    private record Line(int number, String id, String prompt, Long seed) {
-    }
-
     private int batch() throws IOException {
         if (prompt != null) {
             throw CliException.badInput("give a PROMPT or --prompts FILE.jsonl, not both");
@@ -98,19 +84,10 @@ final class GenerateCommand extends BaseCommand {
         if (outDir == null) {
             throw CliException.badInput("--out-dir DIR is required with --prompts");
         }
-        Path file = environment().workDir().resolve(prompts);
-        List<String> lines;
-        try {
-            lines = Files.readAllLines(file, StandardCharsets.UTF_8);
-        } catch (NoSuchFileException e) {
-            throw CliException.badInput("cannot read prompts file " + prompts + ": no such file");
-        } catch (MalformedInputException e) {
-            throw CliException.badInput("prompts file " + prompts + " is not UTF-8 text");
-        }
+        List<String> lines = PromptLines.read(environment().workDir().resolve(prompts), prompts);
         request("a", null).validate(); // the options every line shares
         Path dir = environment().workDir().resolve(outDir);
-        ObjectMapper json = new ObjectMapper();
-        Set<String> ids = new HashSet<>();
+        PromptLines parser = new PromptLines();
         int failed = 0;
         int done = 0;
         int total = 0;
@@ -124,9 +101,9 @@ final class GenerateCommand extends BaseCommand {
                 total++;
                 int number = i + 1;
                 output.context("");
-                Line line;
+                PromptLines.Line line;
                 try {
-                    line = parse(json, number, text, ids);
+                    line = parser.parse(number, text);
                 } catch (CliException e) {
                     output.error("line " + number + ": " + e.getMessage());
                     failed++;
@@ -157,46 +134,5 @@ final class GenerateCommand extends BaseCommand {
         output.event("batch_finished", Output.map("lines", total, "done", done, "failed", failed));
         output.info("batch: " + done + " of " + total + " prompts done" + (failed > 0 ? ", " + failed + " failed" : ""));
         return failed > 0 ? ExitCodes.FAILED : ExitCodes.OK;
-    }
-
-    private static Line parse(ObjectMapper json, int number, String text, Set<String> ids) {
-        JsonNode node;
-        try {
-            node = json.readTree(text);
-        } catch (JsonProcessingException e) {
-            throw CliException.badInput("not valid JSON: " + e.getOriginalMessage());
-        }
-        if (node == null || !node.isObject()) {
-            throw CliException.badInput("expected a JSON object with \"id\" and \"prompt\"");
-        }
-        JsonNode p = node.get("prompt");
-        if (p == null || !p.isTextual()) {
-            throw CliException.badInput("\"prompt\" is missing or not a string");
-        }
-        String id = "line-" + number;
-        JsonNode idNode = node.get("id");
-        if (idNode != null && !idNode.isNull()) {
-            if (!(idNode.isTextual() || idNode.isIntegralNumber())) {
-                throw CliException.badInput("\"id\" must be a string or an integer");
-            }
-            id = idNode.asText();
-            if (!Checks.isId(id)) {
-                throw CliException.badInput("\"id\" '" + id + "' must be 1..64 characters of A-Z a-z 0-9 . _ -"
-                        + " (it names the output file)");
-            }
-        }
-        if (!ids.add(id)) {
-            throw CliException.badInput("\"id\" '" + id + "' is used by an earlier line");
-        }
-        Long seed = null;
-        JsonNode s = node.get("seed");
-        if (s != null && !s.isNull()) {
-            try {
-                seed = UnsignedSeed.fromJson(s);
-            } catch (IllegalArgumentException e) {
-                throw CliException.badInput("\"seed\": " + e.getMessage());
-            }
-        }
-        return new Line(number, id, p.asText(), seed);
     }
 }

@@ -33,6 +33,7 @@ public final class SamplingState {
     private final int total;
     private int done;
     private boolean inStep;
+    private boolean noiseDrawn;
 
     /**
      * @param shape    [N, C, H, W] for images or [N, D] for vectors
@@ -150,15 +151,11 @@ public final class SamplingState {
             output.get(offset, batchedOut);
             guidance.combine(batchedOut, layout.batch(), layout.channels(), outChannels, layout.spatial(), modelOut);
         }
-        if (step.usesNoise(index)) {
-            int item = layout.itemSize();
-            for (int r = 0; r < layout.batch(); r++) {
-                noise.fill(r, stepNoise, r * item, item);
-            }
-        }
+        drawNoise();
         step.apply(index, x, modelOut, stepNoise, layout, result);
         System.arraycopy(result.xPrev(), 0, x, 0, x.length);
         inStep = false;
+        noiseDrawn = false;
         done++;
         if (preview != null) {
             preview.buffer().put(0, result.predX0());
@@ -167,6 +164,27 @@ public final class SamplingState {
         if (finished()) {
             hook.afterLast(x);
         }
+    }
+
+    /**
+     * Draws the noise of the step begun, if it needs any, ahead of {@link #endStep} (which
+     * otherwise draws it): a driver may do it while the model runs, on another thread, as long as
+     * one thread at a time touches the state. The draws are the same whenever they are made.
+     */
+    public void drawNoise() {
+        if (!inStep) {
+            throw new IllegalStateException("drawNoise outside a step");
+        }
+        if (noiseDrawn) {
+            return;
+        }
+        if (step.usesNoise(index())) {
+            int item = layout.itemSize();
+            for (int r = 0; r < layout.batch(); r++) {
+                noise.fill(r, stepNoise, r * item, item);
+            }
+        }
+        noiseDrawn = true;
     }
 
     /** The sample: x_0 once {@link #finished()}. */

@@ -39,6 +39,7 @@ public final class ModelSession {
     private final OrtEnvironment env;
     private final OrtSession session;
     private final Device device;
+    private final CostModel costModel; // null: ONNX Runtime runs the calls
     private final Map<String, TensorSpec> inputs;
     private final Map<String, TensorSpec> outputs;
     private final LongAdder runs = new LongAdder();
@@ -47,8 +48,9 @@ public final class ModelSession {
     private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
     private boolean closed;
 
-    ModelSession(String name, Path file, OrtEnvironment env, OrtSession session, Device device) {
+    ModelSession(String name, Path file, OrtEnvironment env, OrtSession session, Device device, CostModel costModel) {
         this.name = name;
+        this.costModel = costModel;
         this.file = file;
         this.env = env;
         this.session = session;
@@ -143,6 +145,13 @@ public final class ModelSession {
                 throw new IllegalStateException(name + ": session is closed");
             }
             checkInputNames(in);
+            if (costModel != null) { // no ONNX Runtime tensors: the cost model reads only the batch
+                long start = System.nanoTime();
+                Map<String, Tensor> out = costModel.execute(name, batchOf(in), outputs, pinned);
+                ortNanos.add(System.nanoTime() - start);
+                runs.increment();
+                return out;
+            }
             Map<String, OnnxTensor> feed = new LinkedHashMap<>();
             for (Map.Entry<String, Tensor> e : in.floats().entrySet()) {
                 OnnxTensor t = floatTensor(inputs.get(e.getKey()), e.getValue(), "input");
@@ -183,6 +192,18 @@ public final class ModelSession {
             created.forEach(OnnxTensor::close);
             lock.readLock().unlock();
         }
+    }
+
+    /** The batch of a call: the largest leading dimension of its inputs (a timestep may be a scalar). */
+    private static int batchOf(ModelInputs in) {
+        long batch = 1;
+        for (Tensor t : in.floats().values()) {
+            batch = t.rank() > 0 ? Math.max(batch, t.dim(0)) : batch;
+        }
+        for (LongTensor t : in.integers().values()) {
+            batch = t.shape().length > 0 ? Math.max(batch, t.shape()[0]) : batch;
+        }
+        return (int) batch;
     }
 
     private void checkInputNames(ModelInputs in) {

@@ -163,7 +163,8 @@ public final class OrtRuntime implements AutoCloseable {
             }
             OrtSession session = env.createSession(file.toString(), so);
             try {
-                return new ModelSession(modelName, file, env, session, cuda ? Device.CUDA : Device.CPU);
+                return new ModelSession(modelName, file, env, session, cuda ? Device.CUDA : Device.CPU,
+                        options.costModel());
             } catch (RuntimeException e) {
                 session.close();
                 throw e;

@@ -9,9 +9,11 @@ package io.unclip.engine.onnx;
  * @param interOpThreads threads across independent operators (0 = ONNX Runtime default)
  * @param optimization  graph optimisation level
  * @param deterministic ask execution providers for deterministic kernels (matters on CUDA)
+ * @param costModel     null to run the models; else every call is answered by this
+ *                      {@link CostModel} instead of ONNX Runtime (benchmarks of hardware not here)
  */
 public record RuntimeOptions(Device device, int deviceId, int intraOpThreads, int interOpThreads,
-                             GraphOptimization optimization, boolean deterministic) {
+                             GraphOptimization optimization, boolean deterministic, CostModel costModel) {
 
     public RuntimeOptions {
         if (device == null) {
@@ -31,7 +33,7 @@ public record RuntimeOptions(Device device, int deviceId, int intraOpThreads, in
 
     /** CPU, ONNX Runtime's thread defaults, all graph optimisations. */
     public static RuntimeOptions defaults() {
-        return new RuntimeOptions(Device.CPU, 0, 0, 0, GraphOptimization.ALL, false);
+        return new RuntimeOptions(Device.CPU, 0, 0, 0, GraphOptimization.ALL, false, null);
     }
 
     /** Parses a device spec: "cpu", "cuda" (device 0) or "cuda:N". */
@@ -54,23 +56,29 @@ public record RuntimeOptions(Device device, int deviceId, int intraOpThreads, in
     }
 
     public RuntimeOptions withCpu() {
-        return new RuntimeOptions(Device.CPU, 0, intraOpThreads, interOpThreads, optimization, deterministic);
+        return new RuntimeOptions(Device.CPU, 0, intraOpThreads, interOpThreads, optimization, deterministic, costModel);
     }
 
     public RuntimeOptions withCuda(int id) {
-        return new RuntimeOptions(Device.CUDA, id, intraOpThreads, interOpThreads, optimization, deterministic);
+        return new RuntimeOptions(Device.CUDA, id, intraOpThreads, interOpThreads, optimization, deterministic, costModel);
     }
 
     public RuntimeOptions withThreads(int intraOp, int interOp) {
-        return new RuntimeOptions(device, deviceId, intraOp, interOp, optimization, deterministic);
+        return new RuntimeOptions(device, deviceId, intraOp, interOp, optimization, deterministic, costModel);
     }
 
     public RuntimeOptions withOptimization(GraphOptimization level) {
-        return new RuntimeOptions(device, deviceId, intraOpThreads, interOpThreads, level, deterministic);
+        return new RuntimeOptions(device, deviceId, intraOpThreads, interOpThreads, level, deterministic, costModel);
     }
 
     public RuntimeOptions withDeterministic(boolean on) {
-        return new RuntimeOptions(device, deviceId, intraOpThreads, interOpThreads, optimization, on);
+        return new RuntimeOptions(device, deviceId, intraOpThreads, interOpThreads, optimization, on, costModel);
+    }
+
+    /** Every model call answered by {@code model} (null: run the models). */
+    public RuntimeOptions withCostModel(CostModel model) {
+        return new RuntimeOptions(device, deviceId, intraOpThreads, interOpThreads, optimization, deterministic,
+                model);
     }
 
     /** "cpu" or "cuda:N". */

@@ -4,16 +4,20 @@ import io.unclip.engine.diffusion.SamplingCancelledException;
 import io.unclip.engine.diffusion.SamplingState;
 import io.unclip.engine.onnx.ModelInputs;
 import io.unclip.engine.tensor.Tensor;
+import java.nio.FloatBuffer;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.PriorityQueue;
+import java.util.concurrent.ForkJoinPool;
+import java.util.concurrent.ForkJoinTask;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Consumer;
 import java.util.function.UnaryOperator;
 
 /**
@@ -23,13 +27,23 @@ import java.util.function.UnaryOperator;
  * back to each request's {@link SamplingState}, which is the only state there is: the batch is
  * rebuilt from the states at every step.
  *
- * <p>Admission: up to {@link SchedulerConfig#maxRows()} rows run together; waiting requests are
+ * <p>Admission: up to {@link SchedulerConfig#maxActiveRows()} rows sample together, in model calls
+ * of up to {@link SchedulerConfig#maxRows()} rows (every active request advances one step per
+ * step, however many calls that takes: the requests stay in lockstep); waiting requests are
  * admitted earliest deadline first (FIFO without deadlines) as rows free up; a full queue refuses
  * new work with {@link QueueFullException}. A cancelled request leaves at the next step boundary.
  * One daemon thread per scheduler runs the steps; the requests' own threads run their listeners
  * (see {@link Ticket}). Thread-safe.
  */
 public final class StepScheduler implements AutoCloseable {
+    /**
+     * Where the per-request work of a step runs, spread over the cores: each request's noise while
+     * the model runs, and its step maths once the prediction is back. Each request's state is
+     * touched by one task at a time, so its bits never depend on the others. Shared by every
+     * scheduler of the process; daemon threads.
+     */
+    private static final ForkJoinPool SAMPLING = new ForkJoinPool(Runtime.getRuntime().availableProcessors());
+
     /**
      * What a request brings.
      *
@@ -169,7 +183,7 @@ public final class StepScheduler implements AutoCloseable {
             while (!waiting.isEmpty()) {
                 Active next = waiting.peek();
                 int r = next.job.state().modelRows();
-                if (!active.isEmpty() && used + r > config.maxRows()) {
+                if (!active.isEmpty() && used + r > config.maxActiveRows()) {
                     break;
                 }
                 waiting.poll();
@@ -209,6 +223,8 @@ public final class StepScheduler implements AutoCloseable {
             if (group.isEmpty()) {
                 continue;
             }
+            // the noise of the step needs no model output: it is drawn while the model runs
+            ForkJoinTask<?> noise = group.size() > 1 ? SAMPLING.submit(() -> forEach(group, Active::drawNoise)) : null;
             long start = System.nanoTime();
             Tensor out;
             try {
@@ -216,10 +232,13 @@ public final class StepScheduler implements AutoCloseable {
             } catch (RuntimeException e) {
                 group.forEach(a -> a.failed = e);
                 continue;
+            } finally {
+                if (noise != null) {
+                    noise.join();
+                }
             }
             long nanos = System.nanoTime() - start;
             record(groupRows, nanos);
-            int offset = 0;
             int perRow = out.size() / groupRows;
             if ((long) perRow * groupRows != out.size()) {
                 IllegalStateException e = new IllegalStateException(name + ": model returned " + out + " for "
@@ -227,13 +246,17 @@ public final class StepScheduler implements AutoCloseable {
                 group.forEach(a -> a.failed = e);
                 continue;
             }
+            int offset = 0;
             for (Active a : group) {
-                try {
-                    a.job.state().endStep(out.buffer(), offset);
-                } catch (RuntimeException e) {
-                    a.failed = e;
-                }
+                a.offset = offset;
                 offset += a.rows() * perRow;
+            }
+            FloatBuffer prediction = out.buffer();
+            Consumer<Active> scatter = a -> a.job.state().endStep(prediction, a.offset);
+            if (group.size() > 1) {
+                SAMPLING.submit(() -> forEach(group, scatter)).join();
+            } else {
+                forEach(group, scatter);
             }
         }
         active.removeIf(a -> {
@@ -250,16 +273,44 @@ public final class StepScheduler implements AutoCloseable {
         activeCount = active.size();
     }
 
-    /** The active requests in model calls: one group, or one per timestep for a scalar timestep input. */
+    /** Runs {@code work} on each request (in parallel inside {@link #SAMPLING}); a failure fails that request only. */
+    private static void forEach(List<Active> group, Consumer<Active> work) {
+        group.parallelStream().forEach(a -> {
+            try {
+                work.accept(a);
+            } catch (RuntimeException e) {
+                a.failed = e;
+            }
+        });
+    }
+
+    /**
+     * The active requests as model calls: all in one (for a scalar timestep input, one per
+     * timestep), each cut into calls of at most {@code maxRows} rows, in admission order so that
+     * a call's members change only as requests come and go.
+     */
     private List<List<Active>> groups() {
-        if (model.perRowTimesteps()) {
-            return active.isEmpty() ? List.of() : List.of(active);
-        }
         Map<Long, List<Active>> byTimestep = new LinkedHashMap<>();
         for (Active a : active) {
-            byTimestep.computeIfAbsent(a.job.state().modelTimestep(), t -> new ArrayList<>()).add(a);
+            long key = model.perRowTimesteps() ? 0 : a.job.state().modelTimestep();
+            byTimestep.computeIfAbsent(key, t -> new ArrayList<>()).add(a);
         }
-        return new ArrayList<>(byTimestep.values());
+        List<List<Active>> calls = new ArrayList<>();
+        for (List<Active> group : byTimestep.values()) {
+            List<Active> call = new ArrayList<>();
+            int rows = 0;
+            for (Active a : group) {
+                if (!call.isEmpty() && rows + a.rows() > config.maxRows()) {
+                    calls.add(call);
+                    call = new ArrayList<>();
+                    rows = 0;
+                }
+                call.add(a);
+                rows += a.rows();
+            }
+            calls.add(call);
+        }
+        return calls;
     }
 
     private void record(int callRows, long nanos) {
@@ -310,12 +361,17 @@ public final class StepScheduler implements AutoCloseable {
         final long queuedAt = System.nanoTime();
         Tensor sample;
         long timestep;
-        RuntimeException failed;
+        int offset; // of its rows in the step's prediction
+        volatile RuntimeException failed;
 
         Active(Job job, Ticket ticket, long seq) {
             this.job = job;
             this.ticket = ticket;
             this.seq = seq;
+        }
+
+        void drawNoise() {
+            job.state().drawNoise();
         }
 
         void begin() {

@@ -11,6 +11,7 @@ import io.unclip.engine.schedule.StepRows;
 import io.unclip.engine.tensor.Tensor;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -31,10 +32,16 @@ final class StageStepModel implements StepModel {
     private final String sampleName;
     private final String predictionName;
     private final TensorDecl timestep;
-    private List<ModelInputs> members = List.of();
-    private ModelInputs conditioning;
-    private Tensor sample;
-    private Tensor output;
+    // a step may take several calls (maxRows): the concatenated conditioning of each call's
+    // members is kept until its members change
+    private final Map<Members, ModelInputs> conditionings = new LinkedHashMap<>(16, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<Members, ModelInputs> eldest) {
+            return size() > 8;
+        }
+    };
+    private final Reused sample = new Reused();
+    private final Reused output = new Reused();
     private Tensor single;
     private Boolean singleRowsDiffer; // null until the first one-row call
 
@@ -80,11 +87,9 @@ final class StageStepModel implements StepModel {
         long[] outShape = batch.get(0).sample().shape();
         outShape[0] = rows;
         outShape[1] = batch.get(0).outputChannels();
-        if (output == null || !Arrays.equals(output.shape(), outShape)) {
-            output = Tensor.zeros(outShape);
-        }
-        stage.session().runInto(in, Map.of(predictionName, output));
-        return output;
+        Tensor out = output.view(outShape);
+        stage.session().runInto(in, Map.of(predictionName, out));
+        return out;
     }
 
     private Tensor samples(List<? extends StepRows> batch, int rows) {
@@ -93,16 +98,14 @@ final class StageStepModel implements StepModel {
         }
         long[] shape = batch.get(0).sample().shape();
         shape[0] = rows;
-        if (sample == null || !Arrays.equals(sample.shape(), shape)) {
-            sample = Tensor.zeros(shape);
-        }
+        Tensor all = sample.view(shape);
         int offset = 0;
         for (StepRows r : batch) {
             Tensor t = r.sample();
-            sample.buffer().put(offset, t.buffer(), 0, t.size());
+            all.buffer().put(offset, t.buffer(), 0, t.size());
             offset += t.size();
         }
-        return sample;
+        return all;
     }
 
     private void putTimesteps(ModelInputs in, List<? extends StepRows> batch, int rows) {
@@ -131,14 +134,13 @@ final class StageStepModel implements StepModel {
             return batch.get(0).conditioning();
         }
         List<ModelInputs> now = new ArrayList<>(batch.size());
-        boolean same = batch.size() == members.size();
-        for (int i = 0; i < batch.size(); i++) {
-            ModelInputs c = batch.get(i).conditioning();
-            now.add(c);
-            same &= i < members.size() && c == members.get(i);
+        for (StepRows r : batch) {
+            now.add(r.conditioning());
         }
-        if (same && conditioning != null) {
-            return conditioning;
+        Members key = new Members(now);
+        ModelInputs cached = conditionings.get(key);
+        if (cached != null) {
+            return cached;
         }
         ModelInputs all = ModelInputs.create();
         for (String name : now.get(0).floats().keySet()) {
@@ -151,9 +153,46 @@ final class StageStepModel implements StepModel {
             now.forEach(c -> parts.add(c.integers().get(name)));
             all.put(name, concatLongRows(parts));
         }
-        members = now;
-        conditioning = all;
+        conditionings.put(key, all);
         return all;
+    }
+
+    /** A call's members, the same when they are the same objects in the same order. */
+    private record Members(List<ModelInputs> list) {
+        @Override
+        public boolean equals(Object o) {
+            if (!(o instanceof Members m) || m.list.size() != list.size()) {
+                return false;
+            }
+            for (int i = 0; i < list.size(); i++) {
+                if (m.list.get(i) != list.get(i)) {
+                    return false;
+                }
+            }
+            return true;
+        }
+
+        @Override
+        public int hashCode() {
+            int h = 1;
+            for (ModelInputs c : list) {
+                h = 31 * h + System.identityHashCode(c);
+            }
+            return h;
+        }
+    }
+
+    /** A direct buffer grown to the largest call yet, lent out as a tensor of each call's shape. */
+    private static final class Reused {
+        private Tensor backing;
+
+        Tensor view(long[] shape) {
+            int n = Math.toIntExact(Tensor.elementCount(shape));
+            if (backing == null || backing.size() < n) {
+                backing = Tensor.zeros(n);
+            }
+            return Tensor.wrap(backing.buffer().slice(0, n), shape);
+        }
     }
 
     private static LongTensor concatLongRows(List<LongTensor> parts) {

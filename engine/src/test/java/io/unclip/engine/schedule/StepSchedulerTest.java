@@ -65,9 +65,9 @@ class StepSchedulerTest {
     }
 
     @Test
-    void maxRowsHoldsBackWhatDoesNotFit() throws Exception {
+    void maxActiveRowsHoldsBackWhatDoesNotFit() throws Exception {
         ToyModel model = new ToyModel(true, 0);
-        try (StepScheduler s = new StepScheduler("toy", model, SchedulerConfig.DEFAULT.withMaxRows(3), null)) {
+        try (StepScheduler s = new StepScheduler("toy", model, SchedulerConfig.DEFAULT.withMaxActiveRows(3), null)) {
             Spec a = new Spec("4", 0, NONE, 1, 1, 0.1f);
             Spec b = new Spec("2", 0, 3.0, 1, 2, 0.2f);
             Spec c = new Spec("2", 0, 3.0, 1, 3, 0.3f);
@@ -84,6 +84,29 @@ class StepSchedulerTest {
             // a alone; a + b (3 rows: c's 2 more would not fit); c once b has left
             assertEquals(List.of(1, 3, 3, 3, 2), rows);
             assertArrayEquals(c.alone().toArray(), get(fc).toArray());
+        }
+    }
+
+    @Test
+    void aStepOfMoreRowsThanOneCallTakesSeveralCallsAndKeepsTheRequestsInStep() throws Exception {
+        ToyModel model = new ToyModel(true, 0);
+        try (StepScheduler s = new StepScheduler("toy", model, SchedulerConfig.DEFAULT.withMaxRows(3), null)) {
+            Spec a = new Spec("4", 0, NONE, 1, 1, 0.1f);
+            Spec b = new Spec("2", 0, 3.0, 1, 2, 0.2f);
+            Spec c = new Spec("2", 0, 3.0, 1, 3, 0.3f);
+            CompletableFuture<Tensor> fa = start(s, a);
+            waitActive(s, 1);
+            CompletableFuture<Tensor> fb = start(s, b);
+            CompletableFuture<Tensor> fc = start(s, c);
+            waitQueued(s, 2);
+            model.release.countDown();
+            List<Integer> rows;
+            assertArrayEquals(a.alone().toArray(), get(fa).toArray());
+            assertArrayEquals(b.alone().toArray(), get(fb).toArray());
+            assertArrayEquals(c.alone().toArray(), get(fc).toArray());
+            rows = model.calls.stream().map(Call::rows).collect(Collectors.toList());
+            // a alone; then each step a + b in one call (3 rows), c in a second; a alone again
+            assertEquals(List.of(1, 3, 2, 3, 2, 1), rows);
         }
     }
 
@@ -119,7 +142,7 @@ class StepSchedulerTest {
     @Test
     void aFullQueueRefusesNewWork() throws Exception {
         ToyModel model = new ToyModel(true, 0);
-        try (StepScheduler s = new StepScheduler("toy", model, SchedulerConfig.DEFAULT.withMaxRows(1)
+        try (StepScheduler s = new StepScheduler("toy", model, SchedulerConfig.DEFAULT.withMaxActiveRows(1)
                 .withMaxQueued(1), null)) {
             Spec a = new Spec("2", 0, NONE, 1, 1, 0.1f);
             CompletableFuture<Tensor> fa = start(s, a);
@@ -141,7 +164,7 @@ class StepSchedulerTest {
     void earliestDeadlineIsAdmittedFirstAndFifoWithout() throws Exception {
         for (boolean edf : new boolean[] {true, false}) {
             ToyModel model = new ToyModel(true, 0);
-            try (StepScheduler s = new StepScheduler("toy", model, SchedulerConfig.DEFAULT.withMaxRows(1)
+            try (StepScheduler s = new StepScheduler("toy", model, SchedulerConfig.DEFAULT.withMaxActiveRows(1)
                     .withDeadlines(edf), null)) {
                 CompletableFuture<Tensor> first = start(s, new Spec("1", 0, NONE, 1, 1, 0.1f));
                 waitActive(s, 1);
