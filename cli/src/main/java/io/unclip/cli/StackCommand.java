@@ -1,19 +1,28 @@
 package io.unclip.cli;
 
 import io.unclip.deploy.LocalStack;
+import io.unclip.deploy.StackOptions;
+import io.unclip.deploy.StackProcess;
 import io.unclip.deploy.StackRestart;
 import io.unclip.deploy.StackScale;
+import io.unclip.deploy.StackService;
+import io.unclip.deploy.StackStatus;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-/** {@code unclip stack up|down|status|restart|scale}: the local distributed stack (io.unclip.deploy.LocalStack). */
+/**
+ * {@code unclip stack up|down|status|restart|scale}: the local distributed stack's one command line
+ * (io.unclip.deploy: {@link LocalStack}, {@link StackRestart}, {@link StackScale}).
+ */
 @Command(name = "stack", mixinStandardHelpOptions = true,
         description = "Start, stop, show, restart or scale processes of the local distributed stack (Kafka broker,"
                 + " stage services, gateway).",
@@ -46,7 +55,7 @@ final class StackCommand implements Runnable {
                 description = "Where the stack's PIDs, ports and logs are kept (default: .unclip/stack in the repository).")
         Path stateDir;
 
-        void describe(LocalStack.Status s) {
+        void describe(StackStatus s) {
             describeJson(output, s);
             for (String line : s.describe().split("\n")) {
                 output.info(line);
@@ -62,8 +71,9 @@ final class StackCommand implements Runnable {
             description = "Start the broker, create the topics, start every service and wait until all are ready.")
     static final class Up extends StackBase {
         @Option(names = "--replicas", paramLabel = "SERVICE=N[,SERVICE=N...]",
-                description = "Replicas per service (text-encoder, prior, decoder, upsampler, captioner, gateway).")
-        String replicas;
+                description = "Replicas per service (text-encoder, prior, decoder, upsampler, captioner, gateway);"
+                        + " may be repeated.")
+        List<String> replicas = new ArrayList<>();
 
         @Option(names = "--kafka-port", paramLabel = "N", description = "The broker's port (default 9092 when free).")
         Integer kafkaPort;
@@ -82,31 +92,9 @@ final class StackCommand implements Runnable {
 
         @Override
         int run() throws Exception {
-            Path root = root(environment());
-            LocalStack.Options o;
-            try {
-                o = LocalStack.Options.defaults(root).withStateDir(stateDir());
-                if (common.models != null || environment().env().get("UNCLIP_MODELS") != null) {
-                    o = o.withModels(environment().bundle(common.models));
-                }
-                o = o.withReplicas(parseReplicas(replicas));
-                o = o.withPorts(port("--kafka-port", kafkaPort, o.kafkaPort()),
-                        port("--gateway-port", gatewayPort, o.gatewayPort()));
-                if (partitions != null) {
-                    if (partitions < 1 || partitions > 1024) {
-                        throw CliException.badInput("--partitions: must be between 1 and 1024, got " + partitions);
-                    }
-                    o = o.withPartitions(partitions);
-                }
-                if (timeout.seconds != null) {
-                    o = o.withTimeout(timeout.or(null));
-                }
-                o = o.withProperties(properties);
-            } catch (IllegalArgumentException e) {
-                throw CliException.badInput(e.getMessage());
-            }
+            StackOptions o = options();
             long t0 = System.nanoTime();
-            LocalStack.Status s;
+            StackStatus s;
             try {
                 s = LocalStack.up(o);
             } catch (IllegalStateException e) {
@@ -118,6 +106,31 @@ final class StackCommand implements Runnable {
                     s.stateDir()));
             describe(s);
             return ExitCodes.OK;
+        }
+
+        /** The stack the command line asks for: the repository's defaults, then each option given. */
+        StackOptions options() {
+            try {
+                StackOptions o = StackOptions.defaults(root(environment())).withStateDir(stateDir());
+                if (common.models != null || environment().env().get("UNCLIP_MODELS") != null) {
+                    o = o.withModels(environment().bundle(common.models));
+                }
+                o = o.withReplicas(parseReplicas(String.join(",", replicas)));
+                o = o.withPorts(port("--kafka-port", kafkaPort, o.kafkaPort()),
+                        port("--gateway-port", gatewayPort, o.gatewayPort()));
+                if (partitions != null) {
+                    if (partitions < 1 || partitions > 1024) {
+                        throw CliException.badInput("--partitions: must be between 1 and 1024, got " + partitions);
+                    }
+                    o = o.withPartitions(partitions);
+                }
+                if (timeout.seconds != null) {
+                    o = o.withTimeout(timeout.or(null));
+                }
+                return o.withProperties(properties);
+            } catch (IllegalArgumentException e) {
+                throw CliException.badInput(e.getMessage());
+            }
         }
 
         static Map<String, Integer> parseReplicas(String spec) {
@@ -132,7 +145,7 @@ final class StackCommand implements Runnable {
                 }
                 String service;
                 try {
-                    service = LocalStack.Service.of(kv[0].trim()).id();
+                    service = StackService.of(kv[0].trim()).id();
                 } catch (IllegalArgumentException e) {
                     throw CliException.badInput("--replicas: unknown service '" + kv[0].trim()
                             + "' (text-encoder, prior, decoder, upsampler, captioner, gateway)");
@@ -166,7 +179,7 @@ final class StackCommand implements Runnable {
     static final class Down extends StackBase {
         @Override
         int run() throws Exception {
-            LocalStack.Status s = LocalStack.down(stateDir());
+            StackStatus s = LocalStack.down(stateDir());
             output.event("stack_down", Output.map("stopped", s.processes().size(), "state_dir", s.stateDir().toString()));
             output.info(s.processes().isEmpty() ? "no stack running (state in " + s.stateDir() + ")"
                     : "stopped " + s.processes().size() + " processes");
@@ -178,7 +191,7 @@ final class StackCommand implements Runnable {
     static final class Status extends StackBase {
         @Override
         int run() throws Exception {
-            LocalStack.Status s = LocalStack.status(stateDir());
+            StackStatus s = LocalStack.status(stateDir());
             if (s.processes().isEmpty()) {
                 output.event("stack_status", Output.map("running", false, "state_dir", s.stateDir().toString()));
                 output.info("no stack running (state in " + s.stateDir() + ")");
@@ -203,7 +216,7 @@ final class StackCommand implements Runnable {
         int run() throws Exception {
             Duration wait = timeout.or(DEFAULT_READY);
             long t0 = System.nanoTime();
-            LocalStack.Proc p;
+            StackProcess p;
             try {
                 p = StackRestart.restart(stateDir(), name, wait);
             } catch (IllegalArgumentException e) {
@@ -238,7 +251,7 @@ final class StackCommand implements Runnable {
             }
             for (Map.Entry<String, Integer> w : wanted.entrySet()) {
                 long t0 = System.nanoTime();
-                java.util.List<LocalStack.Proc> now;
+                List<StackProcess> now;
                 try {
                     now = StackScale.scale(stateDir(), w.getKey(), w.getValue(), wait);
                 } catch (IllegalArgumentException e) {
@@ -247,9 +260,9 @@ final class StackCommand implements Runnable {
                     throw new CliException(ExitCodes.FAILED, e.getMessage(), e);
                 }
                 output.event("stack_scale", Output.map("service", w.getKey(), "replicas", now.size(),
-                        "processes", now.stream().map(LocalStack.Proc::name).toList()));
+                        "processes", now.stream().map(StackProcess::name).toList()));
                 output.info(String.format(Locale.ROOT, "%s: %d replicas in %.1f s (%s)", w.getKey(), now.size(),
-                        (System.nanoTime() - t0) / 1e9, String.join(", ", now.stream().map(LocalStack.Proc::name).toList())));
+                        (System.nanoTime() - t0) / 1e9, String.join(", ", now.stream().map(StackProcess::name).toList())));
             }
             return ExitCodes.OK;
         }
@@ -274,7 +287,7 @@ final class StackCommand implements Runnable {
         }
     }
 
-    static void describeJson(Output output, LocalStack.Status s) {
+    static void describeJson(Output output, StackStatus s) {
         output.event("stack_status", Output.map("running", s.running(), "gateway", s.gatewayAddress(),
                 "bootstrap", s.bootstrapServers(), "state_dir", s.stateDir().toString(),
                 "processes", s.processes().stream().map(p -> Output.map("name", p.name(), "pid", p.pid(),

@@ -18,6 +18,7 @@ import io.unclip.api.v1.StageName;
 import io.unclip.api.v1.StageTimings;
 import io.unclip.api.v1.VariationsRequest;
 import io.unclip.deploy.LocalStack;
+import io.unclip.deploy.StackStatus;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Files;
@@ -145,7 +146,7 @@ final class StreamCommand extends BaseCommand {
         String g = gateway;
         if (g == null) {
             try {
-                LocalStack.Status s = LocalStack.status(StackCommand.defaultStateDir(environment()));
+                StackStatus s = LocalStack.status(StackCommand.defaultStateDir(environment()));
                 if (!s.gatewayAddress().isBlank()) {
                     g = s.gatewayAddress();
                 }

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.unclip.deploy.LocalStack;
+import io.unclip.deploy.StackStatus;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -260,7 +261,7 @@ final class SubmitCommand extends BaseCommand {
         String b = given;
         if (b == null) {
             try {
-                LocalStack.Status s = LocalStack.status(StackCommand.defaultStateDir(env));
+                StackStatus s = LocalStack.status(StackCommand.defaultStateDir(env));
                 if (!s.bootstrapServers().isBlank()) {
                     b = s.bootstrapServers();
                 }

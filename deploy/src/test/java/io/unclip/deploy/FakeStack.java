@@ -27,25 +27,25 @@ final class FakeStack {
             """;
 
     /** Starts {@code name} of {@code service}, records it in {@code dir}'s state and waits until it answers. */
-    static LocalStack.Proc start(Path dir, String name, String service) throws Exception {
+    static StackProcess start(Path dir, String name, String service) throws Exception {
         Path src = dir.resolve("Healthy.java");
         if (!Files.exists(src)) {
             Files.writeString(src, SERVER);
         }
-        int port = LocalStack.port(0);
+        int port = Ports.free(0);
         Path log = dir.resolve("logs/" + name + ".log");
         Files.createDirectories(log.getParent());
         List<String> cmd = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx32m",
                 "-Dquarkus.http.port=" + port, "-Dunclip.instance-id=" + name, "-Dunclip.kafka.partitions=4",
                 src.toString());
-        StackRestart.recordCommand(dir, name, cmd);
+        LaunchCommand.here(cmd).record(dir, name);
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
-        LocalStack.Proc proc = new LocalStack.Proc(name, service, p.pid(), port, log,
+        StackProcess proc = new StackProcess(name, service, p.pid(), port, log,
                 p.toHandle().info().startInstant().orElse(null));
-        List<LocalStack.Proc> procs = new java.util.ArrayList<>(LocalStack.status(dir).processes());
+        List<StackProcess> procs = new java.util.ArrayList<>(LocalStack.status(dir).processes());
         procs.add(proc);
-        LocalStack.write(dir, new LocalStack.Status(dir, "localhost:1", "localhost:2", procs));
-        LocalStack.awaitReady(proc, System.nanoTime() + Duration.ofSeconds(60).toNanos());
+        StackState.write(dir, new StackStatus(dir, "localhost:1", "localhost:2", procs));
+        Readiness.awaitService(proc, System.nanoTime() + Duration.ofSeconds(60).toNanos());
         return proc;
     }
 

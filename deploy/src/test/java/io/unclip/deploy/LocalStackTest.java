@@ -1,57 +1,49 @@
 package io.unclip.deploy;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
-import java.time.Instant;
 import java.util.List;
-import java.util.Map;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Command line and state file; the stack itself runs in the it module's tests. */
+/** What up refuses before it starts anything, and down without a stack; the stack itself runs in the it module's tests. */
 class LocalStackTest {
-    @Test
-    void parsesTheCommandLine() {
-        LocalStack.Options o = LocalStack.parse(List.of("--models", "/m", "--replicas", "decoder=2,prior=3",
-                "--replicas", "upsampler-svc=2", "--kafka-port", "0", "--state-dir", "/s", "-Dunclip.device=cuda"),
-                Path.of("/repo"));
-        assertEquals(Path.of("/m"), o.modelsDir());
-        assertEquals(Map.of("decoder", 2, "prior", 3, "upsampler", 2), o.replicas());
-        assertEquals(0, o.kafkaPort());
-        assertEquals(8080, o.gatewayPort());
-        assertEquals(Path.of("/s"), o.stateDir());
-        assertEquals(Map.of("unclip.device", "cuda"), o.properties());
-        assertEquals(Path.of("/repo/.unclip/stack"), LocalStack.parse(List.of(), Path.of("/repo")).stateDir());
-        assertThrows(IllegalArgumentException.class, () -> LocalStack.parse(List.of("--replicas", "painter=2"), Path.of("/r")));
-        assertThrows(IllegalArgumentException.class, () -> LocalStack.parse(List.of("--replicas", "decoder=0"), Path.of("/r")));
-    }
-
-    @Test
-    void stateFileRoundTripsAndKnowsDeadProcesses(@TempDir Path dir) throws Exception {
-        ProcessHandle me = ProcessHandle.current();
-        Instant started = me.info().startInstant().orElse(null);
-        LocalStack.Status s = new LocalStack.Status(dir, "localhost:9092", "localhost:8080", List.of(
-                new LocalStack.Proc("kafka", "kafka", me.pid(), 9092, dir.resolve("k.log"), started),
-                new LocalStack.Proc("decoder-1", "decoder", me.pid(), 9000, dir.resolve("d.log"),
-                        Instant.parse("2000-01-01T00:00:00Z"))));
-        LocalStack.write(dir, s);
-        LocalStack.Status back = LocalStack.status(dir);
-        assertEquals(s, back);
-        assertTrue(back.process("kafka").orElseThrow().alive());
-        assertFalse(back.process("decoder-1").orElseThrow().alive(), "same PID, other start time: not ours");
-        assertEquals(1, back.replicas("decoder").size());
-        assertTrue(back.describe().contains("decoder-1"));
-    }
-
     @Test
     void upRefusesWhatIsNotBuilt(@TempDir Path dir) {
         IllegalStateException e = assertThrows(IllegalStateException.class, () -> LocalStack.up(
-                LocalStack.Options.defaults(dir).withStateDir(dir.resolve("state"))));
+                StackOptions.defaults(dir).withStateDir(dir.resolve("state"))));
         assertTrue(e.getMessage().startsWith("not built:"), e.getMessage());
+    }
+
+    @Test
+    void upRefusesWhileAStackRunsFromTheSameState(@TempDir Path dir) throws Exception {
+        ProcessHandle me = ProcessHandle.current();
+        StackState.write(dir, new StackStatus(dir, "localhost:1", "localhost:2", List.of(new StackProcess("kafka",
+                "kafka", me.pid(), 1, dir.resolve("k.log"), me.info().startInstant().orElse(null)))));
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> LocalStack.up(
+                StackOptions.defaults(dir).withStateDir(dir)));
+        assertTrue(e.getMessage().startsWith("a stack is already running from " + dir), e.getMessage());
+    }
+
+    @Test
+    void downWithoutAStackStopsNothing(@TempDir Path dir) throws Exception {
+        StackStatus s = LocalStack.down(dir);
+        assertEquals(List.of(), s.processes());
+        assertEquals(dir.toAbsolutePath(), s.stateDir());
+    }
+
+    @Test
+    void optionsRefuseUnknownServicesAndReplicaCountsOutOfRange() {
+        StackOptions o = StackOptions.defaults(Path.of("/repo"));
+        assertEquals(Path.of("/repo/.unclip/stack"), o.stateDir());
+        assertThrows(IllegalArgumentException.class, () -> o.withReplicas(java.util.Map.of("painter", 2)));
+        assertThrows(IllegalArgumentException.class, () -> o.withReplicas(java.util.Map.of("decoder", 0)));
+        assertEquals(12, o.withPartitions(4).withReplicas(java.util.Map.of("decoder", 12)).topicPartitions(),
+                "partitions are raised to the most replicas");
+        assertEquals(8, o.withReplicas(java.util.Map.of("decoder", 2)).topicPartitions());
     }
 }

@@ -29,18 +29,18 @@ class StackRestartTest {
         FakeStack.killAll(dir);
     }
 
-    LocalStack.Proc fakeStack() throws Exception {
+    StackProcess fakeStack() throws Exception {
         return FakeStack.start(dir, "decoder-1", "decoder");
     }
 
     @Test
     void aKilledProcessComesBackWithItsCommandLineAndLog() throws Exception {
-        LocalStack.Proc before = fakeStack();
+        StackProcess before = fakeStack();
         LocalStack.kill(dir, "decoder-1");
         ProcessHandle.of(before.pid()).ifPresent(h -> h.onExit().join());
         assertFalse(LocalStack.status(dir).running());
 
-        LocalStack.Proc after = StackRestart.restart(dir, "decoder-1", Duration.ofSeconds(60));
+        StackProcess after = StackRestart.restart(dir, "decoder-1", Duration.ofSeconds(60));
         assertNotEquals(before.pid(), after.pid());
         assertEquals(before.port(), after.port());
         assertTrue(after.alive());
@@ -53,8 +53,8 @@ class StackRestartTest {
 
     @Test
     void aRunningProcessIsStoppedFirst() throws Exception {
-        LocalStack.Proc before = fakeStack();
-        LocalStack.Proc after = StackRestart.restart(dir, "decoder-1", Duration.ofSeconds(60));
+        StackProcess before = fakeStack();
+        StackProcess after = StackRestart.restart(dir, "decoder-1", Duration.ofSeconds(60));
         assertTrue(ProcessHandle.of(before.pid()).map(h -> h.onExit().orTimeout(5, TimeUnit.SECONDS).join())
                 .map(h -> !h.isAlive()).orElse(true), "the old process is gone");
         assertTrue(after.alive());
@@ -71,8 +71,8 @@ class StackRestartTest {
 
         // no command file and the process is gone: nothing to restart from
         LocalStack.kill(dir, "decoder-1");
-        Files.delete(StackRestart.commandFile(dir, "decoder-1"));
-        LocalStack.Proc p = LocalStack.status(dir).process("decoder-1").orElseThrow();
+        Files.delete(LaunchCommand.file(dir, "decoder-1"));
+        StackProcess p = LocalStack.status(dir).process("decoder-1").orElseThrow();
         ProcessHandle.of(p.pid()).ifPresent(h -> h.onExit().join());
         var s = assertThrows(IllegalStateException.class, () -> StackRestart.restart(dir, "decoder-1"));
         assertTrue(s.getMessage().startsWith("no command line recorded for decoder-1"), s.getMessage());
@@ -81,8 +81,8 @@ class StackRestartTest {
     @Test
     void commandFilesRoundTrip() throws Exception {
         List<String> cmd = List.of("java", "-Dx=a b", "-Dy=c=d\\e", "-jar", "/p/q.jar");
-        StackRestart.recordCommand(dir, "prior-2", cmd);
-        assertEquals(cmd, StackRestart.readCommand(dir, "prior-2").orElseThrow().args());
-        assertTrue(StackRestart.readCommand(dir, "prior-3").isEmpty());
+        LaunchCommand.here(cmd).record(dir, "prior-2");
+        assertEquals(cmd, LaunchCommand.read(dir, "prior-2").orElseThrow().args());
+        assertTrue(LaunchCommand.read(dir, "prior-3").isEmpty());
     }
 }

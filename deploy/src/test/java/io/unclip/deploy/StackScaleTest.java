@@ -27,29 +27,29 @@ class StackScaleTest {
 
     @Test
     void addsReplicasFromTheFirstOnesCommandLineAndRemovesTheLast() throws Exception {
-        LocalStack.Proc first = FakeStack.start(dir, "decoder-1", "decoder");
+        StackProcess first = FakeStack.start(dir, "decoder-1", "decoder");
         FakeStack.start(dir, "prior-1", "prior");
 
-        List<LocalStack.Proc> three = StackScale.scale(dir, "decoder", 3, Duration.ofSeconds(60));
-        assertEquals(List.of("decoder-1", "decoder-2", "decoder-3"), three.stream().map(LocalStack.Proc::name).toList());
-        assertTrue(three.stream().allMatch(LocalStack.Proc::alive));
+        List<StackProcess> three = StackScale.scale(dir, "decoder", 3, Duration.ofSeconds(60));
+        assertEquals(List.of("decoder-1", "decoder-2", "decoder-3"), three.stream().map(StackProcess::name).toList());
+        assertTrue(three.stream().allMatch(StackProcess::alive));
         assertNotEquals(first.port(), three.get(2).port());
-        LocalStack.Status s = LocalStack.status(dir);
+        StackStatus s = LocalStack.status(dir);
         assertEquals(4, s.processes().size());
         assertTrue(s.running());
         assertTrue(Files.readString(s.process("decoder-3").orElseThrow().log()).contains("decoder-3 serving on "
                 + three.get(2).port()), "its own instance id and port");
-        List<String> cmd = StackRestart.readCommand(dir, "decoder-3").orElseThrow().args();
+        List<String> cmd = LaunchCommand.read(dir, "decoder-3").orElseThrow().args();
         assertTrue(cmd.contains("-Dunclip.instance-id=decoder-3"), cmd.toString());
         assertTrue(StackRestart.restart(dir, "decoder-3", Duration.ofSeconds(60)).alive(), "a new replica restarts too");
 
-        LocalStack.Proc third = LocalStack.status(dir).process("decoder-3").orElseThrow();
-        List<LocalStack.Proc> one = StackScale.scale(dir, "decoder", 1, Duration.ofSeconds(60));
-        assertEquals(List.of("decoder-1"), one.stream().map(LocalStack.Proc::name).toList());
+        StackProcess third = LocalStack.status(dir).process("decoder-3").orElseThrow();
+        List<StackProcess> one = StackScale.scale(dir, "decoder", 1, Duration.ofSeconds(60));
+        assertEquals(List.of("decoder-1"), one.stream().map(StackProcess::name).toList());
         assertFalse(third.alive(), "the removed replica is stopped");
         assertEquals(List.of("decoder-1", "prior-1"), LocalStack.status(dir).processes().stream()
-                .map(LocalStack.Proc::name).toList());
-        assertTrue(StackRestart.readCommand(dir, "decoder-3").isEmpty());
+                .map(StackProcess::name).toList());
+        assertTrue(LaunchCommand.read(dir, "decoder-3").isEmpty());
     }
 
     @Test

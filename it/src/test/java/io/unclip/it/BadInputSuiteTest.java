@@ -70,6 +70,8 @@ import io.unclip.api.v1.UpsampleRequest;
 import io.unclip.api.v1.UpsamplerServiceGrpc;
 import io.unclip.api.v1.VariationsRequest;
 import io.unclip.deploy.LocalStack;
+import io.unclip.deploy.StackOptions;
+import io.unclip.deploy.StackStatus;
 import io.unclip.engine.image.PngCodec;
 import io.unclip.engine.tensor.Tensor;
 import io.unclip.kafka.testkit.RawGrpc;
@@ -97,7 +99,7 @@ class BadInputSuiteTest {
     final Path root = Path.of(System.getProperty("unclip.root", "..")).toAbsolutePath().normalize();
     final Path bundle = Path.of(System.getProperty("unclip.test.bundle")).toAbsolutePath().normalize();
     final Path state = root.resolve("it/target/bad-input-stack");
-    LocalStack.Status stack;
+    StackStatus stack;
     ManagedChannel gateway;
     final Map<String, ManagedChannel> stages = new java.util.HashMap<>();
     TopicProbe kafka;
@@ -112,7 +114,7 @@ class BadInputSuiteTest {
     void up() throws Exception {
         LocalStack.down(state);
         tmp = Files.createTempDirectory("unclip-bad-input");
-        stack = LocalStack.up(LocalStack.Options.defaults(root).withStateDir(state).withModels(bundle)
+        stack = LocalStack.up(StackOptions.defaults(root).withStateDir(state).withModels(bundle)
                 .withPorts(0, 0).withPartitions(PARTITIONS)
                 .withJvmOptions(List.of("-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1")));
         gateway = channel(stack.gatewayAddress());

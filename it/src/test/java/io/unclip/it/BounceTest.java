@@ -32,7 +32,10 @@ import org.junit.jupiter.api.TestMethodOrder;
 import io.unclip.api.v1.JobEvent;
 import io.unclip.api.v1.StageName;
 import io.unclip.deploy.LocalStack;
+import io.unclip.deploy.StackOptions;
+import io.unclip.deploy.StackProcess;
 import io.unclip.deploy.StackRestart;
+import io.unclip.deploy.StackStatus;
 import io.unclip.kafka.testkit.TopicProbe;
 
 /**
@@ -55,7 +58,7 @@ class BounceTest {
     Path root = Path.of(System.getProperty("unclip.root", "..")).toAbsolutePath().normalize();
     Path bundle = Path.of(System.getProperty("unclip.test.bundle")).toAbsolutePath().normalize();
     Path state = root.resolve("it/target/bounce-stack");
-    LocalStack.Status stack;
+    StackStatus stack;
     TopicProbe kafka;
     ResultAudit audit;
 
@@ -67,7 +70,7 @@ class BounceTest {
     void up() throws Exception {
         LocalStack.down(state); // a stack left over by an interrupted run
         long t0 = System.nanoTime();
-        stack = LocalStack.up(LocalStack.Options.defaults(root).withStateDir(state).withModels(bundle)
+        stack = LocalStack.up(StackOptions.defaults(root).withStateDir(state).withModels(bundle)
                 .withReplicas(Map.of("decoder", 2)).withPorts(0, 0).withPartitions(PARTITIONS)
                 .withJvmOptions(List.of("-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1")));
         System.out.printf("bounce stack up in %.1f s%n", (System.nanoTime() - t0) / 1e9);
@@ -176,7 +179,7 @@ class BounceTest {
                 }
             }
         }
-        LocalStack.Proc before = stack.process(victim).orElseThrow();
+        StackProcess before = stack.process(victim).orElseThrow();
         Set<String> oldMembers = memberIds("unclip.decoder", "unclip.decoder-" + victim);
         LocalStack.kill(state, victim);
         java.time.Instant killedAt = java.time.Instant.now();
@@ -186,7 +189,7 @@ class BounceTest {
         assertFalse(LocalStack.status(state).process(victim).orElseThrow().alive());
 
         long r0 = System.nanoTime();
-        LocalStack.Proc after = StackRestart.restart(state, victim);
+        StackProcess after = StackRestart.restart(state, victim);
         System.out.printf("restarted %s by name in %.1f s (pid %d)%n", victim, (System.nanoTime() - r0) / 1e9,
                 after.pid());
         assertNotEquals(before.pid(), after.pid());

@@ -42,6 +42,8 @@ import io.unclip.api.v1.JobState;
 import io.unclip.api.v1.SamplerParams;
 import io.unclip.api.v1.StageName;
 import io.unclip.deploy.LocalStack;
+import io.unclip.deploy.StackOptions;
+import io.unclip.deploy.StackStatus;
 import io.unclip.engine.image.PngCodec;
 import io.unclip.engine.onnx.RuntimeOptions;
 import io.unclip.engine.pipeline.Cascade;
@@ -67,7 +69,7 @@ class DistributedStackTest {
     Path root = Path.of(System.getProperty("unclip.root", "..")).toAbsolutePath().normalize();
     Path bundle = Path.of(System.getProperty("unclip.test.bundle")).toAbsolutePath().normalize();
     Path state = root.resolve("it/target/stack");
-    LocalStack.Status stack;
+    StackStatus stack;
     ManagedChannel channel;
     ImageServiceGrpc.ImageServiceBlockingStub images;
     TopicProbe kafka;
@@ -76,7 +78,7 @@ class DistributedStackTest {
     void up() throws Exception {
         LocalStack.down(state); // a stack left over by an interrupted run
         long t0 = System.nanoTime();
-        stack = LocalStack.up(LocalStack.Options.defaults(root).withStateDir(state).withModels(bundle)
+        stack = LocalStack.up(StackOptions.defaults(root).withStateDir(state).withModels(bundle)
                 .withReplicas(Map.of("decoder", 2, "upsampler", 2)).withPorts(0, 0).withPartitions(PARTITIONS)
                 .withJvmOptions(List.of("-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1")));
         System.out.printf("local stack up in %.1f s%n%s", (System.nanoTime() - t0) / 1e9, stack.describe());

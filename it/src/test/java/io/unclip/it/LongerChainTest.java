@@ -18,6 +18,8 @@ import io.unclip.api.v1.GenerateRequest;
 import io.unclip.api.v1.ImageServiceGrpc;
 import io.unclip.api.v1.StageName;
 import io.unclip.deploy.LocalStack;
+import io.unclip.deploy.StackOptions;
+import io.unclip.deploy.StackStatus;
 import io.unclip.engine.onnx.RuntimeOptions;
 import io.unclip.engine.pipeline.Cascade;
 import io.unclip.engine.pipeline.GenerationRequest;
@@ -63,10 +65,10 @@ class LongerChainTest {
     void aThirdUpsamplerRunsDistributedAsEmbedded() throws Exception {
         Path bundle = bundle();
         LocalStack.down(state);
-        LocalStack.up(LocalStack.Options.defaults(root).withStateDir(state).withModels(bundle).withPorts(0, 0)
+        LocalStack.up(StackOptions.defaults(root).withStateDir(state).withModels(bundle).withPorts(0, 0)
                 .withPartitions(1).withJvmOptions(List.of("-Xmx384m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1")));
         try {
-            LocalStack.Status stack = LocalStack.status(state);
+            StackStatus stack = LocalStack.status(state);
             ManagedChannel channel = BadInputSuiteTest.channel(stack.gatewayAddress());
             try {
                 GenerateRequest r = GenerateRequest.newBuilder().setPrompt(DistributedStackTest.PROMPT).setSeed(4)

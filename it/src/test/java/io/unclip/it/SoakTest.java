@@ -17,7 +17,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
 import io.unclip.deploy.LocalStack;
+import io.unclip.deploy.StackOptions;
 import io.unclip.deploy.StackRestart;
+import io.unclip.deploy.StackStatus;
 import io.unclip.kafka.testkit.TopicProbe;
 
 /**
@@ -64,7 +66,7 @@ class SoakTest {
                 "decoder-2", "upsampler-1", "upsampler-2");
 
         LocalStack.down(state);
-        LocalStack.Status stack = LocalStack.up(LocalStack.Options.defaults(root).withStateDir(state).withModels(bundle)
+        StackStatus stack = LocalStack.up(StackOptions.defaults(root).withStateDir(state).withModels(bundle)
                 .withReplicas(Map.of("text-encoder", 2, "prior", 2, "decoder", 2, "upsampler", 2)).withPorts(0, 0)
                 .withPartitions(4).withJvmOptions(List.of("-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1")));
         List<BatchJob> jobs = jobs(n);
