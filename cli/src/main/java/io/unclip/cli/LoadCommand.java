@@ -195,7 +195,7 @@ final class LoadCommand extends BaseCommand {
         List<LoadRun.Sample> samples = rate == null ? load.closedLoop(clients()) : load.openLoop(arrivals);
         stopIfInterrupted();
         LatencyFigures f = LatencyFigures.of(samples, scale);
-        put(report, f, "");
+        put(report, f);
         if (cost != null) {
             Map<String, CostModel.Usage> used = minus(cost.usage(), usageBefore);
             long charged = used.values().stream().mapToLong(CostModel.Usage::chargedNanos).sum();
@@ -206,8 +206,9 @@ final class LoadCommand extends BaseCommand {
             used.forEach((m, u) -> calls.put(m, u.calls()));
             report.put("model_calls", calls);
         }
-        report.put("mean_batch_rows", meanRows(statsBefore, stats(cascade)));
-        report.put("refused_by_stage", refusedByStage(statsBefore, stats(cascade)));
+        Map<String, SchedulerStats> statsAfter = stats(cascade);
+        report.put("mean_batch_rows", meanRows(statsBefore, statsAfter));
+        report.put("refused_by_stage", refusedByStage(statsBefore, statsAfter));
         Map<String, Long> errors = samples.stream().filter(s -> !s.ok())
                 .collect(Collectors.groupingBy(LoadRun.Sample::error, TreeMap::new, Collectors.counting()));
         if (!errors.isEmpty()) {
@@ -354,9 +355,10 @@ final class LoadCommand extends BaseCommand {
         }
     }
 
+    /** Ctrl-C: the requests in flight were cancelled; a report of part of the load would mislead. */
     private void stopIfInterrupted() {
         if (interruption().requested()) {
-            throw new io.unclip.engine.diffusion.SamplingCancelledException(0, 0);
+            throw new CliException(ExitCodes.INTERRUPTED, "load interrupted; no report");
         }
     }
 
@@ -403,19 +405,19 @@ final class LoadCommand extends BaseCommand {
         return m;
     }
 
-    private static void put(Map<String, Object> report, LatencyFigures f, String prefix) {
-        report.put(prefix + "requests", f.requests());
-        report.put(prefix + "completed", f.completed());
-        report.put(prefix + "failed", f.failed());
-        report.put(prefix + "refused", f.refused());
-        report.put(prefix + "images", f.images());
-        report.put(prefix + "wall_s", round(f.wallSeconds()));
-        report.put(prefix + "throughput_images_per_s", round(f.throughputImagesPerSecond()));
-        report.put(prefix + "p50_ms", round(f.p50Ms()));
-        report.put(prefix + "p95_ms", round(f.p95Ms()));
-        report.put(prefix + "p99_ms", round(f.p99Ms()));
-        report.put(prefix + "first_preview_p50_ms", round(f.firstPreviewP50Ms()));
-        report.put(prefix + "first_preview_p95_ms", round(f.firstPreviewP95Ms()));
+    private static void put(Map<String, Object> report, LatencyFigures f) {
+        report.put("requests", f.requests());
+        report.put("completed", f.completed());
+        report.put("failed", f.failed());
+        report.put("refused", f.refused());
+        report.put("images", f.images());
+        report.put("wall_s", round(f.wallSeconds()));
+        report.put("throughput_images_per_s", round(f.throughputImagesPerSecond()));
+        report.put("p50_ms", round(f.p50Ms()));
+        report.put("p95_ms", round(f.p95Ms()));
+        report.put("p99_ms", round(f.p99Ms()));
+        report.put("first_preview_p50_ms", round(f.firstPreviewP50Ms()));
+        report.put("first_preview_p95_ms", round(f.firstPreviewP95Ms()));
     }
 
     private static Object ms(long[] nanos, double p, double scale) {

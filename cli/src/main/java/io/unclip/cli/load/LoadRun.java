@@ -151,7 +151,7 @@ public final class LoadRun {
         try {
             result = target.generate(request, listener, stop);
         } catch (Exception e) {
-            refused = e instanceof QueueFullException || String.valueOf(e.getMessage()).contains("RESOURCE_EXHAUSTED");
+            refused = e instanceof QueueFullException;
             error = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
         }
         Sample s = new Sample(index, result == null ? 0 : result.count(), submitted, firstPreview[0],

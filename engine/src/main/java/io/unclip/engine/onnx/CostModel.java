@@ -106,11 +106,6 @@ public final class CostModel {
         return dilation;
     }
 
-    /** Whether the curve has the model. */
-    public boolean covers(String model) {
-        return msByBatch.containsKey(model);
-    }
-
     /**
      * The curve's milliseconds for one call of {@code model} at {@code batch} rows (undilated):
      * linear between measured sizes, flat below the smallest, and along the last two points (never

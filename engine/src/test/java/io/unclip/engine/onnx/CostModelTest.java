@@ -39,7 +39,6 @@ class CostModelTest {
         assertEquals(12, c.ms("decoder", 6), 1e-9);
         assertEquals(19, c.ms("decoder", 20), 1e-9);
         assertEquals(24, c.ms("decoder", 30), 1e-9);
-        assertTrue(c.covers("decoder"));
         InferenceException e = assertThrows(InferenceException.class, () -> c.ms("prior", 1));
         assertTrue(e.getMessage().contains("has no stage 'prior'; it has [decoder]"), e.getMessage());
     }
