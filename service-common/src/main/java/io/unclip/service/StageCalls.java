@@ -22,11 +22,13 @@ import io.smallrye.mutiny.subscription.MultiEmitter;
 import io.unclip.api.validate.GrpcStatuses;
 import io.unclip.api.validate.InvalidRequestException;
 import io.unclip.engine.diffusion.SamplingCancelledException;
+import io.unclip.engine.schedule.QueueFullException;
 
 /**
- * Runs a stage's gRPC calls on a small pool of model threads (never on the event loop) and
- * streams what they emit. A caller that cancels (or whose deadline passes) stops the stage
- * within one step; a full queue is RESOURCE_EXHAUSTED; engine errors map to gRPC statuses
+ * Runs a stage's gRPC calls on a pool of threads (never on the event loop; {@code unclip.grpc.threads}
+ * at once, {@code unclip.grpc.queue} more waiting) and streams what they emit. Calls running at once
+ * share the stage's step scheduler, so their steps are batched. A caller that cancels (or whose deadline passes) stops the stage
+ * within one step; a full queue (this pool's or the step scheduler's) is RESOURCE_EXHAUSTED; engine errors map to gRPC statuses
  * (INVALID_ARGUMENT naming the field, CANCELLED, INTERNAL with an error id: {@link GrpcErrors}).
  */
 @ApplicationScoped
@@ -39,10 +41,12 @@ public class StageCalls {
         void run(Consumer<T> emit, BooleanSupplier cancelled) throws Exception;
     }
 
-    @ConfigProperty(name = "unclip.grpc.threads", defaultValue = "2")
+    // calls mostly wait on the stage's step scheduler, which batches them: threads are cheap, and
+    // the scheduler's own queue bounds the work (unclip.scheduler.max-queued)
+    @ConfigProperty(name = "unclip.grpc.threads", defaultValue = "32")
     int threads;
 
-    @ConfigProperty(name = "unclip.grpc.queue", defaultValue = "16")
+    @ConfigProperty(name = "unclip.grpc.queue", defaultValue = "32")
     int queue;
 
     private volatile ThreadPoolExecutor pool;
@@ -101,6 +105,9 @@ public class StageCalls {
             return GrpcStatuses.invalidArgument(new InvalidRequestException(i.field(),
                     i.getMessage().startsWith(i.field() + ": ") ? i.getMessage().substring(i.field().length() + 2)
                             : i.getMessage()));
+        }
+        if (e instanceof QueueFullException) {
+            return Status.RESOURCE_EXHAUSTED.withDescription(e.getMessage()).asRuntimeException();
         }
         if (e instanceof SamplingCancelledException) {
             return Status.CANCELLED.withDescription(e.getMessage()).asRuntimeException();

@@ -38,7 +38,8 @@ import io.unclip.service.kafka.WorkerStack;
  * <p>Configuration: {@code unclip.instance-id} (default host-pid), {@code unclip.kafka.partitions}
  * (partitions of topics it creates, default 8), {@code unclip.kafka.create-topics} (default true),
  * {@code unclip.kafka.session-timeout-ms} (default 6000), {@code unclip.worker.consume-jobs} (also
- * read unclip.jobs: the text encoder's job bridge), {@code unclip.results.dir} (JSON results'
+ * read unclip.jobs: the text encoder's job bridge), {@code unclip.worker.max-in-flight} (records a
+ * replica runs at once, sharing the stage's step scheduler; default 4), {@code unclip.results.dir} (JSON results'
  * images), {@code unclip.blobs.dir} (large tensors), {@code unclip.events.progress-interval-ms}.
  */
 @ApplicationScoped
@@ -65,6 +66,9 @@ public class WorkerRuntime {
 
     @ConfigProperty(name = "unclip.worker.max-attempts", defaultValue = "3")
     int maxAttempts;
+
+    @ConfigProperty(name = "unclip.worker.max-in-flight", defaultValue = "4")
+    int maxInFlight;
 
     @ConfigProperty(name = "unclip.results.dir")
     Optional<String> resultsDir;
@@ -137,7 +141,8 @@ public class WorkerRuntime {
             }
         }
         StageWorker.Config config = new StageWorker.Config(stage, java.util.Map.of(Topics.forStage(stage),
-                TaskReader.stageTasks(stage)), Topics.groupFor(stage), instance, maxAttempts, Duration.ofSeconds(10));
+                TaskReader.stageTasks(stage)), Topics.groupFor(stage), instance, maxAttempts, Duration.ofSeconds(10),
+                maxInFlight);
         if (consumeJobs) {
             config = config.withReader(Topics.JOBS, TaskReader.jobs());
         }

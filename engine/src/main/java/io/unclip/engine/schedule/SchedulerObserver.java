@@ -5,6 +5,10 @@ public interface SchedulerObserver {
     SchedulerObserver NONE = new SchedulerObserver() {
     };
 
+    /** A scheduler started; {@code stats} reads its totals and what is active and queued now. */
+    default void created(String scheduler, java.util.function.Supplier<SchedulerStats> stats) {
+    }
+
     /** One model call of {@code rows} rows that took {@code nanos}. */
     default void modelCall(String scheduler, int rows, long nanos) {
     }

@@ -80,6 +80,7 @@ public final class StepScheduler implements AutoCloseable {
         Comparator<Active> fifo = Comparator.comparingLong(a -> a.seq);
         this.waiting = new PriorityQueue<>(this.config.deadlines()
                 ? Comparator.<Active>comparingLong(a -> a.job.deadline()).thenComparing(fifo) : fifo);
+        this.observer.created(name, this::stats);
     }
 
     public String name() {

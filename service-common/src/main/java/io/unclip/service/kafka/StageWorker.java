@@ -2,39 +2,45 @@ package io.unclip.service.kafka;
 
 import java.time.Duration;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Collections;
 import java.util.Deque;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
 
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
-import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
 import org.jboss.logging.Logger;
 
 import io.unclip.api.v1.FailureCode;
-import io.unclip.api.v1.JobResult;
 import io.unclip.api.v1.ResultFormat;
 import io.unclip.api.v1.StageName;
 import io.unclip.api.v1.StageTask;
+import io.unclip.api.v1.StageTimings;
 import io.unclip.api.validate.InvalidRequestException;
 import io.unclip.engine.diffusion.SamplingCancelledException;
+import io.unclip.engine.schedule.QueueFullException;
 import io.unclip.engine.tensor.Tensor;
 import io.unclip.service.ErrorIds;
 import io.unclip.service.codec.JobJson;
@@ -45,23 +51,31 @@ import io.unclip.service.stage.JobSpec;
 /**
  * A stage's Kafka worker: one replica of the stage's consumer group.
  *
- * <p>One poll thread owns the consumer; a runner thread runs one task at a time (the stage
- * batches a job's images itself). For each record: read the task (or dead-letter it and fail the
- * job), skip it if this replica already ran (job, stage, cascade step) or the job is cancelled,
- * send stage_started, run the {@link StageHandler} (progress events throttled, the loop stops
- * within one step of a cancellation), send stage_finished and the output (the next stage's task
- * or the job's result), wait for the broker to acknowledge the output, and only then commit the
- * record's offset. While a task runs the replica's partitions are paused but it keeps polling, so
- * it stays in the group however long the task takes.
+ * <p>One poll thread owns the consumer; up to {@link Config#maxInFlight()} records run at once on
+ * runner threads, where the stage's step scheduler batches them with each other and with the
+ * service's gRPC calls. For each record: read the task (or dead-letter it and fail the job), skip
+ * it if this replica already ran (job, stage, cascade step) or the job is cancelled, send
+ * stage_started, run the {@link StageHandler} (progress events throttled, the loop stops within
+ * one step of a cancellation), send stage_finished and the output (the next stage's task or the
+ * job's result), and wait for the broker to acknowledge the output. Records finish in any order;
+ * a partition's offset is committed only up to its oldest unfinished record ({@link CommitLedger}),
+ * so commit-after-produce holds for every record. While the window is full the replica's
+ * partitions are paused but it keeps polling, so it stays in the group however long tasks take.
+ * Records of one job id start in order: one waits while another with its key runs.
+ *
+ * <p>When the stage has no room (its scheduler's queue is full, as gRPC calls share it), the
+ * record is put back, nothing more is started until a running record finishes (or a second
+ * passes), and the same record is started again: the worker stops taking records, it does not
+ * refuse them.
  *
  * <p>A job read from unclip.jobs whose first stage is another one (a caption job, read by the
  * text encoder's group) is forwarded to that stage's topic unchanged, then committed.
  *
- * <p>Delivery is at-least-once: a replica that dies after writing its output but before
- * committing leaves the record to another replica, which writes the same output again
- * (handlers are deterministic), and downstream consumers drop the duplicate.
+ * <p>Delivery is at-least-once: a replica that dies after writing an output but before
+ * committing past its record leaves the record to another replica, which writes the same output
+ * again (handlers are deterministic), and downstream consumers drop the duplicate.
  *
- * <p>Every start of a record is counted in the group's committed offset ({@link RecordAttempts}),
+ * <p>Every start of a record is counted in the group's committed offset ({@link CommitLedger}),
  * so the count survives the replica: stage_started reports it (with the task's own attempt,
  * raised when a stage error re-queues the task), and a record started more than
  * {@link Config#maxAttempts()} times without being completed (its outputs cannot be written, or
@@ -80,6 +94,9 @@ public final class StageWorker implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(StageWorker.class);
     private static final long SEND_TIMEOUT_SECONDS = 30;
     private static final int DONE_KEYS = 10_000;
+    /** Most records one replica may run at once: their start counts must fit the offset metadata. */
+    public static final int MAX_IN_FLIGHT = 256;
+    private static final long NO_ROOM_BACKOFF_NANOS = 1_000_000_000L;
 
     /**
      * @param stage       the stage this worker runs
@@ -87,25 +104,34 @@ public final class StageWorker implements AutoCloseable {
      * @param groupId     the stage's consumer group
      * @param instance    this replica's id (pod name, host-pid), for client ids and event producers
      * @param maxAttempts attempts of a task that fails with a stage error before the job fails
-     * @param stopGrace   on close, how long a running task may go on before it is stopped (and
+     * @param stopGrace   on close, how long running tasks may go on before they are stopped (and
      *                    left, uncommitted, to another replica)
+     * @param maxInFlight records this replica runs at once (1 to {@value #MAX_IN_FLIGHT})
      */
     public record Config(StageName stage, Map<String, TaskReader> readers, String groupId, String instance,
-                         int maxAttempts, Duration stopGrace) {
+                         int maxAttempts, Duration stopGrace, int maxInFlight) {
         public Config {
             readers = Map.copyOf(readers);
+            if (maxInFlight < 1 || maxInFlight > MAX_IN_FLIGHT) {
+                throw new IllegalArgumentException("records in flight must be between 1 and " + MAX_IN_FLIGHT
+                        + ", got " + maxInFlight);
+            }
         }
 
-        /** A stage worker on its own topic and group, 3 attempts, 10 s stop grace. */
+        /** A stage worker on its own topic and group, 3 attempts, 10 s stop grace, 4 records in flight. */
         public static Config of(StageName stage, String instance) {
             return new Config(stage, Map.of(Topics.forStage(stage), TaskReader.stageTasks(stage)),
-                    Topics.groupFor(stage), instance, 3, Duration.ofSeconds(10));
+                    Topics.groupFor(stage), instance, 3, Duration.ofSeconds(10), 4);
         }
 
         public Config withReader(String topic, TaskReader reader) {
             Map<String, TaskReader> m = new LinkedHashMap<>(readers);
             m.put(topic, reader);
-            return new Config(stage, m, groupId, instance, maxAttempts, stopGrace);
+            return new Config(stage, m, groupId, instance, maxAttempts, stopGrace, maxInFlight);
+        }
+
+        public Config withMaxInFlight(int records) {
+            return new Config(stage, readers, groupId, instance, maxAttempts, stopGrace, records);
         }
     }
 
@@ -114,8 +140,14 @@ public final class StageWorker implements AutoCloseable {
         COMMIT,
         /** Output not written: read the record again. */
         RETRY,
+        /** The stage had no room for it: start it again when a running record has finished. */
+        NO_ROOM,
         /** This replica is stopping: leave the record to the next owner of its partition. */
         ABANDON
+    }
+
+    /** A record on a runner thread: which start of it this is, and its outcome once done. */
+    private record Running(ConsumerRecord<String, byte[]> rec, int start, Future<Completion> outcome) {
     }
 
     private final KafkaSettings settings;
@@ -127,10 +159,14 @@ public final class StageWorker implements AutoCloseable {
     private final DeadLetters deadLetters;
     private final CancellationTracker cancellations;
     private final WorkerMetrics metrics;
-    private final ExecutorService runner;
+    private final ExecutorService runners;
     private final Thread pollThread;
+    /** Poll thread only: records fetched and not started, the records running, the commit positions. */
     private final Deque<ConsumerRecord<String, byte[]>> pending = new ArrayDeque<>();
-    private final RecordAttempts attempts = new RecordAttempts();
+    private final List<Running> running = new ArrayList<>();
+    private final CommitLedger ledger = new CommitLedger();
+    /** Wakes the poll thread when a runner finishes. */
+    private final BlockingQueue<Running> finished = new LinkedBlockingQueue<>();
     private final SeenJobs seen = new SeenJobs();
     private final Set<String> done = Collections.synchronizedSet(Collections.newSetFromMap(
             new LinkedHashMap<String, Boolean>() {
@@ -139,15 +175,15 @@ public final class StageWorker implements AutoCloseable {
                     return size() > DONE_KEYS;
                 }
             }));
+    /** Why a record read again was not completed, by "topic-partition@offset". */
+    private final Map<String, String> retryCauses = new ConcurrentHashMap<>();
     private final CountDownLatch assigned = new CountDownLatch(1);
-    private volatile boolean running = true;
+    private volatile boolean accepting = true;
     private volatile boolean stopping;
-    private volatile boolean busy;
     private volatile Throwable failure;
-    /** Which start of the record the runner is on (1 = first), across replicas: see {@link RecordAttempts}. */
-    private volatile int delivery = 1;
-    /** Why the last record read again was not completed: "topic-partition@offset: cause". */
-    private volatile String retryCause;
+    /** Poll thread only: no new record starts before this (the stage had no room). */
+    private long noRoomUntil;
+    private boolean paused;
 
     public StageWorker(KafkaSettings settings, Config config, StageHandler handler, Producer<String, byte[]> producer,
                        EventPublisher events, ResultPublisher results, CancellationTracker cancellations,
@@ -165,8 +201,9 @@ public final class StageWorker implements AutoCloseable {
         this.cancellations = cancellations;
         this.metrics = metrics;
         String name = "unclip-" + config.stage().name().toLowerCase(java.util.Locale.ROOT);
-        this.runner = Executors.newSingleThreadExecutor(r -> {
-            Thread t = new Thread(r, name + "-runner");
+        AtomicInteger threads = new AtomicInteger();
+        this.runners = Executors.newFixedThreadPool(config.maxInFlight(), r -> {
+            Thread t = new Thread(r, name + "-runner-" + threads.incrementAndGet());
             t.setDaemon(true);
             return t;
         });
@@ -204,52 +241,42 @@ public final class StageWorker implements AutoCloseable {
         String clientId = config.groupId() + "-" + config.instance();
         try (KafkaConsumer<String, byte[]> c = new KafkaConsumer<>(settings.groupConsumer(config.groupId(), clientId))) {
             c.subscribe(config.readers().keySet(), new Rebalance(c));
-            Future<Completion> inFlight = null;
-            ConsumerRecord<String, byte[]> current = null;
             long stopDeadline = 0;
             long lastLag = 0;
-            while (true) {
-                if (!running) {
-                    if (inFlight == null) {
-                        break;
-                    }
+            while (accepting || !running.isEmpty()) {
+                if (!accepting) {
                     long now = System.nanoTime();
                     if (stopDeadline == 0) {
                         stopDeadline = now + config.stopGrace().toNanos();
                     } else if (now > stopDeadline) {
-                        stopping = true; // the handler stops at its next step; the record is left uncommitted
+                        stopping = true; // handlers stop at their next step; their records are left uncommitted
                     }
                 }
-                if (inFlight != null) {
-                    try {
-                        inFlight.get(200, TimeUnit.MILLISECONDS);
-                    } catch (TimeoutException | ExecutionException e) {
-                        // still running (or failed: handled below)
-                    }
+                for (Running r; (r = finished.poll()) != null; ) {
+                    running.remove(r);
+                    finish(c, r, completion(r));
                 }
-                for (ConsumerRecord<String, byte[]> rec : c.poll(inFlight != null ? Duration.ZERO : Duration.ofMillis(200))) {
-                    pending.add(rec);
-                }
-                if (inFlight != null && inFlight.isDone()) {
-                    finish(c, current, completion(inFlight, current));
-                    inFlight = null;
-                    current = null;
-                    busy = false;
-                }
-                if (inFlight == null && running) {
-                    ConsumerRecord<String, byte[]> next = pending.poll();
-                    if (next != null) {
-                        current = next;
-                        busy = true;
+                startWhatFits(c);
+                boolean full = running.size() >= config.maxInFlight() || !pending.isEmpty() || !accepting;
+                if (full != paused) {
+                    if (full) {
                         c.pause(c.assignment());
-                        int start = attempts.start(c, next);
-                        delivery = start;
-                        inFlight = start > config.maxAttempts()
-                                ? runner.submit(() -> giveUp(next, start - 1))
-                                : runner.submit(() -> process(next));
-                    } else if (!c.paused().isEmpty()) {
+                    } else {
                         c.resume(c.paused());
                     }
+                    paused = full;
+                }
+                if (full) {
+                    // nothing to fetch: wait for a runner (or the end of a no-room pause), then poll to stay in the group
+                    Running r = finished.poll(running.isEmpty() ? 50 : 200, TimeUnit.MILLISECONDS);
+                    if (r != null) {
+                        finished.add(r);
+                    }
+                }
+                // room left while records run: fetch briefly, so that finished ones are seen soon
+                Duration fetch = full ? Duration.ZERO : Duration.ofMillis(running.isEmpty() ? 200 : 20);
+                for (ConsumerRecord<String, byte[]> rec : c.poll(fetch)) {
+                    pending.add(rec);
                 }
                 long now = System.nanoTime();
                 if (now - lastLag > 5_000_000_000L) {
@@ -265,17 +292,59 @@ public final class StageWorker implements AutoCloseable {
             failure = e;
             LOG.errorf(e, "%s worker stopped", config.stage());
         } finally {
-            runner.shutdownNow();
+            runners.shutdownNow();
         }
     }
 
-    private Completion completion(Future<Completion> f, ConsumerRecord<String, byte[]> rec) {
+    /** Starts pending records while there is room, in order, except those whose job id is already running. */
+    private void startWhatFits(KafkaConsumer<String, byte[]> c) {
+        if (!accepting || System.nanoTime() < noRoomUntil) {
+            return;
+        }
+        for (Iterator<ConsumerRecord<String, byte[]>> it = pending.iterator();
+             it.hasNext() && running.size() < config.maxInFlight(); ) {
+            ConsumerRecord<String, byte[]> rec = it.next();
+            if (runs(rec)) {
+                it.remove(); // read again after a seek while it still runs: it completes where it is
+                continue;
+            }
+            if (rec.key() != null && running.stream().anyMatch(r -> rec.key().equals(r.rec().key()))) {
+                continue; // one job's records in order
+            }
+            it.remove();
+            int start = ledger.start(c, rec);
+            CompletableFuture<Completion> outcome = new CompletableFuture<>();
+            Running r = new Running(rec, start, outcome);
+            running.add(r);
+            runners.execute(() -> {
+                try {
+                    outcome.complete(start > config.maxAttempts() ? giveUp(rec, start - 1) : process(r));
+                } catch (Throwable e) {
+                    outcome.completeExceptionally(e);
+                } finally {
+                    finished.add(r);
+                }
+            });
+        }
+    }
+
+    private boolean runs(ConsumerRecord<String, byte[]> rec) {
+        for (Running r : running) {
+            if (r.rec().offset() == rec.offset() && r.rec().partition() == rec.partition()
+                    && r.rec().topic().equals(rec.topic())) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private Completion completion(Running r) {
         try {
-            return f.get();
+            return r.outcome().get();
         } catch (ExecutionException e) {
-            LOG.errorf(e.getCause(), "%s: record %s-%d@%d: output not written (attempt %d of %d); reading it again",
-                    config.stage(), rec.topic(), rec.partition(), rec.offset(), delivery, config.maxAttempts());
-            retryCause = coordinates(rec) + ": output not written: " + e.getCause();
+            LOG.errorf(e.getCause(), "%s: record %s: output not written (attempt %d of %d); reading it again",
+                    config.stage(), coordinates(r.rec()), r.start(), config.maxAttempts());
+            retryCauses.put(coordinates(r.rec()), coordinates(r.rec()) + ": output not written: " + e.getCause());
             return Completion.RETRY;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -283,29 +352,33 @@ public final class StageWorker implements AutoCloseable {
         }
     }
 
-    private void finish(KafkaConsumer<String, byte[]> c, ConsumerRecord<String, byte[]> rec, Completion completion) {
+    private void finish(KafkaConsumer<String, byte[]> c, Running r, Completion completion) {
+        ConsumerRecord<String, byte[]> rec = r.rec();
         TopicPartition tp = new TopicPartition(rec.topic(), rec.partition());
         if (!c.assignment().contains(tp)) {
+            ledger.stopped(rec);
             return; // the partition moved: its new owner reads the record again (outputs are idempotent)
         }
         switch (completion) {
             case COMMIT -> {
-                attempts.done(rec);
-                try {
-                    c.commitSync(Map.of(tp, new OffsetAndMetadata(rec.offset() + 1)));
-                } catch (KafkaException e) {
-                    LOG.warnf("%s: commit of %s@%d failed (%s); the record may be read again", config.stage(), tp,
-                            rec.offset(), e.toString());
-                }
+                retryCauses.remove(coordinates(rec));
+                ledger.finished(c, rec);
             }
             case RETRY -> {
-                pending.removeIf(r -> r.topic().equals(rec.topic()) && r.partition() == rec.partition());
+                ledger.stopped(rec); // no commit passes it; read it again
+                pending.removeIf(p -> p.topic().equals(rec.topic()) && p.partition() == rec.partition());
                 c.seek(tp, rec.offset());
                 sleepQuietly(1000);
             }
-            case ABANDON -> {
-                // nothing: not committed
+            case NO_ROOM -> {
+                ledger.unstart(rec);
+                pending.addFirst(rec);
+                noRoomUntil = System.nanoTime() + NO_ROOM_BACKOFF_NANOS;
             }
+            case ABANDON -> ledger.stopped(rec); // not committed
+        }
+        if (completion != Completion.NO_ROOM) {
+            noRoomUntil = 0; // a record left: there may be room again
         }
     }
 
@@ -319,13 +392,13 @@ public final class StageWorker implements AutoCloseable {
         @Override
         public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
             pending.removeIf(r -> partitions.contains(new TopicPartition(r.topic(), r.partition())));
-            attempts.forget(partitions);
+            ledger.revoked(partitions);
         }
 
         @Override
         public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
-            attempts.forget(partitions);
-            if (busy) {
+            ledger.assigned(partitions);
+            if (paused) {
                 c.pause(partitions);
             }
             LOG.debugf("%s %s: assigned %s", config.stage(), config.instance(), partitions);
@@ -334,30 +407,75 @@ public final class StageWorker implements AutoCloseable {
     }
 
     // ---------------------------------------------------------------------------------------
-    // runner thread
+    // runner threads
 
-    private Completion process(ConsumerRecord<String, byte[]> rec) throws Exception {
+    /** One record, start to finish: read it, screen it, run the stage, write what it made. */
+    private Completion process(Running run) throws Exception {
+        ConsumerRecord<String, byte[]> rec = run.rec();
         long startNanos = System.nanoTime();
         long queueMs = Math.max(0, System.currentTimeMillis() - rec.timestamp());
-        ResultFormat format = formatOf(rec);
-        StageTask task;
-        try {
-            TaskReader reader = config.readers().get(rec.topic());
-            task = reader.read(rec);
-        } catch (TaskRejectedException e) {
-            reject(rec, e, format, null);
+        StageTask task = read(run);
+        if (task == null) {
+            return Completion.COMMIT; // dead-lettered
+        }
+        ResultFormat format = task.getRequest().getResultFormat() == ResultFormat.JSON ? ResultFormat.JSON
+                : formatOf(rec);
+        String skipped = screen(run, task, format);
+        if (skipped != null) {
+            metrics.outcome(skipped);
             return Completion.COMMIT;
+        }
+        int attempt = Math.max(1, task.getAttempt()) + run.start() - 1; // re-published retries + redeliveries
+        TaskEvents ev = events.forTask(task, attempt);
+        ev.started();
+        Outcome out;
+        try {
+            out = handler.handle(task, context(task, ev, queueMs));
+        } catch (Exception e) {
+            ev.close();
+            return failed(run, task, format, attempt, e);
+        }
+        StageTimings timings = out.timings().toBuilder()
+                .setQueueMs(queueMs)
+                .setWallMs(Math.max(out.timings().getWallMs(), (System.nanoTime() - startNanos) / 1_000_000))
+                .build();
+        send(ev.finished(timings));
+        if (out.next() != null) {
+            StageTask next = out.next().toBuilder().setCreatedAt(Records.now()).build();
+            send(producer.send(record(Topics.forStage(next.getStage()), next, format)));
+        } else {
+            send(results.publish(out.result(), format));
+        }
+        done.add(Records.taskKey(task));
+        metrics.outcome("succeeded");
+        JobSpec spec = makesImages(task.getRequest()) ? JobSpec.of(task.getRequest()) : null;
+        metrics.ran(System.nanoTime() - startNanos, timings.getSteps(), spec != null ? spec.numImages() : 1, queueMs);
+        return Completion.COMMIT;
+    }
+
+    /** The record's task, or null when it cannot be read (then it is dead-lettered and its job failed). */
+    private StageTask read(Running run) throws Exception {
+        ConsumerRecord<String, byte[]> rec = run.rec();
+        try {
+            return config.readers().get(rec.topic()).read(rec);
+        } catch (TaskRejectedException e) {
+            reject(run, e, formatOf(rec), null);
         } catch (RuntimeException e) {
             String errorId = ErrorIds.next(); // a reader bug: the log has the exception, the job the id
-            LOG.errorf(e, "%s: record %s-%d@%d: the reader failed (error id %s)", config.stage(), rec.topic(),
-                    rec.partition(), rec.offset(), errorId);
-            reject(rec, TaskRejectedException.unreadable("cannot read the record (error id " + errorId + ")",
-                    JobJson.recoverJobId(rec.value(), rec.key())), format, null);
-            return Completion.COMMIT;
+            LOG.errorf(e, "%s: record %s: the reader failed (error id %s)", config.stage(), coordinates(rec), errorId);
+            reject(run, TaskRejectedException.unreadable("cannot read the record (error id " + errorId + ")",
+                    JobJson.recoverJobId(rec.value(), rec.key())), formatOf(rec), null);
         }
-        if (task.getRequest().getResultFormat() == ResultFormat.JSON) {
-            format = ResultFormat.JSON;
-        }
+        return null;
+    }
+
+    /**
+     * What this replica does instead of running the task, if anything (done here, named for the
+     * metrics): a conflicting resubmission, a job for another stage, a duplicate, a cancelled job,
+     * a job past its deadline. Null: run it.
+     */
+    private String screen(Running run, StageTask task, ResultFormat format) throws Exception {
+        ConsumerRecord<String, byte[]> rec = run.rec();
         String jobId = task.getJobId();
         // where a job enters (unclip.jobs, or the gateway's first task, which no stage has run yet): the
         // stages after it read tasks this pipeline wrote, and digesting their request again (an upload of
@@ -366,45 +484,41 @@ public final class StageWorker implements AutoCloseable {
         String firstDigest = !entering ? null
                 : seen.conflict(Topics.JOBS.equals(rec.topic()) ? "job/" + jobId : Records.taskKey(task), task.getRequest());
         if (firstDigest != null) {
-            reject(rec, TaskRejectedException.alreadyExists(jobId, "job_id: '" + jobId + "' was already submitted with"
+            reject(run, TaskRejectedException.alreadyExists(jobId, "job_id: '" + jobId + "' was already submitted with"
                     + " a different request (digest " + firstDigest + ", this one " + SeenJobs.digest(task.getRequest())
                     + "); this submission is rejected, the first job goes on"), format, null);
-            return Completion.COMMIT;
+            return "dead_lettered";
         }
         if (task.getStage() != config.stage()) {
             // a job whose first stage is another one: route it there (idempotent: the stage drops duplicates)
             send(producer.send(record(Topics.forStage(task.getStage()), task, format)));
-            metrics.outcome("routed");
-            return Completion.COMMIT;
+            return "routed";
         }
         String key = Records.taskKey(task);
         if (done.contains(key)) {
-            metrics.outcome("duplicate");
             LOG.debugf("%s: %s already done by this replica; skipped", config.stage(), key);
-            return Completion.COMMIT;
+            return "duplicate";
         }
         if (cancellations.isCancelled(jobId)) {
-            metrics.outcome("cancelled");
             done.add(key);
-            return Completion.COMMIT;
+            return "cancelled";
         }
         if (task.getRequest().hasDeadline()
                 && Records.instant(task.getRequest().getDeadline()).isBefore(java.time.Instant.now())) {
             send(results.publish(Records.failedResult(jobId, Records.failure(FailureCode.DEADLINE_EXCEEDED,
                     "the job passed its deadline before " + task.getStage() + " ran", task.getStage(), "", true), task),
                     format));
-            metrics.outcome("failed");
             done.add(key);
-            return Completion.COMMIT;
+            return "failed";
         }
+        return null;
+    }
 
-        int attempt = Math.max(1, task.getAttempt()) + delivery - 1; // re-published retries + redeliveries
-        TaskEvents ev = events.forTask(task, attempt);
-        ev.started();
-        BooleanSupplier cancelled = () -> stopping || cancellations.isCancelled(jobId);
+    private TaskContext context(StageTask task, TaskEvents ev, long queueMs) {
+        BooleanSupplier cancelled = () -> stopping || cancellations.isCancelled(task.getJobId());
         JobSpec spec = makesImages(task.getRequest()) ? JobSpec.of(task.getRequest()) : null;
         int previewInterval = task.getRequest().getStreamProgress() && spec != null ? spec.previewInterval() : 0;
-        TaskContext ctx = new TaskContext() {
+        return new TaskContext() {
             @Override
             public BooleanSupplier cancellation() {
                 return cancelled;
@@ -425,74 +539,52 @@ public final class StageWorker implements AutoCloseable {
                 return queueMs;
             }
         };
-        Outcome out;
-        try {
-            out = handler.handle(task, ctx);
-        } catch (SamplingCancelledException | TaskCancelledException e) {
-            ev.close();
-            if (stopping) {
-                metrics.outcome("abandoned");
-                LOG.infof("%s: %s stopped by shutdown; left to another replica", config.stage(), key);
-                return Completion.ABANDON;
-            }
+    }
+
+    /** What a handler's exception means for its record: the one place a stage's failures are sorted. */
+    private Completion failed(Running run, StageTask task, ResultFormat format, int attempt, Exception e)
+            throws Exception {
+        String key = Records.taskKey(task);
+        String jobId = task.getJobId();
+        if (e instanceof QueueFullException) {
+            metrics.outcome("no_room");
+            LOG.debugf("%s: %s: %s; started again when a running task finishes", config.stage(), key, e.getMessage());
+            return Completion.NO_ROOM;
+        }
+        if (stopping) {
+            metrics.outcome("abandoned");
+            LOG.infof("%s: %s stopped by shutdown; left to another replica", config.stage(), key);
+            return Completion.ABANDON;
+        }
+        if (e instanceof SamplingCancelledException || e instanceof TaskCancelledException) {
             metrics.outcome("cancelled");
             LOG.infof("%s: %s cancelled (%s)", config.stage(), key, e.getMessage());
             done.add(key);
             return Completion.COMMIT; // the CANCELLED result is the canceller's to write
-        } catch (TaskRejectedException e) {
-            ev.close();
-            reject(rec, e, format, task);
-            done.add(key);
-            return Completion.COMMIT;
-        } catch (InvalidRequestException e) {
-            ev.close();
-            reject(rec, TaskRejectedException.invalid(e.field(), e.getMessage(), jobId), format, task);
-            done.add(key);
-            return Completion.COMMIT;
-        } catch (io.unclip.engine.stage.InvalidRequestException e) {
-            ev.close(); // the request does not fit the loaded model (vocabulary, sizes, overrides)
-            reject(rec, TaskRejectedException.invalid(e.field(), e.getMessage(), jobId), format, task);
-            done.add(key);
-            return Completion.COMMIT;
-        } catch (Exception e) {
-            ev.close();
-            if (stopping) {
-                metrics.outcome("abandoned");
-                return Completion.ABANDON;
-            }
-            if (attempt < config.maxAttempts()) {
-                LOG.warnf(e, "%s: %s attempt %d failed; queued again", config.stage(), key, attempt);
-                StageTask again = task.toBuilder().setAttempt(attempt + 1).setCreatedAt(Records.now()).build();
-                send(producer.send(record(Topics.forStage(task.getStage()), again, format)));
-                metrics.outcome("retried");
-                return Completion.COMMIT;
-            }
-            String errorId = ErrorIds.next(); // the job's failure names the id, not the exception
-            LOG.errorf(e, "%s: %s failed after %d attempts (error id %s)", config.stage(), key, attempt, errorId);
-            send(results.publish(Records.failedResult(jobId, Records.failure(FailureCode.STAGE_ERROR,
-                    config.stage() + " failed (error id " + errorId + "); see the service log", config.stage(), "",
-                    true), task), format));
-            metrics.outcome("failed");
+        }
+        TaskRejectedException rejected = e instanceof TaskRejectedException t ? t
+                : e instanceof InvalidRequestException i ? TaskRejectedException.invalid(i.field(), i.getMessage(), jobId)
+                : e instanceof io.unclip.engine.stage.InvalidRequestException i // the request does not fit the model
+                ? TaskRejectedException.invalid(i.field(), i.getMessage(), jobId) : null;
+        if (rejected != null) {
+            reject(run, rejected, format, task);
             done.add(key);
             return Completion.COMMIT;
         }
-
-        io.unclip.api.v1.StageTimings timings = out.timings().toBuilder()
-                .setQueueMs(queueMs)
-                .setWallMs(Math.max(out.timings().getWallMs(), (System.nanoTime() - startNanos) / 1_000_000))
-                .build();
-        send(ev.finished(timings));
-        if (out.next() != null) {
-            StageTask next = out.next().toBuilder().setCreatedAt(Records.now()).build();
-            send(producer.send(record(Topics.forStage(next.getStage()), next, format)));
-        } else {
-            JobResult r = out.result();
-            send(results.publish(r, format));
+        if (attempt < config.maxAttempts()) {
+            LOG.warnf(e, "%s: %s attempt %d failed; queued again", config.stage(), key, attempt);
+            StageTask again = task.toBuilder().setAttempt(attempt + 1).setCreatedAt(Records.now()).build();
+            send(producer.send(record(Topics.forStage(task.getStage()), again, format)));
+            metrics.outcome("retried");
+            return Completion.COMMIT;
         }
+        String errorId = ErrorIds.next(); // the job's failure names the id, not the exception
+        LOG.errorf(e, "%s: %s failed after %d attempts (error id %s)", config.stage(), key, attempt, errorId);
+        send(results.publish(Records.failedResult(jobId, Records.failure(FailureCode.STAGE_ERROR,
+                config.stage() + " failed (error id " + errorId + "); see the service log", config.stage(), "",
+                true), task), format));
+        metrics.outcome("failed");
         done.add(key);
-        metrics.outcome("succeeded");
-        int images = spec != null ? spec.numImages() : 1;
-        metrics.ran(System.nanoTime() - startNanos, timings.getSteps(), images, queueMs);
         return Completion.COMMIT;
     }
 
@@ -506,8 +598,9 @@ public final class StageWorker implements AutoCloseable {
         return r;
     }
 
-    private void reject(ConsumerRecord<String, byte[]> rec, TaskRejectedException e, ResultFormat format,
-                        StageTask task) throws Exception {
+    private void reject(Running run, TaskRejectedException e, ResultFormat format, StageTask task) throws Exception {
+        ConsumerRecord<String, byte[]> rec = run.rec();
+        int delivery = run.start();
         String jobId = e.jobId();
         LOG.warnf("%s: record %s-%d@%d dead-lettered (job %s): %s", config.stage(), rec.topic(), rec.partition(),
                 rec.offset(), jobId, e.getMessage());
@@ -535,7 +628,7 @@ public final class StageWorker implements AutoCloseable {
      */
     private Completion giveUp(ConsumerRecord<String, byte[]> rec, int starts) {
         String at = coordinates(rec) + ": ";
-        String cause = retryCause;
+        String cause = retryCauses.get(coordinates(rec));
         String reason = "given up after " + starts + " attempts: " + (cause != null && cause.startsWith(at)
                 ? cause.substring(at.length()) : "started without finishing (the replicas running it stopped or died)");
         String jobId = JobJson.recoverJobId(rec.value(), rec.key());
@@ -586,10 +679,10 @@ public final class StageWorker implements AutoCloseable {
         }
     }
 
-    /** Stops polling; a running task gets {@link Config#stopGrace()} to finish. */
+    /** Stops polling; running tasks get {@link Config#stopGrace()} to finish. */
     @Override
     public void close() {
-        running = false;
+        accepting = false;
         try {
             pollThread.join(config.stopGrace().toMillis() + 15_000);
         } catch (InterruptedException e) {

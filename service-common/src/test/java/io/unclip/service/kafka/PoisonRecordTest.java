@@ -63,7 +63,7 @@ class PoisonRecordTest {
     @Test
     void aJobTooLargeToDeadLetterWholeIsDeadLetteredTruncatedAndFailedOnce() throws Exception {
         StageWorker.Config config = new StageWorker.Config(StageName.TEXT_ENCODER,
-                Map.of(Topics.JOBS, TaskReader.jobs()), "poison-jobs", "t1", 3, Duration.ofSeconds(2));
+                Map.of(Topics.JOBS, TaskReader.jobs()), "poison-jobs", "t1", 3, Duration.ofSeconds(2), 4);
         try (WorkerStack w = broker.worker(workerSettings, config, new StageWorkerTest.FakeFinisher(), results);
              TopicTail res = new TopicTail(broker.settings, Topics.RESULTS);
              TopicTail dead = new TopicTail(broker.settings, Topics.DEAD_LETTER)) {
@@ -107,7 +107,7 @@ class PoisonRecordTest {
         KafkaSettings tight = new KafkaSettings(broker.settings.bootstrapServers(), 6000,
                 Map.of("max.request.size", "50000")); // below the dead letter even when cut to 64 KiB
         StageWorker.Config config = new StageWorker.Config(StageName.TEXT_ENCODER, Map.of(topic, TaskReader.jobs()),
-                "poison-dl-lost", "t3", 3, Duration.ofSeconds(2));
+                "poison-dl-lost", "t3", 3, Duration.ofSeconds(2), 4);
         try (WorkerStack w = broker.worker(tight, config, new StageWorkerTest.FakeFinisher(), results);
              TopicTail res = new TopicTail(broker.settings, Topics.RESULTS);
              TopicTail dead = new TopicTail(broker.settings, Topics.DEAD_LETTER)) {
@@ -120,7 +120,8 @@ class PoisonRecordTest {
 
             JobResult good = JobResult.parseFrom(res.await(TopicTail.key("after-poison-2"), 1, WAIT).get(0).value());
             assertEquals(JobState.SUCCEEDED, good.getStatus(), "the job behind the poison record ran");
-            List<ConsumerRecord<String, byte[]>> failed = res.settle(TopicTail.key("poison-2"), Duration.ofSeconds(2));
+            res.await(TopicTail.key("poison-2"), 1, WAIT); // the records behind it ran meanwhile (several in flight)
+            List<ConsumerRecord<String, byte[]>> failed = res.settle(TopicTail.key("poison-2"), Duration.ofSeconds(1));
             assertEquals(1, failed.size(), "one failed result, though its dead letter was never written");
             assertEquals(JobState.FAILED, JobResult.parseFrom(failed.get(0).value()).getStatus());
             assertTrue(dead.settle(TopicTail.key("poison-2"), Duration.ofMillis(500)).isEmpty());
@@ -155,7 +156,7 @@ class PoisonRecordTest {
         HugeResults handler = new HugeResults();
         StageWorker.Config config = new StageWorker.Config(StageName.TEXT_ENCODER,
                 Map.of(topic, TaskReader.stageTasks(StageName.TEXT_ENCODER)), "poison-outputs", "t2", 3,
-                Duration.ofSeconds(2));
+                Duration.ofSeconds(2), 4);
         try (WorkerStack w = broker.worker(workerSettings, config, handler, results);
              TopicTail res = new TopicTail(broker.settings, Topics.RESULTS)) {
             broker.send(topic, "huge-1", StageWorkerTest.task("huge-1", StageName.TEXT_ENCODER, false).toByteArray());
@@ -163,7 +164,8 @@ class PoisonRecordTest {
 
             JobResult good = JobResult.parseFrom(res.await(TopicTail.key("small-1"), 1, WAIT).get(0).value());
             assertEquals(JobState.SUCCEEDED, good.getStatus(), "the task behind the stuck one ran");
-            List<ConsumerRecord<String, byte[]>> huge = res.settle(TopicTail.key("huge-1"), Duration.ofSeconds(2));
+            res.await(TopicTail.key("huge-1"), 1, WAIT); // the records behind it ran meanwhile (several in flight)
+            List<ConsumerRecord<String, byte[]>> huge = res.settle(TopicTail.key("huge-1"), Duration.ofSeconds(1));
             assertEquals(1, huge.size(), "one result for the stuck job");
             JobResult failed = JobResult.parseFrom(huge.get(0).value());
             assertEquals(JobState.FAILED, failed.getStatus());

@@ -77,7 +77,7 @@ class RedeliveryTest {
 
     StageWorker.Config config(String topic, String group, String instance) {
         return new StageWorker.Config(StageName.DECODER, Map.of(topic, TaskReader.stageTasks(StageName.DECODER)),
-                group, instance, 3, Duration.ofMillis(200));
+                group, instance, 3, Duration.ofMillis(200), 4);
     }
 
     @Test
