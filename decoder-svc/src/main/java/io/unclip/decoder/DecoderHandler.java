@@ -15,6 +15,7 @@ import io.unclip.engine.stage.TextConditioning;
 import io.unclip.engine.tensor.Tensor;
 import io.unclip.service.Lazy;
 import io.unclip.service.StageModel;
+import io.unclip.service.StageScheduling;
 import io.unclip.service.WorkerRuntime;
 import io.unclip.service.kafka.Outcome;
 import io.unclip.service.kafka.StageHandler;
@@ -35,10 +36,14 @@ public class DecoderHandler implements StageHandler {
     StageModel model;
 
     @Inject
+    StageScheduling scheduling;
+
+    @Inject
     WorkerRuntime runtime;
 
     private final PngCodec png = PngCodec.withDefaultLimits();
-    private final Lazy<DecoderStage> stage = new Lazy<>(() -> new DecoderStage(model.require().stages().get(0)));
+    private final Lazy<DecoderStage> stage = new Lazy<>(() -> new DecoderStage(model.require().stages().get(0),
+            scheduling.scheduling()));
 
     @Override
     public StageName stage() {

@@ -10,6 +10,7 @@ import io.unclip.engine.stage.PriorStage;
 import io.unclip.engine.stage.TextConditioning;
 import io.unclip.service.Lazy;
 import io.unclip.service.StageModel;
+import io.unclip.service.StageScheduling;
 import io.unclip.service.WorkerRuntime;
 import io.unclip.service.kafka.Outcome;
 import io.unclip.service.kafka.StageHandler;
@@ -30,9 +31,13 @@ public class PriorHandler implements StageHandler {
     StageModel model;
 
     @Inject
+    StageScheduling scheduling;
+
+    @Inject
     WorkerRuntime runtime;
 
-    private final Lazy<PriorStage> stage = new Lazy<>(() -> new PriorStage(model.require().stages().get(0)));
+    private final Lazy<PriorStage> stage = new Lazy<>(() -> new PriorStage(model.require().stages().get(0),
+            scheduling.scheduling()));
 
     @Override
     public StageName stage() {

@@ -33,12 +33,13 @@ public final class SchedulerMetrics implements SchedulerObserver {
         this.registry = registry;
     }
 
+    // strong references: the stats supplier is held by nothing else, and a weak gauge reads NaN once it is collected
     @Override
     public void created(String scheduler, Supplier<SchedulerStats> stats) {
         Gauge.builder("unclip.scheduler.active.requests", stats, s -> s.get().active()).tag("scheduler", scheduler)
-                .description("Requests sampling now").register(registry);
+                .description("Requests sampling now").strongReference(true).register(registry);
         Gauge.builder("unclip.scheduler.queued.requests", stats, s -> s.get().queued()).tag("scheduler", scheduler)
-                .description("Requests waiting for admission now").register(registry);
+                .description("Requests waiting for admission now").strongReference(true).register(registry);
     }
 
     @Override

@@ -12,10 +12,12 @@ import io.unclip.api.v1.StageTask;
 import io.unclip.engine.image.PngCodec;
 import io.unclip.engine.model.LoadedStage;
 import io.unclip.engine.stage.DiffusionOutput;
+import io.unclip.engine.stage.Scheduling;
 import io.unclip.engine.stage.UpsamplerStage;
 import io.unclip.engine.tensor.Tensor;
 import io.unclip.service.Lazy;
 import io.unclip.service.StageModel;
+import io.unclip.service.StageScheduling;
 import io.unclip.service.WorkerRuntime;
 import io.unclip.service.kafka.Outcome;
 import io.unclip.service.kafka.StageHandler;
@@ -37,13 +39,17 @@ public class UpsamplerHandler implements StageHandler {
     StageModel model;
 
     @Inject
+    StageScheduling scheduling;
+
+    @Inject
     WorkerRuntime runtime;
 
     private final PngCodec png = PngCodec.withDefaultLimits();
     private final Lazy<List<UpsamplerStage>> stages = new Lazy<>(() -> {
         List<UpsamplerStage> list = new ArrayList<>();
+        Scheduling shared = scheduling.scheduling(); // one metrics observer for all
         for (LoadedStage l : model.require().stages()) {
-            list.add(new UpsamplerStage(l, list.size()));
+            list.add(new UpsamplerStage(l, list.size(), shared));
         }
         return List.copyOf(list);
     });
