@@ -214,6 +214,11 @@ abstract class BaseCommand implements Callable<Integer> {
 
     /** Writes every image of the result with its parameters as PNG text; returns the files. */
     List<Path> writeImages(GenerationResult r, Path out, boolean alwaysNumbered) {
+        return writeImages(r, out, alwaysNumbered, output);
+    }
+
+    /** As {@link #writeImages(GenerationResult, Path, boolean)}, reporting to {@code output}. */
+    List<Path> writeImages(GenerationResult r, Path out, boolean alwaysNumbered, Output output) {
         Path base = environment().workDir().resolve(out);
         List<Path> files = new ArrayList<>();
         PngCodec png = PngCodec.withDefaultLimits();

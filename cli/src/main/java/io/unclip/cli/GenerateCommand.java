@@ -8,6 +8,11 @@ import io.unclip.engine.pipeline.StageOverrides;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -19,7 +24,7 @@ import picocli.CommandLine.Parameters;
                 + " --size.",
                 "Batch mode: --prompts FILE.jsonl --out-dir DIR, one JSON object per line with \"id\", \"prompt\""
                         + " and optionally \"seed\" (other fields are ignored); each line's images go to"
-                        + " DIR/<id>.png (DIR/<id>-<i>.png with -n > 1). Bad lines are reported with their line"
+                        + " DIR/<id>.png (DIR/<id>-<i>.png with -n > 1); --concurrency N runs N lines at once. Bad lines are reported with their line"
                         + " number and the other lines still run; the exit status is 1 if any line failed."},
         footer = {"", "Several images (-n > 1) are written as out-0.png, out-1.png, ... (from -o out.png).",
                 "Exit status: 0 ok, 1 failed, 2 bad input, 3 missing or invalid model bundle."})
@@ -42,6 +47,11 @@ final class GenerateCommand extends BaseCommand {
     @Option(names = "--out-dir", paramLabel = "DIR", description = "Batch mode: where the images go.")
     Path outDir;
 
+    @Option(names = {"-c", "--concurrency"}, paramLabel = "N", defaultValue = "1",
+            description = "Batch mode: lines in flight at once, 1..256; their denoising steps share model calls."
+                    + " Default: ${DEFAULT-VALUE}.")
+    int concurrency;
+
     @Mixin
     PriorOptions prior;
 
@@ -52,6 +62,9 @@ final class GenerateCommand extends BaseCommand {
     int run() throws Exception {
         if (prompts != null) {
             return interruptible(this::batch);
+        }
+        if (concurrency != 1) {
+            throw CliException.badInput("--concurrency is for batch mode (--prompts FILE.jsonl)");
         }
         if (outDir != null) {
             throw CliException.badInput("--out-dir is for batch mode (--prompts FILE.jsonl); use -o FILE");
@@ -77,7 +90,10 @@ final class GenerateCommand extends BaseCommand {
                 .withOverrides(o).withPreviewInterval(image.previewInterval()).withPriorCandidates(prior.candidates);
     }
 
-    private int batch() throws IOException {
+    private int batch() throws IOException, InterruptedException {
+        if (concurrency < 1 || concurrency > 256) {
+            throw CliException.badInput("--concurrency: must be between 1 and 256, got " + concurrency);
+        }
         if (prompt != null) {
             throw CliException.badInput("give a PROMPT or --prompts FILE.jsonl, not both");
         }
@@ -88,51 +104,73 @@ final class GenerateCommand extends BaseCommand {
         request("a", null).validate(); // the options every line shares
         Path dir = environment().workDir().resolve(outDir);
         PromptLines parser = new PromptLines();
-        int failed = 0;
-        int done = 0;
+        AtomicInteger failed = new AtomicInteger();
+        AtomicInteger done = new AtomicInteger();
+        AtomicBoolean interrupted = new AtomicBoolean();
         int total = 0;
         output.previewsTo(image.previews);
+        // Lines are read in order on this thread, a line starting once one of the N slots is free:
+        // with N = 1 each line runs after the last, as before; with more, the cascade's step
+        // schedulers batch the lines in flight.
+        Semaphore slots = new Semaphore(concurrency);
+        ExecutorService runners = Executors.newFixedThreadPool(concurrency, r -> {
+            Thread t = new Thread(r, "unclip-batch");
+            t.setDaemon(true);
+            return t;
+        });
         try (Cascade cascade = openCascade()) {
-            for (int i = 0; i < lines.size(); i++) {
-                String text = lines.get(i);
-                if (text.isBlank()) {
-                    continue;
+            try {
+                for (int i = 0; i < lines.size(); i++) {
+                    String text = lines.get(i);
+                    if (text.isBlank()) {
+                        continue;
+                    }
+                    total++;
+                    slots.acquire();
+                    if (interrupted.get() || interruption().requested()) { // Ctrl-C: start no more lines
+                        slots.release();
+                        interrupted.set(true);
+                        break;
+                    }
+                    int number = i + 1;
+                    PromptLines.Line line;
+                    try {
+                        line = parser.parse(number, text);
+                    } catch (CliException e) {
+                        output.error("line " + number + ": " + e.getMessage());
+                        failed.incrementAndGet();
+                        slots.release();
+                        continue;
+                    }
+                    Output lineOutput = output.forLine(line.id(), concurrency == 1);
+                    runners.execute(() -> {
+                        try {
+                            GenerationResult r = cascade.generate(request(line.prompt(), line.seed()), lineOutput,
+                                    interruption().cancellation());
+                            writeImages(r, dir.resolve(line.id() + ".png"), false, lineOutput);
+                            done.incrementAndGet();
+                        } catch (SamplingCancelledException e) {
+                            interrupted.set(true); // the lines already written stay
+                        } catch (Exception e) {
+                            output.error("line " + number + " (" + line.id() + "): " + message(e));
+                            failed.incrementAndGet();
+                        } finally {
+                            slots.release();
+                        }
+                    });
                 }
-                total++;
-                int number = i + 1;
-                output.context("");
-                PromptLines.Line line;
-                try {
-                    line = parser.parse(number, text);
-                } catch (CliException e) {
-                    output.error("line " + number + ": " + e.getMessage());
-                    failed++;
-                    continue;
-                }
-                output.context(line.id());
-                if (interruption().requested()) { // Ctrl-C while the previous line's images were written
-                    throw new SamplingCancelledException(0, 0);
-                }
-                try {
-                    GenerationResult r = cascade.generate(request(line.prompt(), line.seed()), output,
-                            interruption().cancellation());
-                    writeImages(r, dir.resolve(line.id() + ".png"), false);
-                    done++;
-                } catch (SamplingCancelledException e) {
-                    // Ctrl-C: the lines already written stay; report and stop (exit 130)
-                    output.context("");
-                    output.info("batch: " + done + " of " + total + " prompts done before the interruption");
-                    throw e;
-                } catch (Exception e) {
-                    output.context("");
-                    output.error("line " + number + " (" + line.id() + "): " + message(e));
-                    failed++;
-                }
+            } finally {
+                slots.acquire(concurrency); // every line started has ended
+                runners.shutdown();
             }
         }
-        output.context("");
-        output.event("batch_finished", Output.map("lines", total, "done", done, "failed", failed));
-        output.info("batch: " + done + " of " + total + " prompts done" + (failed > 0 ? ", " + failed + " failed" : ""));
-        return failed > 0 ? ExitCodes.FAILED : ExitCodes.OK;
+        if (interrupted.get()) {
+            output.info("batch: " + done + " of " + total + " prompts done before the interruption");
+            throw new SamplingCancelledException(0, 0);
+        }
+        output.event("batch_finished", Output.map("lines", total, "done", done.get(), "failed", failed.get()));
+        output.info("batch: " + done + " of " + total + " prompts done" + (failed.get() > 0 ? ", " + failed + " failed"
+                : ""));
+        return failed.get() > 0 ? ExitCodes.FAILED : ExitCodes.OK;
     }
 }

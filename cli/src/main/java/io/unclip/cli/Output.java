@@ -67,6 +67,18 @@ final class Output implements CascadeListener {
         this.previewDir = dir;
     }
 
+    /**
+     * An output for one of several batch lines running at once: the same streams (each line is
+     * printed whole), its own prefix, and plain progress lines instead of bars that would overwrite
+     * each other.
+     */
+    Output forLine(String id, boolean alone) {
+        Output o = new Output(out, err, json, terminal && alone);
+        o.previewDir = previewDir;
+        o.context(id);
+        return o;
+    }
+
     /** A prefix for events of one batch line ("id" in JSON, "[id] " in text). */
     void context(String id) {
         this.context = id == null ? "" : id;

@@ -219,6 +219,56 @@ class UnclipCommandTest {
         assertTrue(r.out().contains("batch: 2 of 7 prompts done, 5 failed"), r.out());
     }
 
+    @Test
+    void batchLinesRunAtOnceWithConcurrencyAndGiveTheSameBytes() throws IOException {
+        Path prompts = tmp.resolve("many.jsonl");
+        Files.writeString(prompts, String.join("\n",
+                "{\"id\": \"a\", \"prompt\": \"a red circle\", \"seed\": 1}",
+                "{\"id\": \"b\", \"prompt\": \"a blue square\", \"seed\": 2}",
+                "{\"id\": \"c\", \"prompt\": \"a red dog\"}",
+                "{\"id\": \"d\", \"prompt\": \"a green triangle\", \"seed\": 4}",
+                "{\"id\": \"e\", \"prompt\": \"a yellow circle\", \"seed\": 5}") + "\n");
+        Path one = tmp.resolve("one-at-a-time");
+        Result serial = run(args(FAST, "generate", "--prompts", prompts.toString(), "--out-dir", one.toString(),
+                "--size", "8"));
+        Path many = tmp.resolve("four-at-once");
+        Result together = run(args(FAST, "generate", "--json", "--prompts", prompts.toString(), "--out-dir",
+                many.toString(), "--size", "8", "--concurrency", "4"));
+        assertEquals(1, serial.code(), serial.err());
+        assertEquals(1, together.code(), "line c failed: " + together.err());
+        assertEquals(List.of("unclip: line 3 (c): prompt: uses a word outside the model's vocabulary: 'dog'"),
+                together.errLines());
+        for (String id : List.of("a", "b", "d", "e")) {
+            assertArrayEquals(Files.readAllBytes(one.resolve(id + ".png")), Files.readAllBytes(many.resolve(id + ".png")),
+                    id + ".png alone and with three others in flight");
+        }
+        // in flight together: a second line started before the first line's result
+        List<String> events = together.out().lines().toList();
+        int firstResult = indexOf(events, "\"event\":\"result\"");
+        long startedBefore = events.subList(0, firstResult).stream().filter(l -> l.contains("\"event\":\"started\""))
+                .count();
+        assertTrue(startedBefore >= 2, "lines started before the first finished: " + startedBefore + "\n"
+                + together.out());
+        assertTrue(events.get(events.size() - 1).contains("\"lines\":5,\"done\":4,\"failed\":1"),
+                events.get(events.size() - 1));
+
+        assertEquals(2, run(args(FAST, "generate", PROMPT, "--concurrency", "2")).code(),
+                "--concurrency is for batch mode");
+        Result zero = run(args(FAST, "generate", "--prompts", prompts.toString(), "--out-dir", many.toString(),
+                "--concurrency", "0"));
+        assertEquals(2, zero.code());
+        assertTrue(zero.err().contains("--concurrency: must be between 1 and 256, got 0"), zero.err());
+    }
+
+    private static int indexOf(List<String> lines, String part) {
+        for (int i = 0; i < lines.size(); i++) {
+            if (lines.get(i).contains(part)) {
+                return i;
+            }
+        }
+        throw new AssertionError("no line with " + part + " in " + lines);
+    }
+
     // ---- other commands ----
 
     @Test
