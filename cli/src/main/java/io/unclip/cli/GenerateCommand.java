@@ -13,6 +13,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -107,6 +108,7 @@ final class GenerateCommand extends BaseCommand {
         AtomicInteger failed = new AtomicInteger();
         AtomicInteger done = new AtomicInteger();
         AtomicBoolean interrupted = new AtomicBoolean();
+        AtomicReference<SamplingCancelledException> cancelled = new AtomicReference<>();
         int total = 0;
         output.previewsTo(image.previews);
         // Lines are read in order on this thread, a line starting once one of the N slots is free:
@@ -151,6 +153,7 @@ final class GenerateCommand extends BaseCommand {
                             done.incrementAndGet();
                         } catch (SamplingCancelledException e) {
                             interrupted.set(true); // the lines already written stay
+                            cancelled.compareAndSet(null, e);
                         } catch (Exception e) {
                             output.error("line " + number + " (" + line.id() + "): " + message(e));
                             failed.incrementAndGet();
@@ -166,7 +169,7 @@ final class GenerateCommand extends BaseCommand {
         }
         if (interrupted.get()) {
             output.info("batch: " + done + " of " + total + " prompts done before the interruption");
-            throw new SamplingCancelledException(0, 0);
+            throw cancelled.get() != null ? cancelled.get() : new SamplingCancelledException(0, 0);
         }
         output.event("batch_finished", Output.map("lines", total, "done", done.get(), "failed", failed.get()));
         output.info("batch: " + done + " of " + total + " prompts done" + (failed.get() > 0 ? ", " + failed + " failed"

@@ -37,6 +37,7 @@ final class Output implements CascadeListener {
     private String context = "";
     private int lastPlainTenth = -1;
     private volatile String currentStage;
+    private Output parent; // a batch line's output tells its command where a cancelled run stopped
 
     Output(PrintWriter out, PrintWriter err, boolean json, boolean terminal) {
         this.out = out;
@@ -75,6 +76,7 @@ final class Output implements CascadeListener {
     Output forLine(String id, boolean alone) {
         Output o = new Output(out, err, json, terminal && alone);
         o.previewDir = previewDir;
+        o.parent = this;
         o.context(id);
         return o;
     }
@@ -143,6 +145,9 @@ final class Output implements CascadeListener {
     public void stageStarted(StageStarted e) {
         lastPlainTenth = -1;
         currentStage = e.stage();
+        if (parent != null) {
+            parent.currentStage = e.stage();
+        }
         event("stage_started", map("stage", e.stage(), "kind", e.kind().id(), "cascade_step", e.cascadeStep(),
                 "steps", e.totalSteps(), "rows", e.rows()));
     }
