@@ -11,7 +11,6 @@ import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Semaphore;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import picocli.CommandLine.Command;
@@ -25,7 +24,8 @@ import picocli.CommandLine.Parameters;
                 + " --size.",
                 "Batch mode: --prompts FILE.jsonl --out-dir DIR, one JSON object per line with \"id\", \"prompt\""
                         + " and optionally \"seed\" (other fields are ignored); each line's images go to"
-                        + " DIR/<id>.png (DIR/<id>-<i>.png with -n > 1); --concurrency N runs N lines at once. Bad lines are reported with their line"
+                        + " DIR/<id>.png (DIR/<id>-<i>.png with -n > 1); --concurrency N runs N lines at once."
+                        + " Bad lines are reported with their line"
                         + " number and the other lines still run; the exit status is 1 if any line failed."},
         footer = {"", "Several images (-n > 1) are written as out-0.png, out-1.png, ... (from -o out.png).",
                 "Exit status: 0 ok, 1 failed, 2 bad input, 3 missing or invalid model bundle."})
@@ -107,8 +107,7 @@ final class GenerateCommand extends BaseCommand {
         PromptLines parser = new PromptLines();
         AtomicInteger failed = new AtomicInteger();
         AtomicInteger done = new AtomicInteger();
-        AtomicBoolean interrupted = new AtomicBoolean();
-        AtomicReference<SamplingCancelledException> cancelled = new AtomicReference<>();
+        AtomicReference<SamplingCancelledException> cancelled = new AtomicReference<>(); // Ctrl-C: the first line stopped
         int total = 0;
         output.previewsTo(image.previews);
         // Lines are read in order on this thread, a line starting once one of the N slots is free:
@@ -129,9 +128,8 @@ final class GenerateCommand extends BaseCommand {
                     }
                     total++;
                     slots.acquire();
-                    if (interrupted.get() || interruption().requested()) { // Ctrl-C: start no more lines
+                    if (interruption().requested()) { // start no more lines
                         slots.release();
-                        interrupted.set(true);
                         break;
                     }
                     int number = i + 1;
@@ -152,8 +150,7 @@ final class GenerateCommand extends BaseCommand {
                             writeImages(r, dir.resolve(line.id() + ".png"), false, lineOutput);
                             done.incrementAndGet();
                         } catch (SamplingCancelledException e) {
-                            interrupted.set(true); // the lines already written stay
-                            cancelled.compareAndSet(null, e);
+                            cancelled.compareAndSet(null, e); // the lines already written stay
                         } catch (Exception e) {
                             output.error("line " + number + " (" + line.id() + "): " + message(e));
                             failed.incrementAndGet();
@@ -167,7 +164,7 @@ final class GenerateCommand extends BaseCommand {
                 runners.shutdown();
             }
         }
-        if (interrupted.get()) {
+        if (cancelled.get() != null || interruption().requested()) {
             output.info("batch: " + done + " of " + total + " prompts done before the interruption");
             throw cancelled.get() != null ? cancelled.get() : new SamplingCancelledException(0, 0);
         }

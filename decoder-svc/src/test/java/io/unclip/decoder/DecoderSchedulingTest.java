@@ -14,6 +14,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -57,7 +60,7 @@ class DecoderSchedulingTest extends WorkerTestBase {
 
     ManagedChannel channel;
     final HttpClient http = HttpClient.newHttpClient();
-    final java.util.concurrent.ExecutorService clients = java.util.concurrent.Executors.newCachedThreadPool();
+    final ExecutorService clients = Executors.newCachedThreadPool();
 
     DecoderSchedulingTest() {
         super(Topics.RESULTS, Topics.DEAD_LETTER, Topics.DECODER);
@@ -120,7 +123,7 @@ class DecoderSchedulingTest extends WorkerTestBase {
         awaitGauges(2, 0);
         CompletableFuture<List<DecodeEvent>> c = decode(request(3, 20)); // 6 rows > 4: waits
         awaitGauges(2, 1);
-        java.util.concurrent.ExecutionException failed = assertThrows(java.util.concurrent.ExecutionException.class,
+        ExecutionException failed = assertThrows(ExecutionException.class,
                 () -> decode(request(4, 20)).get(60, TimeUnit.SECONDS), "a fourth call with the queue full");
         StatusRuntimeException refused = (StatusRuntimeException) failed.getCause();
         assertEquals(Status.Code.RESOURCE_EXHAUSTED, refused.getStatus().getCode(), refused.getStatus().toString());
