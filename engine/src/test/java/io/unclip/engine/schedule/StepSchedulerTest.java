@@ -126,6 +126,7 @@ class StepSchedulerTest {
             Spec a = new Spec("8", 0, 3.0, 2, 1, 0.1f);
             Spec b = new Spec("8", 0, 3.0, 1, 2, 0.2f);
             CompletableFuture<Tensor> fa = start(s, a);
+            waitActive(s, 1); // a's first call is held: b joins at the second (else both could be in the first)
             CompletableFuture<Tensor> fb = start(s, b, bt);
             waitQueued(s, 1);
             model.release.countDown();
