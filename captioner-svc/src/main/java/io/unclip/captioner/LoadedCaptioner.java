@@ -7,6 +7,7 @@ import io.unclip.api.v1.CaptionStyle;
 import io.unclip.engine.stage.CaptionerStage;
 import io.unclip.service.Lazy;
 import io.unclip.service.StageModel;
+import io.unclip.service.StageScheduling;
 
 /** The captioner stage over this service's loaded model, shared by the gRPC service and the Kafka worker. */
 @ApplicationScoped
@@ -14,7 +15,12 @@ public class LoadedCaptioner {
     @Inject
     StageModel model;
 
-    private final Lazy<CaptionerStage> stage = new Lazy<>(() -> new CaptionerStage(model.require().stages().get(0)));
+    @Inject
+    StageScheduling scheduling;
+
+    // the gRPC calls and the Kafka records in flight share one batcher: their token calls go together
+    private final Lazy<CaptionerStage> stage = new Lazy<>(() -> new CaptionerStage(model.require().stages().get(0),
+            scheduling.scheduling()));
 
     /** The stage; throws (FAILED_PRECONDITION on gRPC) while the model is not loaded. */
     public CaptionerStage get() {

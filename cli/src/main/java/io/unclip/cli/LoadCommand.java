@@ -1,21 +1,29 @@
 package io.unclip.cli;
 
 import io.unclip.cli.load.FifoBaseline;
+import io.unclip.cli.load.GatewayTarget;
+import io.unclip.cli.load.StackMetrics;
 import io.unclip.cli.load.IdealSpeedup;
 import io.unclip.cli.load.LatencyFigures;
 import io.unclip.cli.load.LoadRun;
+import io.unclip.deploy.LocalStack;
+import io.unclip.deploy.StackProcess;
+import io.unclip.deploy.StackStatus;
 import io.unclip.engine.image.PngCodec;
 import io.unclip.engine.onnx.CostModel;
 import io.unclip.engine.onnx.RuntimeOptions;
 import io.unclip.engine.pipeline.Cascade;
+import io.unclip.engine.pipeline.CascadeListener;
 import io.unclip.engine.pipeline.GenerationRequest;
 import io.unclip.engine.pipeline.GenerationResult;
 import io.unclip.engine.pipeline.StageOverrides;
 import io.unclip.engine.schedule.SchedulerConfig;
 import io.unclip.engine.schedule.SchedulerObserver;
 import io.unclip.engine.schedule.SchedulerStats;
-import io.unclip.engine.schedule.StepScheduler;
+import io.unclip.engine.schedule.Batching;
+import io.unclip.engine.schedule.QueueFullException;
 import io.unclip.engine.stage.Scheduling;
+import io.unclip.engine.stage.StageProgress;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -40,7 +48,7 @@ import picocli.CommandLine.Option;
  * {@code --cost-curve} the models replaced by a measured accelerator's cost per call.
  */
 @Command(name = "load", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Load-test the embedded cascade: a closed loop (--concurrency N requests always in flight) or"
+        description = {"Load-test the embedded cascade (or a gateway, --target HOST:PORT): a closed loop (--concurrency N requests always in flight) or"
                 + " an open loop (--rate R requests a second, Poisson arrivals).",
                 "Request i gets seed S+i and prompt i of the mix (--prompts FILE.jsonl as for generate --prompts;"
                         + " default: a built-in mix of one- and two-object prompts).",
@@ -62,6 +70,8 @@ final class LoadCommand extends BaseCommand {
             "a small blue triangle above a large red square",
             "a green circle",
             "a yellow square to the left of a green triangle");
+
+    private static final SchedulerStats NO_STATS = new SchedulerStats(0, 0, 0, 0, 0, 0);
 
     @Option(names = "--requests", paramLabel = "M", defaultValue = "32",
             description = "Requests measured. Default: ${DEFAULT-VALUE}.")
@@ -139,6 +149,15 @@ final class LoadCommand extends BaseCommand {
                     + " the Java work between calls weighs less. Default: ${DEFAULT-VALUE}.")
     double costDilation;
 
+    @Option(names = "--target", paramLabel = "HOST:PORT",
+            description = "Send the requests to this gateway (gRPC ImageService.Generate) instead of the embedded"
+                    + " cascade; rows per call are read from the local stack's services when it runs.")
+    String target;
+
+    @Option(names = "--connect-timeout", paramLabel = "SECONDS", defaultValue = "5",
+            description = "With --target: how long to wait for a connection. Default: ${DEFAULT-VALUE}.")
+    int connectTimeout;
+
     @Mixin
     PriorOptions prior;
 
@@ -149,21 +168,42 @@ final class LoadCommand extends BaseCommand {
     int run() throws Exception {
         checkOptions();
         List<GenerationRequest> all = requests();
+        if (target != null) {
+            String address = StreamCommand.checkAddress("--target", target);
+            StackMetrics metrics = stackMetrics();
+            return interruptible(() -> {
+                try (GatewayTarget gateway = new GatewayTarget(address, connectTimeout)) {
+                    int code = measure(gateway, metrics::read, all, null, null);
+                    if (!gateway.duplicateJobs().isEmpty()) {
+                        throw new CliException(ExitCodes.FAILED, "jobs with more than one result: "
+                                + gateway.duplicateJobs());
+                    }
+                    return code;
+                }
+            });
+        }
         CostModel cost = costModel();
         SchedulerConfig config = schedulerConfig();
         RuntimeOptions runtime = runtimeOptions().withCostModel(cost);
         return interruptible(() -> {
             try (Cascade cascade = Cascade.open(bundleDir(null), runtime,
                     new Scheduling(config, SchedulerObserver.NONE))) {
-                return measure(cascade, all, cost, config);
+                return measure(embedded(cascade), () -> stats(cascade), all, cost,
+                        (aloneUsage, clients) -> IdealSpeedup.closedLoop(cost, aloneUsage, all.size(), clients,
+                                cascade.schedulers().stream().map(Batching::name).collect(Collectors.toSet()),
+                                config.maxRows()));
             }
         });
     }
 
-    private int measure(Cascade cascade, List<GenerationRequest> all, CostModel cost, SchedulerConfig config)
-            throws Exception {
+    /** What a perfect scheduler would get for a closed loop of {@code clients} (cost-curve runs only). */
+    private interface Ideal {
+        double speedup(Map<String, CostModel.Usage> aloneUsage, int clients);
+    }
+
+    private int measure(LoadRun.Target target, java.util.function.Supplier<Map<String, SchedulerStats>> stats,
+                        List<GenerationRequest> all, CostModel cost, Ideal idealOf) throws Exception {
         double scale = cost == null ? 1 : cost.dilation();
-        LoadRun.Target target = (r, l, cancelled) -> cascade.generate(r, l, cancelled);
         List<GenerationRequest> warm = new ArrayList<>();
         for (int i = 0; i < warmup; i++) {
             warm.add(all.get(i % all.size()));
@@ -188,7 +228,7 @@ final class LoadCommand extends BaseCommand {
         }
         output.info(rate == null ? "load: " + all.size() + " requests, " + clients() + " in flight"
                 : "load: " + all.size() + " requests at " + rate + " a second (Poisson)");
-        Map<String, SchedulerStats> statsBefore = stats(cascade);
+        Map<String, SchedulerStats> statsBefore = stats.get();
         Map<String, CostModel.Usage> usageBefore = cost == null ? Map.of() : cost.usage();
         long[] arrivals = rate == null ? null : LoadRun.poissonArrivals(all.size(), rate / scale, seed);
         LoadRun load = new LoadRun(target, all, this::save, interruption()::requested);
@@ -206,7 +246,7 @@ final class LoadCommand extends BaseCommand {
             used.forEach((m, u) -> calls.put(m, u.calls()));
             report.put("model_calls", calls);
         }
-        Map<String, SchedulerStats> statsAfter = stats(cascade);
+        Map<String, SchedulerStats> statsAfter = stats.get();
         report.put("mean_batch_rows", meanRows(statsBefore, statsAfter));
         report.put("refused_by_stage", refusedByStage(statsBefore, statsAfter));
         Map<String, Long> errors = samples.stream().filter(s -> !s.ok())
@@ -230,10 +270,7 @@ final class LoadCommand extends BaseCommand {
                 report.put("cost_dilation", cost.dilation());
                 Double ideal = null;
                 if (rate == null) {
-                    Set<String> scheduled = cascade.schedulers().stream().map(StepScheduler::name)
-                            .collect(Collectors.toSet());
-                    ideal = IdealSpeedup.closedLoop(cost, aloneUsage, all.size(), clients(), scheduled,
-                            config.maxRows());
+                    ideal = idealOf.speedup(aloneUsage, clients());
                 }
                 Map<String, Object> perRequest = new LinkedHashMap<>();
                 aloneUsage.forEach((m, u) -> perRequest.put(m, round((double) u.calls() / all.size())));
@@ -248,6 +285,38 @@ final class LoadCommand extends BaseCommand {
         output.event("load", report);
         print(report);
         return f.failed() > 0 ? ExitCodes.FAILED : ExitCodes.OK;
+    }
+
+    /** Requests to the embedded cascade; a full stage queue counts as refused. */
+    private static LoadRun.Target embedded(Cascade cascade) {
+        PngCodec png = PngCodec.withDefaultLimits();
+        return (request, previewed, cancelled) -> {
+            CascadeListener listener = new CascadeListener() {
+                @Override
+                public void progress(StageProgress e) {
+                    if (e.preview() != null) {
+                        previewed.run();
+                    }
+                }
+            };
+            GenerationResult r;
+            try {
+                r = cascade.generate(request, listener, cancelled);
+            } catch (QueueFullException e) {
+                throw new LoadRun.Refused(e.getMessage());
+            }
+            return new LoadRun.Images() {
+                @Override
+                public int count() {
+                    return r.count();
+                }
+
+                @Override
+                public byte[] png(int index) {
+                    return png.encode(r.images(), index, r.parameters().pngText(index));
+                }
+            };
+        };
     }
 
     private void checkOptions() {
@@ -268,6 +337,18 @@ final class LoadCommand extends BaseCommand {
         }
         if (previewInterval < 0 || previewInterval > 1000) {
             throw CliException.badInput("--preview-interval: must be between 0 and 1000, got " + previewInterval);
+        }
+        if (target != null) {
+            for (String local : List.of("--cost-curve", "--cost-runtime", "--cost-dilation", "--max-rows",
+                    "--max-active-rows", "--admission-wait-ms", "--max-queued", "--candidates")) {
+                if (spec.commandLine().getParseResult().hasMatchedOption(local)) {
+                    throw CliException.badInput(local + " is for the embedded cascade, not with --target (the"
+                            + " services' own settings apply)");
+                }
+            }
+        }
+        if (connectTimeout < 1 || connectTimeout > 600) {
+            throw CliException.badInput("--connect-timeout: must be between 1 and 600, got " + connectTimeout);
         }
         if (costCurve == null && spec.commandLine().getParseResult().hasMatchedOption("--cost-runtime")) {
             throw CliException.badInput("--cost-runtime needs --cost-curve FILE");
@@ -337,18 +418,17 @@ final class LoadCommand extends BaseCommand {
     }
 
     /** Writes a finished request's images (on its thread, after its time was taken). */
-    private void save(LoadRun.Sample s, GenerationResult r) {
+    private void save(LoadRun.Sample s, LoadRun.Images r) {
         if (outDir == null || r == null) {
             return;
         }
         Path dir = environment().workDir().resolve(outDir);
-        PngCodec png = PngCodec.withDefaultLimits();
         for (int k = 0; k < r.count(); k++) {
             Path file = dir.resolve(r.count() == 1 ? s.index() + ".png" : s.index() + "-" + k + ".png");
-            int index = k;
             try {
+                byte[] bytes = r.png(k);
                 Files.createDirectories(dir);
-                AtomicFile.write(file, f -> png.write(r.images(), index, r.parameters().pngText(index), f));
+                AtomicFile.write(file, f -> Files.write(f, bytes));
             } catch (IOException e) {
                 throw new CliException(ExitCodes.FAILED, "cannot write " + file + ": " + e.getMessage(), e);
             }
@@ -362,9 +442,22 @@ final class LoadCommand extends BaseCommand {
         }
     }
 
+    /** The local stack's service replicas, if one runs; else nothing to read. */
+    private StackMetrics stackMetrics() {
+        List<Integer> ports = new ArrayList<>();
+        try {
+            StackStatus s = LocalStack.status(StackCommand.defaultStateDir(environment()));
+            s.processes().stream().filter(p -> !p.service().equals(StackProcess.KAFKA) && p.alive() && p.port() > 0)
+                    .forEach(p -> ports.add(p.port()));
+        } catch (IOException | RuntimeException e) {
+            // no readable stack state: no rows per call
+        }
+        return new StackMetrics(ports);
+    }
+
     private static Map<String, SchedulerStats> stats(Cascade cascade) {
         Map<String, SchedulerStats> m = new LinkedHashMap<>();
-        for (StepScheduler s : cascade.schedulers()) {
+        for (Batching s : cascade.schedulers()) {
             m.put(s.name(), s.stats());
         }
         return m;
@@ -373,7 +466,7 @@ final class LoadCommand extends BaseCommand {
     private static Map<String, Object> meanRows(Map<String, SchedulerStats> before, Map<String, SchedulerStats> after) {
         Map<String, Object> m = new LinkedHashMap<>();
         after.forEach((name, a) -> {
-            SchedulerStats b = before.get(name);
+            SchedulerStats b = before.getOrDefault(name, NO_STATS);
             long calls = a.modelCalls() - b.modelCalls();
             if (calls > 0) {
                 m.put(name, round((double) (a.modelRows() - b.modelRows()) / calls));
@@ -386,7 +479,7 @@ final class LoadCommand extends BaseCommand {
                                                       Map<String, SchedulerStats> after) {
         Map<String, Object> m = new LinkedHashMap<>();
         after.forEach((name, a) -> {
-            long refused = a.refused() - before.get(name).refused();
+            long refused = a.refused() - before.getOrDefault(name, NO_STATS).refused();
             if (refused > 0) {
                 m.put(name, refused);
             }

@@ -133,6 +133,23 @@ class DistributedCommandsTest {
         assertFalse(Files.exists(out));
     }
 
+    @Test
+    void loadTargetOptionsAreCheckedAndAnUnreachableGatewayFailsEveryRequestInPlainWords() throws Exception {
+        oneLineError(run("load", "--target", "nowhere"), ExitCodes.BAD_INPUT, "--target: wants HOST:PORT");
+        oneLineError(run("load", "--target", "localhost:8080", "--cost-curve", "c.jsonl"), ExitCodes.BAD_INPUT,
+                "--cost-curve is for the embedded cascade, not with --target");
+        oneLineError(run("load", "--target", "localhost:8080", "--max-rows", "8"), ExitCodes.BAD_INPUT,
+                "--max-rows is for the embedded cascade");
+        int port = closedPort();
+        long t0 = System.nanoTime();
+        UnclipCommandTest.Result r = run("load", "--target", "127.0.0.1:" + port, "--connect-timeout", "2",
+                "--requests", "3", "--concurrency", "3", "--warmup", "0", "--size", "32", "--json");
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        assertTrue(seconds < 30, "took " + seconds + " s");
+        assertEquals(ExitCodes.FAILED, r.code(), r.toString());
+        assertTrue(r.out().contains("\"failed\":3") && r.out().contains("UNAVAILABLE"), r.out());
+    }
+
     private static int closedPort() throws Exception {
         try (ServerSocket s = new ServerSocket(0)) {
             return s.getLocalPort();

@@ -24,6 +24,7 @@ import io.unclip.engine.stage.TextEncoderStage;
 import io.unclip.engine.tensor.Tensor;
 import io.unclip.service.Lazy;
 import io.unclip.service.StageModel;
+import io.unclip.service.StageScheduling;
 import io.unclip.service.WorkerRuntime;
 import io.unclip.service.codec.UploadedImages;
 import io.unclip.service.kafka.Outcome;
@@ -50,7 +51,11 @@ public class TextEncoderHandler implements StageHandler {
     @Inject
     WorkerRuntime runtime;
 
-    private final Lazy<TextEncoderStage> stage = new Lazy<>(() -> new TextEncoderStage(model.require().stages().get(0)));
+    @Inject
+    StageScheduling scheduling;
+
+    private final Lazy<TextEncoderStage> stage = new Lazy<>(() -> new TextEncoderStage(model.require().stages().get(0),
+            scheduling.scheduling()));
     private final Lazy<ImageEncoderStage> imageEncoder = new Lazy<>(this::requireImageEncoder);
     private final PngCodec png = PngCodec.withDefaultLimits();
 

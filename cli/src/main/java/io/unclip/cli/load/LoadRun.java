@@ -1,10 +1,7 @@
 package io.unclip.cli.load;
 
-import io.unclip.engine.pipeline.CascadeListener;
 import io.unclip.engine.pipeline.GenerationRequest;
-import io.unclip.engine.pipeline.GenerationResult;
-import io.unclip.engine.schedule.QueueFullException;
-import io.unclip.engine.stage.StageProgress;
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -25,15 +22,32 @@ public final class LoadRun {
     /** Where the requests go: the embedded cascade, or a gateway. */
     @FunctionalInterface
     public interface Target {
-        /** Runs one request to its end, reporting its events to {@code listener}. */
-        GenerationResult generate(GenerationRequest request, CascadeListener listener, BooleanSupplier cancelled)
-                throws Exception;
+        /**
+         * Runs one request to its end, calling {@code previewed} as each preview arrives.
+         *
+         * @throws Refused when the target is at capacity
+         */
+        Images generate(GenerationRequest request, Runnable previewed, BooleanSupplier cancelled) throws Exception;
     }
 
-    /** Called on the request's thread as each request ends (e.g. to save its images). */
+    /** A finished request's images: how many, and each as PNG bytes, made only when asked for. */
+    public interface Images {
+        int count();
+
+        byte[] png(int index) throws IOException;
+    }
+
+    /** The target turned the request away: a full queue, not a failure of the request. */
+    public static final class Refused extends Exception {
+        public Refused(String message) {
+            super(message);
+        }
+    }
+
+    /** Called on the request's thread as each request ends (e.g. to save its images); null images on failure. */
     @FunctionalInterface
     public interface Finished {
-        void accept(Sample sample, GenerationResult result);
+        void accept(Sample sample, Images images);
     }
 
     /** One request's record; times are {@link System#nanoTime()}, -1 where it did not happen. */
@@ -137,21 +151,18 @@ public final class LoadRun {
     private Sample one(int index, long submitted) {
         GenerationRequest request = requests.get(index);
         long[] firstPreview = {-1};
-        CascadeListener listener = new CascadeListener() {
-            @Override
-            public void progress(StageProgress e) {
-                if (e.preview() != null && firstPreview[0] < 0) {
-                    firstPreview[0] = System.nanoTime();
-                }
+        Runnable previewed = () -> {
+            if (firstPreview[0] < 0) {
+                firstPreview[0] = System.nanoTime();
             }
         };
-        GenerationResult result = null;
+        Images result = null;
         String error = null;
         boolean refused = false;
         try {
-            result = target.generate(request, listener, stop);
+            result = target.generate(request, previewed, stop);
         } catch (Exception e) {
-            refused = e instanceof QueueFullException;
+            refused = e instanceof Refused;
             error = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
         }
         Sample s = new Sample(index, result == null ? 0 : result.count(), submitted, firstPreview[0],

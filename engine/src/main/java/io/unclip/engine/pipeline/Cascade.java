@@ -31,7 +31,7 @@ import io.unclip.engine.stage.TextEncoderStage;
 import io.unclip.engine.stage.UpsamplerStage;
 import io.unclip.engine.tensor.Tensor;
 import java.nio.file.Path;
-import io.unclip.engine.schedule.StepScheduler;
+import io.unclip.engine.schedule.Batching;
 import io.unclip.engine.stage.Scheduling;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -80,7 +80,7 @@ public final class Cascade implements AutoCloseable {
     private Cascade(ModelBundle bundle, OrtRuntime ownedRuntime, Scheduling scheduling) {
         this.bundle = bundle;
         this.ownedRuntime = ownedRuntime;
-        this.text = first(StageKind.TEXT_ENCODER).map(TextEncoderStage::new).orElse(null);
+        this.text = first(StageKind.TEXT_ENCODER).map(s -> new TextEncoderStage(s, scheduling)).orElse(null);
         this.prior = first(StageKind.PRIOR).map(s -> new PriorStage(s, scheduling)).orElse(null);
         this.decoder = first(StageKind.DECODER).map(s -> new DecoderStage(s, scheduling)).orElse(null);
         List<UpsamplerStage> ups = new ArrayList<>();
@@ -88,7 +88,7 @@ public final class Cascade implements AutoCloseable {
             ups.add(new UpsamplerStage(s, ups.size(), scheduling));
         }
         this.upsamplers = List.copyOf(ups);
-        this.captioner = first(StageKind.CAPTIONER).map(CaptionerStage::new).orElse(null);
+        this.captioner = first(StageKind.CAPTIONER).map(s -> new CaptionerStage(s, scheduling)).orElse(null);
         this.imageEncoder = first(StageKind.IMAGE_ENCODER).map(ImageEncoderStage::new).orElse(null);
         this.plan = CascadePlan.of(bundle);
         checkText();
@@ -314,9 +314,15 @@ public final class Cascade implements AutoCloseable {
         return captioner.caption(image, style, maxTokens, tokens, ctx).get(0);
     }
 
-    /** The step scheduler of every diffusion stage, in cascade order. */
-    public List<StepScheduler> schedulers() {
-        List<StepScheduler> all = new ArrayList<>();
+    /**
+     * What batches each model's calls, in cascade order: the text encoder's batcher, the step
+     * scheduler of every diffusion stage, the captioner's batcher.
+     */
+    public List<Batching> schedulers() {
+        List<Batching> all = new ArrayList<>();
+        if (text != null) {
+            all.add(text.batcher());
+        }
         if (prior != null) {
             all.add(prior.scheduler());
         }
@@ -324,12 +330,15 @@ public final class Cascade implements AutoCloseable {
             all.add(decoder.scheduler());
         }
         upsamplers.forEach(u -> all.add(u.scheduler()));
+        if (captioner != null) {
+            all.add(captioner.batcher());
+        }
         return all;
     }
 
     @Override
     public void close() {
-        schedulers().forEach(StepScheduler::close);
+        schedulers().forEach(Batching::close);
         if (ownedRuntime != null) {
             try {
                 bundle.close();

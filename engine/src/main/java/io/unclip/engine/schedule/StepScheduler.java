@@ -35,7 +35,7 @@ import java.util.function.UnaryOperator;
  * One daemon thread per scheduler runs the steps; the requests' own threads run their listeners
  * (see {@link Ticket}). Thread-safe.
  */
-public final class StepScheduler implements AutoCloseable {
+public final class StepScheduler implements Batching {
     /**
      * Where the per-request work of a step runs, spread over the cores: each request's noise while
      * the model runs, and its step maths once the prediction is back. Each request's state is
@@ -83,10 +83,12 @@ public final class StepScheduler implements AutoCloseable {
         this.observer.created(name, this::stats);
     }
 
+    @Override
     public String name() {
         return name;
     }
 
+    @Override
     public SchedulerConfig config() {
         return config;
     }
@@ -120,6 +122,7 @@ public final class StepScheduler implements AutoCloseable {
         }
     }
 
+    @Override
     public SchedulerStats stats() {
         lock.lock();
         try {

@@ -4,6 +4,7 @@ import io.unclip.engine.model.LoadedStage;
 import io.unclip.engine.model.StageKind;
 import io.unclip.engine.model.StageManifest;
 import io.unclip.engine.onnx.ModelInputs;
+import io.unclip.engine.schedule.CallBatcher;
 import io.unclip.engine.tensor.Tensor;
 import io.unclip.engine.text.EncodedText;
 import io.unclip.engine.text.TextTokenizer;
@@ -26,8 +27,11 @@ import java.util.function.Consumer;
  * starts from {@code [BOS, style token]} (the manifest's {@code caption_styles} maps a style name
  * to its token; the first is the default; without the field there is no style token), appends
  * the most likely token that is not padding, BOS, unknown or a style token, and stops at EOS, at
- * the token budget or at the context length. All images of a batch decode together, one model
- * call per token. Images of any size are centre-cropped to a square and resized to the
+ * the token budget or at the context length. All images of a request decode together, one
+ * model call per token, and the token calls of all requests in flight share one model call
+ * ({@link CallBatcher}): captions at different positions sit in one batch, each row reading the
+ * logits at its own position, which the causal contract makes independent of the other rows and
+ * of the padding after it. Images of any size are centre-cropped to a square and resized to the
  * manifest's input resolution (area when shrinking, bilinear when enlarging). Thread-safe.
  */
 public final class CaptionerStage {
@@ -40,8 +44,18 @@ public final class CaptionerStage {
     private final long eos;
     private final Map<String, Long> styles = new LinkedHashMap<>();
     private final Set<Long> banned = new HashSet<>();
+    private final CallBatcher<TokenStep, Tensor> batcher;
+
+    /** One request's next token: its images, ids and mask ({@code rows} x context length). */
+    private record TokenStep(Tensor image, long[] ids, long[] mask, int rows) {
+    }
 
     public CaptionerStage(LoadedStage stage) {
+        this(stage, Scheduling.DEFAULT);
+    }
+
+    /** With its batcher configured (max rows per call, queue size, where it reports). */
+    public CaptionerStage(LoadedStage stage, Scheduling scheduling) {
         if (stage.kind() != StageKind.CAPTIONER) {
             throw new IllegalArgumentException(stage.name() + " is a " + stage.kind().id() + ", not a captioner");
         }
@@ -67,6 +81,13 @@ public final class CaptionerStage {
         for (String unk : List.of("[UNK]", "<unk>", "<UNK>", "<|unk|>")) {
             tokenizer.tokenId(unk).ifPresent(banned::add);
         }
+        this.batcher = new CallBatcher<>(stage.name(), this::nextTokens, TokenStep::rows, scheduling.config(),
+                scheduling.observer());
+    }
+
+    /** What batches this stage's token calls. */
+    public CallBatcher<?, ?> batcher() {
+        return batcher;
     }
 
     public LoadedStage stage() {
@@ -134,17 +155,15 @@ public final class CaptionerStage {
         for (int k = 0; k < budget; k++) {
             int pos = prefix + k;
             run.checkCancelled(k, budget);
-            ModelInputs in = ModelInputs.create();
-            StageRun.put(in, manifest, "image", input);
-            StageRun.putIntegers(in, manifest, "input_ids", ids, n, len);
+            long[] mask = null;
             if (StageRun.has(manifest, "attention_mask")) {
-                long[] mask = new long[n * len];
+                mask = new long[n * len];
                 for (int r = 0; r < n; r++) {
                     Arrays.fill(mask, r * len, r * len + pos, 1);
                 }
-                StageRun.putIntegers(in, manifest, "attention_mask", mask, n, len);
             }
-            Tensor logits = run.call(in).get(logitsName);
+            Tensor logits = batcher.call(new TokenStep(input, ids, mask, n)); // returns once ids are read
+            run.countCalls(1);
             steps++;
             int vocab = (int) logits.dim(2);
             float[] row = new float[vocab];
@@ -196,6 +215,67 @@ public final class CaptionerStage {
             out.add(new Caption(decode(g), g.stream().mapToLong(Long::longValue).toArray(), lp, s, done[r]));
         }
         return out;
+    }
+
+    /**
+     * One batched call for the token steps of several requests, in chunks of
+     * {@link FixedCallRows#ROWS} rows; each request gets its own logits rows.
+     */
+    private List<Tensor> nextTokens(List<TokenStep> steps) {
+        int len = tokenizer.contextLength();
+        TokenStep all = steps.size() == 1 ? steps.get(0) : concat(steps, len);
+        List<Tensor> chunks = new ArrayList<>();
+        FixedCallRows.forEachChunk(all.rows(), (rows, real) -> {
+            long[] ids = new long[rows.length * len];
+            long[] mask = all.mask() == null ? null : new long[rows.length * len];
+            for (int i = 0; i < rows.length; i++) {
+                System.arraycopy(all.ids(), rows[i] * len, ids, i * len, len);
+                if (mask != null) {
+                    System.arraycopy(all.mask(), rows[i] * len, mask, i * len, len);
+                }
+            }
+            Tensor image = Tensors.gatherRows(all.image(), rows);
+            chunks.add(Tensors.rows(logits(new TokenStep(image, ids, mask, rows.length)), 0, real));
+        });
+        Tensor logits = chunks.size() == 1 ? chunks.get(0) : Tensors.concatRows(chunks);
+        if (steps.size() == 1) {
+            return List.of(logits);
+        }
+        List<Tensor> each = new ArrayList<>(steps.size());
+        int at = 0;
+        for (TokenStep t : steps) {
+            each.add(Tensors.rows(logits, at, t.rows()));
+            at += t.rows();
+        }
+        return each;
+    }
+
+    /** The steps' rows one after another. */
+    private static TokenStep concat(List<TokenStep> steps, int len) {
+        int rows = steps.stream().mapToInt(TokenStep::rows).sum();
+        long[] ids = new long[rows * len];
+        long[] mask = steps.get(0).mask() == null ? null : new long[rows * len];
+        List<Tensor> images = new ArrayList<>(steps.size());
+        int at = 0;
+        for (TokenStep t : steps) {
+            images.add(t.image());
+            System.arraycopy(t.ids(), 0, ids, at * len, t.rows() * len);
+            if (mask != null) {
+                System.arraycopy(t.mask(), 0, mask, at * len, t.rows() * len);
+            }
+            at += t.rows();
+        }
+        return new TokenStep(Tensors.concatRows(images), ids, mask, rows);
+    }
+
+    private Tensor logits(TokenStep t) {
+        ModelInputs in = ModelInputs.create();
+        StageRun.put(in, manifest, "image", t.image());
+        StageRun.putIntegers(in, manifest, "input_ids", t.ids(), t.rows(), tokenizer.contextLength());
+        if (t.mask() != null) {
+            StageRun.putIntegers(in, manifest, "attention_mask", t.mask(), t.rows(), tokenizer.contextLength());
+        }
+        return stage.session().run(in).get(logitsName);
     }
 
     private String decode(List<Long> ids) {

@@ -62,6 +62,31 @@ public final class StageCodec {
                 clip).check(field);
     }
 
+    /** Engine overrides as the API's sampler parameters (the inverse of {@link #overrides}; null fields stay unset). */
+    public static SamplerParams params(SamplerOverrides o) {
+        SamplerParams.Builder b = SamplerParams.newBuilder();
+        if (o.sampler() != null) {
+            b.setSampler("ddim".equalsIgnoreCase(o.sampler().trim()) ? Sampler.DDIM : Sampler.DDPM);
+        }
+        if (o.steps() != null) {
+            b.setSteps(o.steps());
+        }
+        if (o.respacing() != null) {
+            b.setRespacing(o.respacing());
+        }
+        if (o.eta() != null) {
+            b.setEta(o.eta().floatValue());
+        }
+        if (o.guidanceScale() != null) {
+            b.setGuidanceScale(o.guidanceScale().floatValue());
+        }
+        if (o.clipRange() != null && Double.isFinite(o.clipRange())) {
+            float r = o.clipRange().floatValue();
+            b.setClipX0(ClipRange.newBuilder().setMin(-r).setMax(r));
+        }
+        return b.build();
+    }
+
     /** The settings a stage run used, for GenerationParams (every field set). */
     public static SamplerParams effective(SamplerSettings s) {
         SamplerParams.Builder b = SamplerParams.newBuilder()
