@@ -154,6 +154,11 @@ final class LoadCommand extends BaseCommand {
                     + " cascade; rows per call are read from the local stack's services when it runs.")
     String target;
 
+    @Option(names = "--state-dir", paramLabel = "DIR",
+            description = "With --target: the local stack whose services' rows per call to report (default: as for"
+                    + " unclip stack).")
+    Path stateDir;
+
     @Option(names = "--connect-timeout", paramLabel = "SECONDS", defaultValue = "5",
             description = "With --target: how long to wait for a connection. Default: ${DEFAULT-VALUE}.")
     int connectTimeout;
@@ -446,7 +451,8 @@ final class LoadCommand extends BaseCommand {
     private StackMetrics stackMetrics() {
         List<Integer> ports = new ArrayList<>();
         try {
-            StackStatus s = LocalStack.status(StackCommand.defaultStateDir(environment()));
+            StackStatus s = LocalStack.status(stateDir != null ? environment().workDir().resolve(stateDir)
+                    : StackCommand.defaultStateDir(environment()));
             s.processes().stream().filter(p -> !p.service().equals(StackProcess.KAFKA) && p.alive() && p.port() > 0)
                     .forEach(p -> ports.add(p.port()));
         } catch (IOException | RuntimeException e) {

@@ -1,12 +1,14 @@
 package io.unclip.it;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -325,6 +327,49 @@ class DistributedStackTest {
             }
         }
         return ids;
+    }
+
+    /**
+     * {@code unclip load --target}: the CLI's load generator against the gateway with two decoder
+     * replicas; every request comes back once, with the embedded cascade's image, and the services'
+     * rows per call are read from their metrics.
+     */
+    @Test
+    @Order(3)
+    void loadThroughTheGatewayLosesNothingAndMatchesTheEmbeddedCascade() throws Exception {
+        Path dir = Files.createTempDirectory("unclip-load");
+        List<String> prompts = List.of("a red circle", "a blue square at the top left", "a green triangle");
+        Files.write(dir.resolve("prompts.jsonl"), prompts.stream().map(p -> "{\"prompt\": \"" + p + "\"}").toList());
+        int n = 6;
+        Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-jar",
+                root.resolve("cli/target/unclip.jar").toString(), "load", "--target", stack.gatewayAddress(),
+                "--requests", "" + n, "--concurrency", "3", "--size", "32", "--seed", "100", "--warmup", "0",
+                "--prompts", dir.resolve("prompts.jsonl").toString(), "--out-dir", dir.resolve("out").toString(),
+                "--state-dir", state.toString(), "--json").directory(dir.toFile()).redirectError(dir.resolve("err.txt").toFile())
+                .redirectOutput(dir.resolve("out.txt").toFile()).start();
+        assertTrue(p.waitFor(WAIT.toSeconds() * 2, TimeUnit.SECONDS), "load finished");
+        String out = Files.readString(dir.resolve("out.txt"));
+        assertEquals(0, p.exitValue(), out + Files.readString(dir.resolve("err.txt")));
+        JsonNode report = null;
+        for (String line : out.split("\n")) {
+            if (line.contains("\"event\":\"load\"")) {
+                report = JSON.readTree(line);
+            }
+        }
+        assertNotNull(report, out);
+        assertEquals(n, report.get("completed").asInt(), out);
+        assertEquals(0, report.get("failed").asInt(), out);
+        assertTrue(report.get("mean_batch_rows").has("decoder"), "rows per call from the services: " + out);
+        PngCodec png = PngCodec.withDefaultLimits();
+        try (Cascade cascade = Cascade.open(bundle, RuntimeOptions.defaults())) {
+            for (int i = 0; i < n; i++) {
+                GenerationResult embedded = cascade.generate(new GenerationRequest(prompts.get(i % prompts.size()),
+                        1, 100L + i, 32, StageOverrides.none(), 0, PriorStage.DEFAULT_CANDIDATES), null, null);
+                byte[] expected = png.encode(embedded.images(), 0, embedded.parameters().pngText(0));
+                assertArrayEquals(fromIdat(expected), fromIdat(Files.readAllBytes(dir.resolve("out/" + i + ".png"))),
+                        "request " + i);
+            }
+        }
     }
 
     @Test

@@ -12,8 +12,9 @@ import io.unclip.engine.schedule.SchedulerConfig;
 import io.unclip.engine.stage.Scheduling;
 
 /**
- * How this service's step schedulers batch: its gRPC calls and its Kafka worker's records share
- * one scheduler per diffusion model, configured here and reported on /q/metrics
+ * How this service's model calls are batched: its gRPC calls and its Kafka worker's records share
+ * one step scheduler per diffusion model, or one call batcher for the text encoder and the
+ * captioner (which use max-rows and max-queued), configured here and reported on /q/metrics
  * ({@link SchedulerMetrics}).
  *
  * <ul>
@@ -46,7 +47,7 @@ public class StageScheduling {
     @Inject
     MeterRegistry registry;
 
-    /** The settings every diffusion stage of this service is built with. */
+    /** The settings every stage of this service is built with. */
     public Scheduling scheduling() {
         return new Scheduling(new SchedulerConfig(maxRows, maxActiveRows, Duration.ofMillis(admissionWaitMs),
                 maxQueued, deadlines), new SchedulerMetrics(registry));
