@@ -1,6 +1,5 @@
 package io.unclip.engine.stage;
 
-
 /**
  * The batched calls of the text encoder and the captioner always have {@link #ROWS} rows:
  * their models give a row different low bits at different batch sizes (ONNX Runtime picks its
@@ -32,5 +31,4 @@ final class FixedCallRows {
     interface ChunkConsumer {
         void accept(int[] rows, int real);
     }
-
 }
