@@ -2,10 +2,10 @@ package io.unclip.captioner;
 
 import io.unclip.api.v1.CaptionImageRequest;
 import io.unclip.api.v1.CaptionStyle;
-import io.unclip.api.validate.Checks;
-import io.unclip.api.validate.ImageHeaders;
-import io.unclip.api.validate.InvalidRequestException;
-import io.unclip.api.validate.Limits;
+import io.unclip.engine.stage.InvalidRequestException;
+import io.unclip.service.validate.Checks;
+import io.unclip.service.validate.ImageHeaders;
+import io.unclip.service.validate.Limits;
 
 /**
  * Checks a {@link CaptionImageRequest} against the contract (stages.proto) before any model

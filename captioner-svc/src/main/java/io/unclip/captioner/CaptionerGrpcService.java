@@ -1,23 +1,21 @@
 package io.unclip.captioner;
 
-import jakarta.inject.Inject;
-
 import io.quarkus.grpc.GrpcService;
 import io.smallrye.mutiny.Multi;
 import io.unclip.api.v1.CaptionImageRequest;
-import io.unclip.api.v1.CaptionStyle;
 import io.unclip.api.v1.CaptionToken;
 import io.unclip.api.v1.CaptionerService;
 import io.unclip.api.v1.ImageRef;
-import io.unclip.api.validate.Checks;
 import io.unclip.engine.image.PngCodec;
 import io.unclip.engine.stage.Caption;
 import io.unclip.engine.stage.CaptionerStage;
 import io.unclip.engine.stage.RunContext;
 import io.unclip.engine.tensor.Tensor;
 import io.unclip.service.StageCalls;
-import io.unclip.service.StageModel;
 import io.unclip.service.codec.UploadedImages;
+import io.unclip.service.stage.StageModel;
+import io.unclip.service.validate.Checks;
+import jakarta.inject.Inject;
 
 /**
  * gRPC adapter of the captioner: validate, decode the PNG (its size read from the header first),

@@ -1,8 +1,5 @@
 package io.unclip.captioner;
 
-import jakarta.enterprise.context.ApplicationScoped;
-import jakarta.inject.Inject;
-
 import io.unclip.api.v1.CaptionRequest;
 import io.unclip.api.v1.GenerationParams;
 import io.unclip.api.v1.JobResult;
@@ -12,15 +9,17 @@ import io.unclip.api.v1.StageTask;
 import io.unclip.engine.image.PngCodec;
 import io.unclip.engine.stage.Caption;
 import io.unclip.engine.stage.CaptionerStage;
-import io.unclip.engine.stage.RunContext;
+import io.unclip.engine.stage.InvalidRequestException;
 import io.unclip.engine.tensor.Tensor;
-import io.unclip.service.StageModel;
 import io.unclip.service.codec.UploadedImages;
 import io.unclip.service.kafka.Outcome;
-import io.unclip.service.record.Records;
 import io.unclip.service.kafka.StageHandler;
-import io.unclip.service.kafka.TaskContext;
+import io.unclip.service.record.Records;
 import io.unclip.service.stage.Generation;
+import io.unclip.service.stage.StageModel;
+import io.unclip.service.stage.TaskContext;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
 
 /**
  * The captioner's Kafka work: a caption job (from unclip.jobs, routed to stage.captioner) becomes
@@ -45,7 +44,7 @@ public class CaptionerHandler implements StageHandler {
     @Override
     public Outcome handle(StageTask task, TaskContext ctx) {
         if (!task.getRequest().hasCaption()) {
-            throw new io.unclip.engine.stage.InvalidRequestException("request",
+            throw new InvalidRequestException("request",
                     "the captioner runs caption jobs only, got a " + task.getRequest().getRequestCase() + " job");
         }
         StageModel.Loaded loaded = model.require();

@@ -1,13 +1,12 @@
 package io.unclip.captioner;
 
-import jakarta.enterprise.context.ApplicationScoped;
-import jakarta.inject.Inject;
-
 import io.unclip.api.v1.CaptionStyle;
 import io.unclip.engine.stage.CaptionerStage;
 import io.unclip.service.Lazy;
-import io.unclip.service.StageModel;
 import io.unclip.service.StageScheduling;
+import io.unclip.service.stage.StageModel;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
 
 /** The captioner stage over this service's loaded model, shared by the gRPC service and the Kafka worker. */
 @ApplicationScoped

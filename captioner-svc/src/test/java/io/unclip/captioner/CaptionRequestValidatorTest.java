@@ -9,7 +9,7 @@ import org.junit.jupiter.api.Test;
 import io.unclip.api.v1.CaptionImageRequest;
 import io.unclip.api.v1.CaptionStyle;
 import io.unclip.api.v1.ImageRef;
-import io.unclip.api.validate.InvalidRequestException;
+import io.unclip.engine.stage.InvalidRequestException;
 import io.unclip.kafka.testkit.TestImages;
 
 class CaptionRequestValidatorTest {

@@ -14,9 +14,9 @@ import io.quarkus.test.junit.QuarkusTest;
 import io.unclip.api.v1.CaptionImageRequest;
 import io.unclip.api.v1.CaptionerServiceGrpc;
 import io.unclip.api.v1.ImageRef;
-import io.unclip.api.validate.GrpcStatuses;
 import io.unclip.kafka.testkit.StageServiceTestBase;
 import io.unclip.kafka.testkit.TestImages;
+import io.unclip.service.GrpcStatuses;
 
 /**
  * The running service without a model bundle, over a real socket: its request checks (health,

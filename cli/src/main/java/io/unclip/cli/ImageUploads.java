@@ -1,15 +1,17 @@
 package io.unclip.cli;
 
-import com.google.protobuf.ByteString;
-import io.unclip.api.validate.Checks;
-import io.unclip.api.validate.InvalidRequestException;
-import io.unclip.api.validate.Limits;
-import io.unclip.engine.image.PngCodec;
-import io.unclip.service.codec.UploadedImages;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+
+import com.google.protobuf.ByteString;
+
+import io.unclip.engine.image.PngCodec;
+import io.unclip.engine.stage.InvalidRequestException;
+import io.unclip.service.codec.UploadedImages;
+import io.unclip.service.validate.Checks;
+import io.unclip.service.validate.Limits;
 
 /**
  * Image files sent to the distributed stack as they are, checked first the way the services will

@@ -1,20 +1,22 @@
 package io.unclip.cli;
 
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.function.Supplier;
+
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+
 import io.unclip.api.v1.GenerateRequest;
 import io.unclip.api.v1.JobRequest;
 import io.unclip.api.v1.StageTask;
-import io.unclip.api.validate.InvalidRequestException;
 import io.unclip.engine.onnx.RuntimeOptions;
 import io.unclip.engine.pipeline.Cascade;
 import io.unclip.engine.pipeline.CascadePlan;
 import io.unclip.engine.pipeline.StageOverrides;
+import io.unclip.engine.stage.InvalidRequestException;
 import io.unclip.service.kafka.TaskReader;
 import io.unclip.service.record.TaskRejectedException;
 import io.unclip.service.stage.StageCodec;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
-import java.util.function.Supplier;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
 
 /**
  * What {@code unclip submit} checks of a batch job before sending it, so a job the stack would
@@ -60,7 +62,7 @@ final class JobChecks implements AutoCloseable {
                     // JSON jobs are generate or caption jobs
                 }
             }
-        } catch (InvalidRequestException | io.unclip.engine.stage.InvalidRequestException e) {
+        } catch (InvalidRequestException e) {
             return e.getMessage();
         }
         return null;

@@ -1,10 +1,10 @@
 package io.unclip.decoder;
 
 import io.unclip.api.v1.DecodeRequest;
-import io.unclip.api.validate.Checks;
-import io.unclip.api.validate.InvalidRequestException;
-import io.unclip.api.validate.Limits;
-import io.unclip.service.ImageRequestValidator;
+import io.unclip.engine.stage.InvalidRequestException;
+import io.unclip.service.stage.ImageRequestValidator;
+import io.unclip.service.validate.Checks;
+import io.unclip.service.validate.Limits;
 
 /**
  * Checks a {@link DecodeRequest} against the contract (stages.proto) before any model work.

@@ -1,29 +1,29 @@
 package io.unclip.decoder;
 
-import jakarta.enterprise.context.ApplicationScoped;
-import jakarta.inject.Inject;
-
 import io.unclip.api.v1.StageImages;
 import io.unclip.api.v1.StageName;
 import io.unclip.api.v1.StageTask;
-import io.unclip.api.validate.Checks;
-import io.unclip.api.validate.Limits;
 import io.unclip.engine.image.PngCodec;
+import io.unclip.engine.model.StageManifest;
 import io.unclip.engine.stage.DecoderStage;
 import io.unclip.engine.stage.DiffusionOutput;
 import io.unclip.engine.stage.TextConditioning;
 import io.unclip.engine.tensor.Tensor;
 import io.unclip.service.Lazy;
-import io.unclip.service.StageModel;
 import io.unclip.service.StageScheduling;
 import io.unclip.service.WorkerRuntime;
 import io.unclip.service.kafka.Outcome;
 import io.unclip.service.kafka.StageHandler;
-import io.unclip.service.kafka.TaskContext;
 import io.unclip.service.stage.Generation;
 import io.unclip.service.stage.JobSpec;
 import io.unclip.service.stage.PlanSteps;
 import io.unclip.service.stage.StageCodec;
+import io.unclip.service.stage.StageModel;
+import io.unclip.service.stage.TaskContext;
+import io.unclip.service.validate.Checks;
+import io.unclip.service.validate.Limits;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
 
 /**
  * The decoder's Kafka work: image embeddings (plus the prompt's text, and the empty prompt for
@@ -63,17 +63,13 @@ public class DecoderHandler implements StageHandler {
         int n = job.numImages();
         Checks.embeddings("inputs.image_embeds", task.getInputs().getImageEmbeds(), task.getInputs().hasImageEmbeds(),
                 Limits.MAX_STAGE_BATCH);
-        Tensor embeds = codec.fromProto("inputs.image_embeds", task.getInputs().getImageEmbeds());
+        StageManifest m = decoder.stage().manifest();
+        Tensor embeds = codec.embeddings("inputs.image_embeds", task.getInputs().getImageEmbeds(), n, m);
         // text conditioning is optional for variations and absent for interpolations, as embedded
         TextConditioning cond = job.usesPrior() || task.getInputs().hasText()
-                ? codec.toEngine("inputs.text", task.getInputs().getText(), task.getInputs().hasText()) : null;
-        TextConditioning uncond = codec.toEngine("inputs.unconditional", task.getInputs().getUnconditional(),
-                task.getInputs().hasUnconditional());
-        StageCodec.checkEmbeddings("inputs.image_embeds", embeds, n, decoder.stage().manifest());
-        if (cond != null) {
-            StageCodec.checkText("inputs.text", cond, decoder.stage().manifest());
-        }
-        StageCodec.checkText("inputs.unconditional", uncond, decoder.stage().manifest());
+                ? codec.text("inputs.text", task.getInputs().getText(), task.getInputs().hasText(), m) : null;
+        TextConditioning uncond = codec.text("inputs.unconditional", task.getInputs().getUnconditional(),
+                task.getInputs().hasUnconditional(), m);
         Generation.Recorder rec = new Generation.Recorder(ctx);
         DiffusionOutput out = decoder.decode(embeds, cond == null ? null : cond.repeat(0, n), uncond,
                 job.diffusion(job.decoder()), null, rec.context());

@@ -36,11 +36,11 @@ import io.unclip.api.v1.FloatTensor;
 import io.unclip.api.v1.JobResult;
 import io.unclip.api.v1.JobState;
 import io.unclip.api.v1.StageTask;
-import io.unclip.api.validate.GrpcStatuses;
 import io.unclip.kafka.testkit.RawGrpc;
 import io.unclip.kafka.testkit.TopicProbe;
 import io.unclip.kafka.testkit.WorkerTestBase;
 import io.unclip.kafka.testkit.WorkerTestProfile;
+import io.unclip.service.GrpcStatuses;
 import io.unclip.service.kafka.Topics;
 
 /**

@@ -3,9 +3,6 @@ package io.unclip.gateway;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 
-import jakarta.annotation.PreDestroy;
-import jakarta.enterprise.context.ApplicationScoped;
-
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 
 import com.google.protobuf.ByteString;
@@ -22,10 +19,12 @@ import io.unclip.api.v1.CaptionRequest;
 import io.unclip.api.v1.CaptionToken;
 import io.unclip.api.v1.CaptionerServiceGrpc;
 import io.unclip.api.v1.ImageRef;
-import io.unclip.api.validate.GrpcStatuses;
-import io.unclip.api.validate.InvalidRequestException;
-import io.unclip.api.validate.Limits;
+import io.unclip.engine.stage.InvalidRequestException;
+import io.unclip.service.GrpcStatuses;
 import io.unclip.service.codec.UploadedImages;
+import io.unclip.service.validate.Limits;
+import jakarta.annotation.PreDestroy;
+import jakarta.enterprise.context.ApplicationScoped;
 
 /**
  * Captions go to the captioner service directly over gRPC ({@code unclip.captioner.address},

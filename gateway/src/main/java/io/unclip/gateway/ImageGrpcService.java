@@ -7,8 +7,6 @@ import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
-import jakarta.inject.Inject;
-
 import org.jboss.logging.Logger;
 
 import io.grpc.Context;
@@ -35,13 +33,14 @@ import io.unclip.api.v1.JobStatus;
 import io.unclip.api.v1.StageName;
 import io.unclip.api.v1.StageTask;
 import io.unclip.api.v1.VariationsRequest;
-import io.unclip.api.validate.GrpcStatuses;
-import io.unclip.api.validate.InvalidRequestException;
 import io.unclip.engine.pipeline.CascadePlan;
+import io.unclip.engine.stage.InvalidRequestException;
 import io.unclip.service.GrpcErrors;
-import io.unclip.service.ImageRequestValidator;
+import io.unclip.service.GrpcStatuses;
 import io.unclip.service.record.Records;
+import io.unclip.service.stage.ImageRequestValidator;
 import io.unclip.service.stage.PlanSteps;
+import jakarta.inject.Inject;
 
 /**
  * The public ImageService on the distributed pipeline.
@@ -274,10 +273,6 @@ public class ImageGrpcService implements ImageService {
     static StatusRuntimeException toStatus(RuntimeException e) {
         if (e instanceof InvalidRequestException invalid) {
             return GrpcStatuses.invalidArgument(invalid);
-        }
-        if (e instanceof io.unclip.engine.stage.InvalidRequestException invalid) { // the plan's: sizes, stages
-            return GrpcStatuses.invalidArgument(new InvalidRequestException(invalid.field(),
-                    invalid.getMessage().substring(invalid.field().length() + 2)));
         }
         if (e instanceof StatusRuntimeException s) {
             return s;

@@ -24,9 +24,9 @@ import io.unclip.service.kafka.KafkaSettings;
 import io.unclip.service.kafka.Outcome;
 import io.unclip.service.kafka.StageHandler;
 import io.unclip.service.kafka.StageWorker;
-import io.unclip.service.kafka.TaskContext;
-import io.unclip.service.record.TaskRejectedException;
 import io.unclip.service.kafka.WorkerStack;
+import io.unclip.service.record.TaskRejectedException;
+import io.unclip.service.stage.TaskContext;
 
 /**
  * Stand-in stage workers on real Kafka: the real StageWorker with trivial stage logic, so the

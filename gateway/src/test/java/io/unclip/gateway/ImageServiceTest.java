@@ -38,8 +38,8 @@ import io.unclip.api.v1.GetJobRequest;
 import io.unclip.api.v1.ImageServiceGrpc;
 import io.unclip.api.v1.InterpolateRequest;
 import io.unclip.api.v1.VariationsRequest;
-import io.unclip.api.validate.GrpcStatuses;
 import io.unclip.kafka.testkit.TestImages;
+import io.unclip.service.GrpcStatuses;
 
 /** The running gateway over a real socket, with the plain grpc-java client a CLI would use. */
 @QuarkusTest

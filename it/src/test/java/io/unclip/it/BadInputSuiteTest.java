@@ -385,6 +385,10 @@ class BadInputSuiteTest {
                         .toByteArray()), encodes));
         t.add(grpc("prior asked for 9 images", () -> drain(prior().sample(PriorRequest.newBuilder()
                 .setText(encoded.getEncodings(0)).setUnconditional(encoded.getUnconditional()).setNumImages(9).build())), ok));
+        // the prior's gRPC door checks the unconditional against the model as its Kafka door does (StageCodec.text)
+        t.add(grpc("prior given an unconditional of the wrong width", () -> drain(prior().sample(PriorRequest.newBuilder()
+                .setText(encoded.getEncodings(0)).setUnconditional(encoded.getUnconditional().toBuilder()
+                        .setTextEmbeds(TestTensors.filled(0.25f, 7))).build())), ok));
         t.add(grpc("upsampler given a 2000x2000 image", () -> drain(upsampler().upsample(UpsampleRequest.newBuilder()
                 .setImage(ImageRef.newBuilder().setUri("file:///dev/zero").setSha256(zeros).setWidth(2000).setHeight(2000))
                 .setSeed(1).build())), ok));

@@ -1,24 +1,25 @@
 package io.unclip.prior;
 
-import jakarta.enterprise.context.ApplicationScoped;
-import jakarta.inject.Inject;
-
 import io.unclip.api.v1.StageName;
 import io.unclip.api.v1.StageTask;
+import io.unclip.engine.model.StageManifest;
+import io.unclip.engine.stage.InvalidRequestException;
 import io.unclip.engine.stage.PriorResult;
 import io.unclip.engine.stage.PriorStage;
 import io.unclip.engine.stage.TextConditioning;
 import io.unclip.service.Lazy;
-import io.unclip.service.StageModel;
 import io.unclip.service.StageScheduling;
 import io.unclip.service.WorkerRuntime;
 import io.unclip.service.kafka.Outcome;
 import io.unclip.service.kafka.StageHandler;
-import io.unclip.service.kafka.TaskContext;
 import io.unclip.service.stage.Generation;
 import io.unclip.service.stage.JobSpec;
 import io.unclip.service.stage.PlanSteps;
 import io.unclip.service.stage.StageCodec;
+import io.unclip.service.stage.StageModel;
+import io.unclip.service.stage.TaskContext;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
 
 /**
  * The prior's Kafka work: the prompt's conditioning repeated for the N images, the empty prompt
@@ -52,16 +53,15 @@ public class PriorHandler implements StageHandler {
     public Outcome handle(StageTask task, TaskContext ctx) {
         PriorStage prior = prior();
         if (!task.getRequest().hasGenerate()) {
-            throw new io.unclip.engine.stage.InvalidRequestException("request", "the prior runs text-to-image jobs"
+            throw new InvalidRequestException("request", "the prior runs text-to-image jobs"
                     + " only, got a " + task.getRequest().getRequestCase() + " job");
         }
         JobSpec job = JobSpec.of(task.getRequest());
         StageCodec codec = new StageCodec(runtime.tensors());
-        TextConditioning cond = codec.toEngine("inputs.text", task.getInputs().getText(), task.getInputs().hasText());
-        TextConditioning uncond = codec.toEngine("inputs.unconditional", task.getInputs().getUnconditional(),
-                task.getInputs().hasUnconditional());
-        StageCodec.checkText("inputs.text", cond, prior.stage().manifest());
-        StageCodec.checkText("inputs.unconditional", uncond, prior.stage().manifest());
+        StageManifest m = prior.stage().manifest();
+        TextConditioning cond = codec.text("inputs.text", task.getInputs().getText(), task.getInputs().hasText(), m);
+        TextConditioning uncond = codec.text("inputs.unconditional", task.getInputs().getUnconditional(),
+                task.getInputs().hasUnconditional(), m);
         int n = job.numImages();
         Generation.Recorder rec = new Generation.Recorder(ctx);
         PriorResult pr = prior.sample(cond.repeat(0, n), uncond, job.diffusion(job.prior()),

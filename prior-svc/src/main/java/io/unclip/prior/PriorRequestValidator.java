@@ -1,9 +1,9 @@
 package io.unclip.prior;
 
 import io.unclip.api.v1.PriorRequest;
-import io.unclip.api.validate.Checks;
-import io.unclip.api.validate.InvalidRequestException;
-import io.unclip.service.ImageRequestValidator;
+import io.unclip.engine.stage.InvalidRequestException;
+import io.unclip.service.stage.ImageRequestValidator;
+import io.unclip.service.validate.Checks;
 
 /**
  * Checks a {@link PriorRequest} against the contract (stages.proto) before any model work.

@@ -7,7 +7,7 @@ import org.junit.jupiter.api.Test;
 
 import io.unclip.api.v1.PriorRequest;
 import io.unclip.api.v1.SamplerParams;
-import io.unclip.api.validate.InvalidRequestException;
+import io.unclip.engine.stage.InvalidRequestException;
 import io.unclip.kafka.testkit.TestTensors;
 
 class PriorRequestValidatorTest {

@@ -14,8 +14,8 @@ import io.quarkus.test.junit.QuarkusTest;
 import io.unclip.api.v1.PriorRequest;
 import io.unclip.api.v1.PriorServiceGrpc;
 import io.unclip.api.v1.SamplerParams;
-import io.unclip.api.validate.GrpcStatuses;
 import io.unclip.kafka.testkit.StageServiceTestBase;
+import io.unclip.service.GrpcStatuses;
 
 /**
  * The running service without a model bundle, over a real socket: its request checks (health,

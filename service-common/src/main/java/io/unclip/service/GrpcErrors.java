@@ -4,6 +4,7 @@ import org.jboss.logging.Logger;
 
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
+import io.unclip.service.stage.ErrorIds;
 
 /**
  * How an unexpected failure reaches a gRPC client: INTERNAL with a short message and an error id,

@@ -1,15 +1,13 @@
 package io.unclip.service;
 
-import jakarta.enterprise.context.ApplicationScoped;
-
 import io.grpc.Metadata;
 import io.grpc.ServerCall;
 import io.grpc.StatusException;
 import io.grpc.StatusRuntimeException;
 import io.quarkus.grpc.ExceptionHandler;
 import io.quarkus.grpc.ExceptionHandlerProvider;
-import io.unclip.api.validate.GrpcStatuses;
-import io.unclip.api.validate.InvalidRequestException;
+import io.unclip.engine.stage.InvalidRequestException;
+import jakarta.enterprise.context.ApplicationScoped;
 
 /**
  * Every gRPC service's last word on failures (it replaces Quarkus' default provider), so that no

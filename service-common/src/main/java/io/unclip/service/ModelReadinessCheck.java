@@ -1,11 +1,12 @@
 package io.unclip.service;
 
-import jakarta.inject.Inject;
-
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.eclipse.microprofile.health.HealthCheck;
 import org.eclipse.microprofile.health.HealthCheckResponse;
 import org.eclipse.microprofile.health.Readiness;
+
+import io.unclip.service.stage.StageModel;
+import jakarta.inject.Inject;
 
 /** Ready only when the stage model is loaded; DOWN with the reason otherwise. */
 @Readiness

@@ -8,9 +8,6 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 
-import jakarta.annotation.PreDestroy;
-import jakarta.enterprise.context.ApplicationScoped;
-
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 
@@ -19,10 +16,11 @@ import io.grpc.StatusRuntimeException;
 import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.subscription.BackPressureStrategy;
 import io.smallrye.mutiny.subscription.MultiEmitter;
-import io.unclip.api.validate.GrpcStatuses;
-import io.unclip.api.validate.InvalidRequestException;
 import io.unclip.engine.diffusion.SamplingCancelledException;
 import io.unclip.engine.schedule.QueueFullException;
+import io.unclip.engine.stage.InvalidRequestException;
+import jakarta.annotation.PreDestroy;
+import jakarta.enterprise.context.ApplicationScoped;
 
 /**
  * Runs a stage's gRPC calls on a pool of threads (never on the event loop; {@code unclip.grpc.threads}
@@ -100,11 +98,6 @@ public class StageCalls {
         }
         if (e instanceof InvalidRequestException i) {
             return GrpcStatuses.invalidArgument(i);
-        }
-        if (e instanceof io.unclip.engine.stage.InvalidRequestException i) {
-            return GrpcStatuses.invalidArgument(new InvalidRequestException(i.field(),
-                    i.getMessage().startsWith(i.field() + ": ") ? i.getMessage().substring(i.field().length() + 2)
-                            : i.getMessage()));
         }
         if (e instanceof QueueFullException) {
             return Status.RESOURCE_EXHAUSTED.withDescription(e.getMessage()).asRuntimeException();

@@ -6,11 +6,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
 
-import jakarta.enterprise.context.ApplicationScoped;
-import jakarta.enterprise.event.Observes;
-import jakarta.enterprise.inject.Instance;
-import jakarta.inject.Inject;
-
 import org.apache.kafka.clients.admin.Admin;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
@@ -28,6 +23,11 @@ import io.unclip.service.kafka.StageWorker;
 import io.unclip.service.kafka.TaskReader;
 import io.unclip.service.kafka.Topics;
 import io.unclip.service.kafka.WorkerStack;
+import io.unclip.service.stage.StageModel;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import jakarta.enterprise.inject.Instance;
+import jakarta.inject.Inject;
 
 /**
  * Starts this service's Kafka worker once its model is loaded, when {@code kafka.bootstrap.servers}

@@ -3,9 +3,9 @@ package io.unclip.textencoder;
 import java.util.List;
 
 import io.unclip.api.v1.EncodeRequest;
-import io.unclip.api.validate.Checks;
-import io.unclip.api.validate.InvalidRequestException;
-import io.unclip.api.validate.Limits;
+import io.unclip.engine.stage.InvalidRequestException;
+import io.unclip.service.validate.Checks;
+import io.unclip.service.validate.Limits;
 
 /**
  * Checks an {@link EncodeRequest} against the contract (stages.proto) before any model work.

@@ -3,23 +3,20 @@ package io.unclip.textencoder;
 import java.util.ArrayList;
 import java.util.List;
 
-import jakarta.inject.Inject;
-
 import io.quarkus.grpc.GrpcService;
 import io.smallrye.mutiny.Uni;
 import io.unclip.api.v1.EncodeReply;
 import io.unclip.api.v1.EncodeRequest;
 import io.unclip.api.v1.StageName;
 import io.unclip.api.v1.TextEncoderService;
-import io.unclip.engine.stage.RunContext;
-import io.unclip.engine.stage.StageListener;
-import io.unclip.engine.stage.StageTimings;
 import io.unclip.engine.stage.TextConditioning;
 import io.unclip.engine.stage.TextEncoderStage;
+import io.unclip.service.CallProgress;
 import io.unclip.service.StageCalls;
-import io.unclip.service.StageModel;
 import io.unclip.service.WorkerRuntime;
 import io.unclip.service.stage.StageCodec;
+import io.unclip.service.stage.StageModel;
+import jakarta.inject.Inject;
 
 /**
  * gRPC adapter of the text encoder stage: validate, then encode all prompts in one model call
@@ -51,13 +48,8 @@ public class TextEncoderGrpcService implements TextEncoderService {
                 for (int i = 0; i < valid.prompts().size(); i++) {
                     te.checkPrompt("prompts[" + i + "]", valid.prompts().get(i));
                 }
-                StageTimings[] timings = new StageTimings[1];
-                TextConditioning out = te.encode(valid.prompts(), new RunContext(new StageListener() {
-                    @Override
-                    public void stageFinished(StageTimings t) {
-                        timings[0] = t;
-                    }
-                }, cancelled, 0));
+                CallProgress progress = new CallProgress(StageName.TEXT_ENCODER, 0, null);
+                TextConditioning out = te.encode(valid.prompts(), progress.context(cancelled, 0));
                 StageCodec codec = new StageCodec(runtime.tensors());
                 List<io.unclip.api.v1.TextConditioning> encodings = new ArrayList<>();
                 for (int i = 0; i < out.rows(); i++) {
@@ -67,8 +59,8 @@ public class TextEncoderGrpcService implements TextEncoderService {
                 if (valid.includeUnconditional()) {
                     reply.setUnconditional(codec.toProto(te.emptyPrompt(), 0));
                 }
-                if (timings[0] != null) {
-                    reply.setTimings(StageCodec.timings(timings[0], StageName.TEXT_ENCODER));
+                if (progress.timings() != null) {
+                    reply.setTimings(progress.timings());
                 }
                 emit.accept(reply.build());
             }, false).toUni();

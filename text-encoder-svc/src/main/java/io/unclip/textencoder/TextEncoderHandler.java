@@ -2,9 +2,6 @@ package io.unclip.textencoder;
 
 import java.util.List;
 
-import jakarta.enterprise.context.ApplicationScoped;
-import jakarta.inject.Inject;
-
 import com.google.protobuf.ByteString;
 
 import io.unclip.api.v1.GenerateRequest;
@@ -19,21 +16,24 @@ import io.unclip.engine.pipeline.CascadePlan;
 import io.unclip.engine.pipeline.StageOverrides;
 import io.unclip.engine.stage.ImageEmbeddings;
 import io.unclip.engine.stage.ImageEncoderStage;
+import io.unclip.engine.stage.InvalidRequestException;
 import io.unclip.engine.stage.TextConditioning;
 import io.unclip.engine.stage.TextEncoderStage;
 import io.unclip.engine.tensor.Tensor;
 import io.unclip.service.Lazy;
-import io.unclip.service.StageModel;
 import io.unclip.service.StageScheduling;
 import io.unclip.service.WorkerRuntime;
 import io.unclip.service.codec.UploadedImages;
 import io.unclip.service.kafka.Outcome;
 import io.unclip.service.kafka.StageHandler;
-import io.unclip.service.kafka.TaskContext;
 import io.unclip.service.stage.Generation;
 import io.unclip.service.stage.JobSpec;
 import io.unclip.service.stage.PlanSteps;
 import io.unclip.service.stage.StageCodec;
+import io.unclip.service.stage.StageModel;
+import io.unclip.service.stage.TaskContext;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
 
 /**
  * The text encoder's Kafka work, the first stage of a job: checks what only the bundle can check
@@ -73,7 +73,7 @@ public class TextEncoderHandler implements StageHandler {
         return switch (task.getRequest().getRequestCase()) {
             case GENERATE -> generate(task, ctx);
             case VARIATIONS, INTERPOLATE -> fromImages(task, ctx);
-            default -> throw new io.unclip.engine.stage.InvalidRequestException("request", "the text encoder runs"
+            default -> throw new InvalidRequestException("request", "the text encoder runs"
                     + " generate, variations and interpolate jobs, got " + task.getRequest().getRequestCase());
         };
     }
@@ -114,7 +114,7 @@ public class TextEncoderHandler implements StageHandler {
         TextEncoderStage te = encoder();
         JobRequest r = task.getRequest();
         if (r.hasInterpolate() && r.getInterpolate().hasTowardsPrompt()) {
-            throw new io.unclip.engine.stage.InvalidRequestException("towards_prompt", "interpolation towards a"
+            throw new InvalidRequestException("towards_prompt", "interpolation towards a"
                     + " prompt needs a description of image_a from the captioner; the distributed pipeline runs"
                     + " image_b interpolations only (towards_prompt runs embedded: unclip interpolate --towards)");
         }
@@ -159,7 +159,7 @@ public class TextEncoderHandler implements StageHandler {
 
     private ImageEncoderStage requireImageEncoder() {
         return model.require().also(StageKind.IMAGE_ENCODER).map(ImageEncoderStage::new).orElseThrow(() ->
-                new io.unclip.engine.stage.InvalidRequestException("request", "the model bundle has no image_encoder"
+                new InvalidRequestException("request", "the model bundle has no image_encoder"
                         + " stage, which variations and interpolations need"));
     }
 

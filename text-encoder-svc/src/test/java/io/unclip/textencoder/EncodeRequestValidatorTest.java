@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import org.junit.jupiter.api.Test;
 
 import io.unclip.api.v1.EncodeRequest;
-import io.unclip.api.validate.InvalidRequestException;
+import io.unclip.engine.stage.InvalidRequestException;
 
 class EncodeRequestValidatorTest {
     final EncodeRequestValidator validator = new EncodeRequestValidator();

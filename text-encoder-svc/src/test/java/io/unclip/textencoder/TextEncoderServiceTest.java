@@ -13,8 +13,8 @@ import io.grpc.StatusRuntimeException;
 import io.quarkus.test.junit.QuarkusTest;
 import io.unclip.api.v1.EncodeRequest;
 import io.unclip.api.v1.TextEncoderServiceGrpc;
-import io.unclip.api.validate.GrpcStatuses;
 import io.unclip.kafka.testkit.StageServiceTestBase;
+import io.unclip.service.GrpcStatuses;
 
 /**
  * The running service without a model bundle, over a real socket: its request checks (health,

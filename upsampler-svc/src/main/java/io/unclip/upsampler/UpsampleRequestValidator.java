@@ -1,11 +1,11 @@
 package io.unclip.upsampler;
 
 import io.unclip.api.v1.UpsampleRequest;
-import io.unclip.api.validate.Checks;
-import io.unclip.api.validate.ImageHeaders;
-import io.unclip.api.validate.InvalidRequestException;
-import io.unclip.api.validate.Limits;
-import io.unclip.service.ImageRequestValidator;
+import io.unclip.engine.stage.InvalidRequestException;
+import io.unclip.service.stage.ImageRequestValidator;
+import io.unclip.service.validate.Checks;
+import io.unclip.service.validate.ImageHeaders;
+import io.unclip.service.validate.Limits;
 
 /**
  * Checks an {@link UpsampleRequest} against the contract (stages.proto) before any model work.

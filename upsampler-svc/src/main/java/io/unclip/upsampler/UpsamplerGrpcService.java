@@ -1,35 +1,27 @@
 package io.unclip.upsampler;
 
 import java.util.List;
-import java.util.Map;
-
-import jakarta.inject.Inject;
-
-import com.google.protobuf.ByteString;
 
 import io.quarkus.grpc.GrpcService;
 import io.smallrye.mutiny.Multi;
 import io.unclip.api.v1.ImageRef;
-import io.unclip.api.v1.StageImages;
 import io.unclip.api.v1.StageName;
 import io.unclip.api.v1.UpsampleEvent;
 import io.unclip.api.v1.UpsampleRequest;
 import io.unclip.api.v1.UpsamplerService;
-import io.unclip.api.validate.Checks;
 import io.unclip.engine.image.PngCodec;
 import io.unclip.engine.stage.DiffusionOutput;
 import io.unclip.engine.stage.DiffusionRequest;
-import io.unclip.engine.stage.RunContext;
-import io.unclip.engine.stage.StageListener;
-import io.unclip.engine.stage.StageProgress;
-import io.unclip.engine.stage.StageTimings;
 import io.unclip.engine.stage.UpsamplerStage;
 import io.unclip.engine.tensor.Tensor;
+import io.unclip.service.CallProgress;
 import io.unclip.service.StageCalls;
-import io.unclip.service.StageModel;
 import io.unclip.service.WorkerRuntime;
 import io.unclip.service.codec.UploadedImages;
 import io.unclip.service.stage.StageCodec;
+import io.unclip.service.stage.StageModel;
+import io.unclip.service.validate.Checks;
+import jakarta.inject.Inject;
 
 /**
  * gRPC adapter of the upsamplers: one 4x step ({@code cascade_step} picks the model) on a model
@@ -86,49 +78,20 @@ public class UpsamplerGrpcService implements UpsamplerService {
                     throw Checks.invalid("cascade_step", u.stage().name() + " is conditioned on image embeddings, which"
                             + " UpsampleRequest does not carry; use the Kafka pipeline");
                 }
-                StageTimings[] timings = new StageTimings[1];
-                DiffusionOutput out = u.upsample(low, null, new DiffusionRequest(request.getSeed(), range(valid.batch()),
-                        StageCodec.overrides("params", request.getParams(), request.hasParams())), null,
-                        new RunContext(new StageListener() {
-                            @Override
-                            public void progress(StageProgress e) {
-                                io.unclip.api.v1.StageProgress.Builder p = io.unclip.api.v1.StageProgress.newBuilder()
-                                        .setStage(StageName.UPSAMPLER).setCascadeStep(step).setStep(e.step())
-                                        .setTotal(e.total());
-                                if (e.preview() != null) {
-                                    p.setPreviewPng(ByteString.copyFrom(png.encode(e.preview(), 0, Map.of())));
-                                }
-                                emit.accept(UpsampleEvent.newBuilder().setProgress(p).build());
-                            }
-
-                            @Override
-                            public void stageFinished(StageTimings t) {
-                                timings[0] = t;
-                            }
-                        }, cancelled, request.getPreviewInterval()));
-                StageImages.Builder images = StageImages.newBuilder().setPixels(codec.toProto(out.images()));
-                if (request.getEncodePng()) {
-                    for (int i = 0; i < out.images().dim(0); i++) {
-                        images.addImages(ImageRef.newBuilder().setPng(ByteString.copyFrom(png.encode(out.images(), i,
-                                Map.of()))).setWidth(u.outputSize()).setHeight(u.outputSize()));
-                    }
-                }
-                UpsampleEvent.Builder last = UpsampleEvent.newBuilder().setOutput(images);
-                if (timings[0] != null) {
-                    last.setTimings(StageCodec.timings(timings[0], StageName.UPSAMPLER));
+                CallProgress progress = new CallProgress(StageName.UPSAMPLER, step,
+                        p -> emit.accept(UpsampleEvent.newBuilder().setProgress(p).build()));
+                DiffusionOutput out = u.upsample(low, null, new DiffusionRequest(request.getSeed(),
+                        StageCodec.range(valid.batch()), StageCodec.overrides("params", request.getParams(),
+                                request.hasParams())), null, progress.context(cancelled, request.getPreviewInterval()));
+                UpsampleEvent.Builder last = UpsampleEvent.newBuilder()
+                        .setOutput(codec.images(out.images(), request.getEncodePng(), png));
+                if (progress.timings() != null) {
+                    last.setTimings(progress.timings());
                 }
                 emit.accept(last.build());
             }, true);
         } catch (RuntimeException e) {
             return Multi.createFrom().failure(StageCalls.status(e));
         }
-    }
-
-    static int[] range(int n) {
-        int[] r = new int[n];
-        for (int i = 0; i < n; i++) {
-            r[i] = i;
-        }
-        return r;
     }
 }

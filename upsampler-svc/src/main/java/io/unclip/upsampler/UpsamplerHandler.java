@@ -3,9 +3,6 @@ package io.unclip.upsampler;
 import java.util.ArrayList;
 import java.util.List;
 
-import jakarta.enterprise.context.ApplicationScoped;
-import jakarta.inject.Inject;
-
 import io.unclip.api.v1.StageImages;
 import io.unclip.api.v1.StageName;
 import io.unclip.api.v1.StageTask;
@@ -16,17 +13,19 @@ import io.unclip.engine.stage.Scheduling;
 import io.unclip.engine.stage.UpsamplerStage;
 import io.unclip.engine.tensor.Tensor;
 import io.unclip.service.Lazy;
-import io.unclip.service.StageModel;
 import io.unclip.service.StageScheduling;
 import io.unclip.service.WorkerRuntime;
 import io.unclip.service.kafka.Outcome;
 import io.unclip.service.kafka.StageHandler;
-import io.unclip.service.kafka.TaskContext;
 import io.unclip.service.record.TaskRejectedException;
 import io.unclip.service.stage.Generation;
 import io.unclip.service.stage.JobSpec;
 import io.unclip.service.stage.PlanSteps;
 import io.unclip.service.stage.StageCodec;
+import io.unclip.service.stage.StageModel;
+import io.unclip.service.stage.TaskContext;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
 
 /**
  * The upsamplers' Kafka work, one record per 4x step ({@code cascade_step} picks the bundle's
@@ -86,11 +85,8 @@ public class UpsamplerHandler implements StageHandler {
                     + " takes " + n + " images of " + u.inputSize() + "x" + u.inputSize() + ", got "
                     + java.util.Arrays.toString(low.shape()), task.getJobId());
         }
-        Tensor embeds = task.getInputs().hasImageEmbeds() ? codec.fromProto("inputs.image_embeds",
-                task.getInputs().getImageEmbeds()) : null;
-        if (embeds != null) {
-            StageCodec.checkEmbeddings("inputs.image_embeds", embeds, n, u.stage().manifest());
-        }
+        Tensor embeds = task.getInputs().hasImageEmbeds() ? codec.embeddings("inputs.image_embeds",
+                task.getInputs().getImageEmbeds(), n, u.stage().manifest()) : null;
         Generation.Recorder rec = new Generation.Recorder(ctx);
         DiffusionOutput out = u.upsample(low, embeds, job.diffusion(job.upsampler()), null,
                 rec.context());

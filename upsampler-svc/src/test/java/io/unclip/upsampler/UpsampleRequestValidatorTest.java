@@ -9,7 +9,7 @@ import io.unclip.api.v1.FloatTensor;
 import io.unclip.api.v1.ImageRef;
 import io.unclip.api.v1.SamplerParams;
 import io.unclip.api.v1.UpsampleRequest;
-import io.unclip.api.validate.InvalidRequestException;
+import io.unclip.engine.stage.InvalidRequestException;
 import io.unclip.kafka.testkit.TestImages;
 import io.unclip.kafka.testkit.TestTensors;
 

@@ -13,9 +13,9 @@ import io.grpc.StatusRuntimeException;
 import io.quarkus.test.junit.QuarkusTest;
 import io.unclip.api.v1.UpsampleRequest;
 import io.unclip.api.v1.UpsamplerServiceGrpc;
-import io.unclip.api.validate.GrpcStatuses;
 import io.unclip.kafka.testkit.StageServiceTestBase;
 import io.unclip.kafka.testkit.TestTensors;
+import io.unclip.service.GrpcStatuses;
 
 /**
  * The running service without a model bundle, over a real socket: its request checks (health,

@@ -1,17 +1,5 @@
 package io.unclip.cli.eval;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import io.unclip.api.validate.Checks;
-import io.unclip.cli.UnsignedSeed;
-import io.unclip.shapes.CaptionParser;
-import io.unclip.shapes.Captions;
-import io.unclip.shapes.Relation;
-import io.unclip.shapes.Scene;
-import io.unclip.shapes.SceneObject;
-import io.unclip.shapes.SceneSampler;
-import io.unclip.shapes.SplitMix64;
 import java.io.IOException;
 import java.io.Writer;
 import java.math.BigInteger;
@@ -25,6 +13,20 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import io.unclip.cli.UnsignedSeed;
+import io.unclip.service.validate.Checks;
+import io.unclip.shapes.CaptionParser;
+import io.unclip.shapes.Captions;
+import io.unclip.shapes.Relation;
+import io.unclip.shapes.Scene;
+import io.unclip.shapes.SceneObject;
+import io.unclip.shapes.SceneSampler;
+import io.unclip.shapes.SplitMix64;
 
 /**
  * The evaluation's prompts: the fixed default set, or a JSONL file.

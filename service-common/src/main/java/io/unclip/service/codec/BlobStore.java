@@ -13,8 +13,8 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 
-import io.unclip.api.validate.Checks;
-import io.unclip.api.validate.InvalidRequestException;
+import io.unclip.engine.stage.InvalidRequestException;
+import io.unclip.service.validate.Checks;
 
 /**
  * A content-addressed blob store in a directory (FloatTensor.uri / ImageRef.uri "file:///..."):

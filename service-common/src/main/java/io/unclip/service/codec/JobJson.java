@@ -20,9 +20,10 @@ import io.unclip.api.v1.GenerateRequest;
 import io.unclip.api.v1.JobRequest;
 import io.unclip.api.v1.ResultFormat;
 import io.unclip.api.v1.SamplerParams;
-import io.unclip.api.validate.Checks;
+import io.unclip.engine.stage.InvalidRequestException;
 import io.unclip.service.record.Records;
 import io.unclip.service.record.TaskRejectedException;
+import io.unclip.service.validate.Checks;
 
 /**
  * Batch jobs as JSON on unclip.jobs:
@@ -90,7 +91,7 @@ public final class JobJson {
         String jobId = idNode.asText();
         try {
             Checks.jobId("job_id", jobId);
-        } catch (io.unclip.api.validate.InvalidRequestException e) {
+        } catch (InvalidRequestException e) {
             throw TaskRejectedException.invalid(e.field(), e.getMessage(), fallbackId);
         }
         try {
@@ -107,7 +108,7 @@ public final class JobJson {
                     .setStreamProgress(stream != null && stream.asBoolean(false))
                     .setResultFormat(ResultFormat.JSON)
                     .build();
-        } catch (io.unclip.api.validate.InvalidRequestException e) {
+        } catch (InvalidRequestException e) {
             throw TaskRejectedException.invalid(e.field(), e.getMessage(), jobId);
         }
     }

@@ -3,10 +3,10 @@ package io.unclip.service.codec;
 import java.util.Arrays;
 
 import io.unclip.api.v1.FloatTensor;
-import io.unclip.api.validate.Checks;
-import io.unclip.api.validate.InvalidRequestException;
-import io.unclip.api.validate.Limits;
+import io.unclip.engine.stage.InvalidRequestException;
 import io.unclip.engine.tensor.Tensor;
+import io.unclip.service.validate.Checks;
+import io.unclip.service.validate.Limits;
 
 /**
  * Engine tensors to FloatTensor messages and back, bit-exact (float32 values, row-major).

@@ -9,11 +9,12 @@ import javax.imageio.ImageIO;
 
 import com.google.protobuf.ByteString;
 
-import io.unclip.api.validate.Checks;
-import io.unclip.api.validate.ImageHeaders;
 import io.unclip.engine.image.DecodedImage;
 import io.unclip.engine.image.ImageRejectedException;
 import io.unclip.engine.image.PngCodec;
+import io.unclip.engine.stage.InvalidRequestException;
+import io.unclip.service.validate.Checks;
+import io.unclip.service.validate.ImageHeaders;
 
 /**
  * Uploaded images (PNG or JPEG, already checked by {@code Checks.uploadedImage}: bytes, and pixel
@@ -22,7 +23,7 @@ import io.unclip.engine.image.PngCodec;
  *
  * <p>An image that the header check let through can still be corrupt (cut off in transit, say).
  * That is the client's input, not a stage failure, so every place that decodes a request's
- * image does it here: a refused image is an {@link io.unclip.api.validate.InvalidRequestException}
+ * image does it here: a refused image is an {@link InvalidRequestException}
  * naming the field (INVALID_ARGUMENT over gRPC, a dead letter at once over Kafka).
  */
 public final class UploadedImages {
@@ -31,7 +32,7 @@ public final class UploadedImages {
 
     /**
      * @param field the request field, for the error
-     * @throws io.unclip.api.validate.InvalidRequestException when the image cannot be decoded
+     * @throws InvalidRequestException when the image cannot be decoded
      */
     public static ByteString asPng(String field, ByteString image) {
         if (isPng(field, image)) {
@@ -46,7 +47,7 @@ public final class UploadedImages {
             ImageIO.write(img, "png", out);
             return ByteString.copyFrom(out.toByteArray());
         } catch (IOException | RuntimeException e) {
-            if (e instanceof io.unclip.api.validate.InvalidRequestException i) {
+            if (e instanceof InvalidRequestException i) {
                 throw i;
             }
             throw Checks.invalid(field, "cannot decode the image: " + e.getMessage());
@@ -56,7 +57,7 @@ public final class UploadedImages {
     /**
      * The request's image (PNG or JPEG) decoded to pixels.
      *
-     * @throws io.unclip.api.validate.InvalidRequestException when it is corrupt or over the codec's limits
+     * @throws InvalidRequestException when it is corrupt or over the codec's limits
      */
     public static DecodedImage decode(String field, ByteString image, PngCodec png) {
         byte[] bytes = asPng(field, image).toByteArray();
@@ -70,7 +71,7 @@ public final class UploadedImages {
     /**
      * Checks that the request's image decodes, without keeping its pixels (the gateway's door).
      *
-     * @throws io.unclip.api.validate.InvalidRequestException when it is corrupt or over the codec's limits
+     * @throws InvalidRequestException when it is corrupt or over the codec's limits
      */
     public static void verify(String field, ByteString image, PngCodec png) {
         if (!isPng(field, image)) {

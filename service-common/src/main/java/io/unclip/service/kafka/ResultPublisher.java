@@ -18,9 +18,9 @@ import io.unclip.api.v1.GeneratedImage;
 import io.unclip.api.v1.ImageRef;
 import io.unclip.api.v1.JobResult;
 import io.unclip.api.v1.ResultFormat;
-import io.unclip.api.validate.Checks;
 import io.unclip.service.codec.ResultJson;
 import io.unclip.service.record.Records;
+import io.unclip.service.validate.Checks;
 
 /**
  * Writes a job's result to unclip.results, keyed by job id, in the encoding the job asked for:

@@ -3,6 +3,7 @@ package io.unclip.service.kafka;
 import io.unclip.api.v1.StageName;
 import io.unclip.api.v1.StageTask;
 import io.unclip.service.record.TaskRejectedException;
+import io.unclip.service.stage.TaskContext;
 
 /**
  * Runs one stage on one task: the stage-specific part of a {@link StageWorker} (the Kafka part is

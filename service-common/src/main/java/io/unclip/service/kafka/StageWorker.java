@@ -38,15 +38,16 @@ import io.unclip.api.v1.ResultFormat;
 import io.unclip.api.v1.StageName;
 import io.unclip.api.v1.StageTask;
 import io.unclip.api.v1.StageTimings;
-import io.unclip.api.validate.InvalidRequestException;
 import io.unclip.engine.diffusion.SamplingCancelledException;
 import io.unclip.engine.schedule.QueueFullException;
+import io.unclip.engine.stage.InvalidRequestException;
 import io.unclip.engine.tensor.Tensor;
-import io.unclip.service.ErrorIds;
 import io.unclip.service.codec.JobJson;
 import io.unclip.service.record.Records;
 import io.unclip.service.record.TaskRejectedException;
+import io.unclip.service.stage.ErrorIds;
 import io.unclip.service.stage.JobSpec;
+import io.unclip.service.stage.TaskContext;
 
 /**
  * A stage's Kafka worker: one replica of the stage's consumer group.
@@ -564,8 +565,7 @@ public final class StageWorker implements AutoCloseable {
         }
         TaskRejectedException rejected = e instanceof TaskRejectedException t ? t
                 : e instanceof InvalidRequestException i ? TaskRejectedException.invalid(i.field(), i.getMessage(), jobId)
-                : e instanceof io.unclip.engine.stage.InvalidRequestException i // the request does not fit the model
-                ? TaskRejectedException.invalid(i.field(), i.getMessage(), jobId) : null;
+                : null;
         if (rejected != null) {
             reject(run, rejected, format, task);
             done.add(key);

@@ -14,8 +14,8 @@ import io.unclip.api.v1.StageProgress;
 import io.unclip.api.v1.StageStarted;
 import io.unclip.api.v1.StageTask;
 import io.unclip.api.v1.StageTimings;
-import io.unclip.api.validate.Limits;
 import io.unclip.engine.tensor.Tensor;
+import io.unclip.service.validate.Limits;
 
 /**
  * The events of one stage run: started, progress (throttled; previews latest-wins, encoded off

@@ -8,13 +8,13 @@ import io.unclip.api.v1.JobRequest;
 import io.unclip.api.v1.ResultFormat;
 import io.unclip.api.v1.StageName;
 import io.unclip.api.v1.StageTask;
-import io.unclip.api.validate.Checks;
-import io.unclip.api.validate.InvalidRequestException;
-import io.unclip.api.validate.Limits;
-import io.unclip.service.ImageRequestValidator;
+import io.unclip.engine.stage.InvalidRequestException;
 import io.unclip.service.codec.JobJson;
 import io.unclip.service.record.Records;
 import io.unclip.service.record.TaskRejectedException;
+import io.unclip.service.stage.ImageRequestValidator;
+import io.unclip.service.validate.Checks;
+import io.unclip.service.validate.Limits;
 
 /**
  * Turns a consumed record into the task to run, or rejects it ({@link TaskRejectedException}:

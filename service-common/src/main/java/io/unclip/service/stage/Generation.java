@@ -17,15 +17,13 @@ import io.unclip.engine.image.PngCodec;
 import io.unclip.engine.model.StageKind;
 import io.unclip.engine.model.StageManifest;
 import io.unclip.engine.pipeline.GenerationParameters;
+import io.unclip.engine.stage.RunContext;
 import io.unclip.engine.stage.SamplerSettings;
 import io.unclip.engine.stage.StageListener;
 import io.unclip.engine.stage.StageProgress;
 import io.unclip.engine.stage.StageTimings;
-import io.unclip.engine.stage.RunContext;
 import io.unclip.engine.tensor.Tensor;
-import io.unclip.service.StageModel;
 import io.unclip.service.record.Records;
-import io.unclip.service.kafka.TaskContext;
 
 /**
  * A job as the stages of the distributed pipeline run it: the same calls, seeds and noise streams

@@ -8,10 +8,10 @@ import io.unclip.api.v1.GenerateRequest;
 import io.unclip.api.v1.InterpolateRequest;
 import io.unclip.api.v1.JobRequest;
 import io.unclip.api.v1.VariationsRequest;
-import io.unclip.api.validate.Limits;
 import io.unclip.engine.stage.DiffusionRequest;
 import io.unclip.engine.stage.PriorStage;
 import io.unclip.engine.stage.SamplerOverrides;
+import io.unclip.service.validate.Limits;
 
 /**
  * What the diffusion stages need to know about a job, whatever kind it is (generate, variations,

@@ -6,13 +6,14 @@ import io.unclip.api.v1.ClipRange;
 import io.unclip.api.v1.FloatTensor;
 import io.unclip.api.v1.Sampler;
 import io.unclip.api.v1.SamplerParams;
-import io.unclip.api.validate.Checks;
+import io.unclip.engine.stage.InvalidRequestException;
 import io.unclip.engine.stage.SamplerOverrides;
 import io.unclip.engine.stage.SamplerSettings;
 import io.unclip.engine.stage.StageTimings;
 import io.unclip.engine.stage.TextConditioning;
 import io.unclip.engine.tensor.Tensor;
 import io.unclip.service.codec.ProtoTensors;
+import io.unclip.service.validate.Checks;
 
 /**
  * unclip.v1 messages to the engine's stage types and back, bit-exact for tensors (float32 values
@@ -41,14 +42,14 @@ public final class StageCodec {
             case DDPM -> "ddpm";
             case DDIM -> "ddim";
             case SAMPLER_UNSPECIFIED -> null;
-            default -> throw new io.unclip.engine.stage.InvalidRequestException(Checks.path(field, "sampler"),
+            default -> throw new InvalidRequestException(Checks.path(field, "sampler"),
                     "unknown sampler " + p.getSamplerValue());
         };
         Double clip = null;
         if (p.hasClipX0()) {
             ClipRange r = p.getClipX0();
             if (!(r.getMax() > 0) || !Float.isFinite(r.getMax()) || r.getMin() != -r.getMax()) {
-                throw new io.unclip.engine.stage.InvalidRequestException(Checks.path(field, "clip_x0"), "the engine"
+                throw new InvalidRequestException(Checks.path(field, "clip_x0"), "the engine"
                         + " clips symmetrically to [-r, r], r > 0: min must be -max, got [" + r.getMin() + ", "
                         + r.getMax() + "]");
             }
@@ -137,8 +138,26 @@ public final class StageCodec {
         return b.build();
     }
 
-    /** A one-row engine conditioning from a message; checks the shapes first. */
-    public TextConditioning toEngine(String field, io.unclip.api.v1.TextConditioning tc, boolean present) {
+    /**
+     * A one-row engine conditioning from a message, for the stage whose manifest is {@code m}: the message's shapes
+     * are checked, then its sizes against the model's inputs. Both doors of a stage (gRPC, Kafka) convert here, so
+     * a conditioning is checked once and in one way.
+     */
+    public TextConditioning text(String field, io.unclip.api.v1.TextConditioning tc, boolean present,
+            io.unclip.engine.model.StageManifest m) {
+        TextConditioning t = toEngine(field, tc, present);
+        checkText(field, t, m);
+        return t;
+    }
+
+    /** Image embeddings [rows, E] from a message, checked against the stage's image_embeds input (see text). */
+    public Tensor embeddings(String field, FloatTensor f, int rows, io.unclip.engine.model.StageManifest m) {
+        Tensor embeds = fromProto(field, f);
+        checkEmbeddings(field, embeds, rows, m);
+        return embeds;
+    }
+
+    private TextConditioning toEngine(String field, io.unclip.api.v1.TextConditioning tc, boolean present) {
         Checks.TextShape shape = Checks.textConditioning(field, tc, present);
         int l = (int) shape.tokens();
         Tensor embeds = tensors.fromProto(Checks.path(field, "text_embeds"), tc.getTextEmbeds(), 1, shape.embedWidth());
@@ -163,7 +182,7 @@ public final class StageCodec {
      * (text_embeds width, token count, per-token width), so a mismatch is an invalid task, not an
      * inference error.
      */
-    public static void checkText(String field, TextConditioning t, io.unclip.engine.model.StageManifest m) {
+    private static void checkText(String field, TextConditioning t, io.unclip.engine.model.StageManifest m) {
         expect(field + ".text_embeds", m, "text_embeds", 1, t.textEmbeds().dim(1));
         for (String role : new String[] {"text_hidden", "text_mask", "input_ids"}) {
             expect(field + (role.equals("text_hidden") ? ".last_hidden_state" : ".attention_mask"), m, role, 1, t.length());
@@ -174,7 +193,7 @@ public final class StageCodec {
     }
 
     /** Checks image embeddings [N, E] against the model's image_embeds input, if it has one. */
-    public static void checkEmbeddings(String field, Tensor embeds, int rows, io.unclip.engine.model.StageManifest m) {
+    private static void checkEmbeddings(String field, Tensor embeds, int rows, io.unclip.engine.model.StageManifest m) {
         if (embeds.rank() != 2 || embeds.dim(0) != rows) {
             throw Checks.invalid(field + ".shape", "must be [" + rows + ", E] for " + rows + " images, got "
                     + Arrays.toString(embeds.shape()));
@@ -202,7 +221,21 @@ public final class StageCodec {
         return tensors.fromProto(field, f);
     }
 
-    static int[] range(int n) {
+    /** Images [N, 3, H, W] as a stage's output: the pixels, and each image as a PNG when {@code encodePng}. */
+    public io.unclip.api.v1.StageImages images(Tensor images, boolean encodePng, io.unclip.engine.image.PngCodec png) {
+        io.unclip.api.v1.StageImages.Builder b = io.unclip.api.v1.StageImages.newBuilder().setPixels(toProto(images));
+        if (encodePng) {
+            for (int i = 0; i < images.dim(0); i++) {
+                b.addImages(io.unclip.api.v1.ImageRef.newBuilder()
+                        .setPng(com.google.protobuf.ByteString.copyFrom(png.encode(images, i, java.util.Map.of())))
+                        .setWidth((int) images.dim(3)).setHeight((int) images.dim(2)));
+            }
+        }
+        return b.build();
+    }
+
+    /** The rows 0..n-1: a call's images, each with its own seed stream. */
+    public static int[] range(int n) {
         int[] r = new int[n];
         Arrays.setAll(r, i -> i);
         return r;

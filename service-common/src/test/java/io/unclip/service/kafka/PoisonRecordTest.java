@@ -31,6 +31,7 @@ import io.unclip.api.v1.StageName;
 import io.unclip.api.v1.StageTask;
 import io.unclip.api.v1.StageTimings;
 import io.unclip.service.codec.ResultJson;
+import io.unclip.service.stage.TaskContext;
 
 /**
  * A record that cannot be processed never blocks its partition: whatever happens to its dead

@@ -28,6 +28,7 @@ import io.unclip.api.v1.JobState;
 import io.unclip.api.v1.StageName;
 import io.unclip.api.v1.StageTask;
 import io.unclip.api.v1.StageTimings;
+import io.unclip.service.stage.TaskContext;
 
 /**
  * A record redelivered to another replica (its first owner stopped before committing) counts as

@@ -52,6 +52,7 @@ import io.unclip.service.codec.JobJson;
 import io.unclip.service.codec.ProtoTensors;
 import io.unclip.service.codec.ResultJson;
 import io.unclip.service.record.Records;
+import io.unclip.service.stage.TaskContext;
 
 /**
  * The stage worker against a real broker with stand-in stage logic: task in, next task out with

@@ -1,4 +1,4 @@
-package io.unclip.service;
+package io.unclip.service.stage;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -19,7 +19,6 @@ import io.unclip.api.v1.StageName;
 import io.unclip.api.v1.StageTask;
 import io.unclip.engine.model.StageKind;
 import io.unclip.engine.pipeline.CascadePlan;
-import io.unclip.service.stage.PlanSteps;
 
 /** Finding a service's stages in a bundle, and the cascade's sizes, from the manifests alone. */
 class StageModelTest {

@@ -1,4 +1,4 @@
-package io.unclip.api.validate;
+package io.unclip.service.validate;
 
 import java.net.URI;
 import java.net.URISyntaxException;
@@ -9,6 +9,7 @@ import com.google.protobuf.ByteString;
 import io.unclip.api.v1.FloatTensor;
 import io.unclip.api.v1.ImageRef;
 import io.unclip.api.v1.TextConditioning;
+import io.unclip.engine.stage.InvalidRequestException;
 
 /**
  * Field-level checks of the unclip.v1 contract, shared by the gateway's and the stage services'

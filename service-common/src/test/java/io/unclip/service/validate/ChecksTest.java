@@ -1,4 +1,4 @@
-package io.unclip.api.validate;
+package io.unclip.service.validate;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.util.Arrays;
 
 import javax.imageio.ImageIO;
 
@@ -16,12 +15,12 @@ import org.junit.jupiter.api.Test;
 import com.google.protobuf.ByteString;
 
 import io.grpc.Status;
-import io.unclip.api.v1.ClipRange;
 import io.unclip.api.v1.FloatTensor;
 import io.unclip.api.v1.ImageRef;
-import io.unclip.api.v1.Sampler;
-import io.unclip.api.v1.SamplerParams;
 import io.unclip.api.v1.TextConditioning;
+import io.unclip.engine.stage.InvalidRequestException;
+import io.unclip.kafka.testkit.TestTensors;
+import io.unclip.service.GrpcStatuses;
 
 class ChecksTest {
 
@@ -30,15 +29,7 @@ class ChecksTest {
     }
 
     static FloatTensor tensor(float fill, long... shape) {
-        long n = Arrays.stream(shape).reduce(1, (a, b) -> a * b);
-        FloatTensor.Builder b = FloatTensor.newBuilder();
-        for (long d : shape) {
-            b.addShape(d);
-        }
-        for (long i = 0; i < n; i++) {
-            b.addData(fill);
-        }
-        return b.build();
+        return TestTensors.filled(fill, shape);
     }
 
     static TextConditioning text(int d, int l, int h) {

@@ -1,4 +1,4 @@
-package io.unclip.service.kafka;
+package io.unclip.service.stage;
 
 import java.util.function.BooleanSupplier;
 

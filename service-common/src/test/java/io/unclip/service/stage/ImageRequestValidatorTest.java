@@ -1,4 +1,4 @@
-package io.unclip.service;
+package io.unclip.service.stage;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -19,7 +19,7 @@ import io.unclip.api.v1.InterpolateRequest;
 import io.unclip.api.v1.Sampler;
 import io.unclip.api.v1.SamplerParams;
 import io.unclip.api.v1.VariationsRequest;
-import io.unclip.api.validate.InvalidRequestException;
+import io.unclip.engine.stage.InvalidRequestException;
 import io.unclip.kafka.testkit.TestImages;
 
 class ImageRequestValidatorTest {

@@ -1,4 +1,4 @@
-package io.unclip.api.validate;
+package io.unclip.service.validate;
 
 /**
  * The limits the unclip.v1 contract states in its comments, as constants. Every server enforces

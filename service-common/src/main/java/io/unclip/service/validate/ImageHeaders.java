@@ -1,4 +1,4 @@
-package io.unclip.api.validate;
+package io.unclip.service.validate;
 
 import com.google.protobuf.ByteString;
 

@@ -1,4 +1,4 @@
-package io.unclip.service;
+package io.unclip.service.stage;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -8,10 +8,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
-
-import jakarta.annotation.PostConstruct;
-import jakarta.annotation.PreDestroy;
-import jakarta.enterprise.context.ApplicationScoped;
 
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
@@ -24,9 +20,12 @@ import io.unclip.engine.model.LoadedStage;
 import io.unclip.engine.model.ModelRepository;
 import io.unclip.engine.model.StageKind;
 import io.unclip.engine.model.StageManifest;
-import io.unclip.engine.pipeline.CascadePlan;
 import io.unclip.engine.onnx.OrtRuntime;
 import io.unclip.engine.onnx.RuntimeOptions;
+import io.unclip.engine.pipeline.CascadePlan;
+import jakarta.annotation.PostConstruct;
+import jakarta.annotation.PreDestroy;
+import jakarta.enterprise.context.ApplicationScoped;
 
 /**
  * This service's stage model(s): every stage of kind {@code unclip.stage.kind} in the bundle at

@@ -1,4 +1,4 @@
-package io.unclip.service;
+package io.unclip.service.stage;
 
 import io.unclip.api.v1.CancelRequest;
 import io.unclip.api.v1.CaptionRequest;
@@ -8,14 +8,13 @@ import io.unclip.api.v1.GetJobRequest;
 import io.unclip.api.v1.InterpolateRequest;
 import io.unclip.api.v1.SamplerParams;
 import io.unclip.api.v1.VariationsRequest;
-import io.unclip.api.validate.Checks;
-import io.unclip.api.validate.InvalidRequestException;
-import io.unclip.api.validate.Limits;
 import io.unclip.engine.diffusion.Respacing;
 import io.unclip.engine.image.PngCodec;
+import io.unclip.engine.stage.InvalidRequestException;
 import io.unclip.engine.stage.SamplerOverrides;
 import io.unclip.service.codec.UploadedImages;
-import io.unclip.service.stage.StageCodec;
+import io.unclip.service.validate.Checks;
+import io.unclip.service.validate.Limits;
 
 /**
  * Checks the public API's requests (image_service.proto) at the edge, before a job is created.
@@ -40,12 +39,7 @@ public final class ImageRequestValidator {
      * @return the steps they ask for, or 0 when the manifest decides
      */
     public static int samplerParams(String field, SamplerParams p, boolean present) {
-        SamplerOverrides o;
-        try {
-            o = StageCodec.overrides(field, p, present);
-        } catch (io.unclip.engine.stage.InvalidRequestException e) {
-            throw new InvalidRequestException(e.field(), e.getMessage().substring(e.field().length() + 2));
-        }
+        SamplerOverrides o = StageCodec.overrides(field, p, present);
         return o.steps() != null ? o.steps() : o.respacing() != null ? Respacing.steps(o.respacing()) : 0;
     }
 

@@ -1,4 +1,4 @@
-package io.unclip.api.validate;
+package io.unclip.service;
 
 import com.google.protobuf.Any;
 import com.google.rpc.BadRequest;
@@ -7,6 +7,7 @@ import com.google.rpc.Code;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.protobuf.StatusProto;
+import io.unclip.engine.stage.InvalidRequestException;
 
 /** How servers report contract violations over gRPC. */
 public final class GrpcStatuses {

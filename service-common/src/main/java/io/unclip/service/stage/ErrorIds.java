@@ -1,4 +1,4 @@
-package io.unclip.service;
+package io.unclip.service.stage;
 
 import java.security.SecureRandom;
 import java.util.HexFormat;
