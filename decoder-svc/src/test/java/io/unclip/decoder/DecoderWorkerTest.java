@@ -138,6 +138,10 @@ class DecoderWorkerTest extends WorkerTestBase {
             assertEquals(8, io.unclip.engine.image.PngCodec.withDefaultLimits()
                     .decode(last.getOutput().getImages(0).getPng().toByteArray()).width());
             assertTrue(events.stream().anyMatch(e -> e.hasProgress() && e.getProgress().hasPreviewPng()));
+            assertTrue(events.stream().filter(DecodeEvent::hasProgress)
+                    .allMatch(e -> e.getProgress().getStage() == StageName.DECODER && e.getProgress().getTotal() > 0));
+            assertEquals(StageName.DECODER, last.getTimings().getStage());
+            assertTrue(last.getTimings().getSteps() > 0, last.getTimings().toString());
         } finally {
             channel.shutdownNow();
         }

@@ -1,6 +1,5 @@
 package io.unclip.upsampler;
 
-import java.util.List;
 
 import io.quarkus.grpc.GrpcService;
 import io.smallrye.mutiny.Multi;
@@ -50,13 +49,8 @@ public class UpsamplerGrpcService implements UpsamplerService {
             UpsampleRequestValidator.Valid valid = validator.validate(request);
             model.require();
             return calls.<UpsampleEvent>stream((emit, cancelled) -> {
-                List<UpsamplerStage> ups = stage.upsamplers();
                 int step = request.getCascadeStep();
-                if (step >= ups.size()) {
-                    throw Checks.invalid("cascade_step", "is " + step + " but the bundle has " + ups.size()
-                            + " upsampler(s)");
-                }
-                UpsamplerStage u = ups.get(step);
+                UpsamplerStage u = stage.upsampler(step);
                 StageCodec codec = new StageCodec(runtime.tensors());
                 Tensor low;
                 String field;

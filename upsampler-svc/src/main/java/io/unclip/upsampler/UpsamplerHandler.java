@@ -10,6 +10,7 @@ import io.unclip.engine.image.PngCodec;
 import io.unclip.engine.model.LoadedStage;
 import io.unclip.engine.stage.DiffusionOutput;
 import io.unclip.engine.stage.Scheduling;
+import io.unclip.engine.stage.InvalidRequestException;
 import io.unclip.engine.stage.UpsamplerStage;
 import io.unclip.engine.tensor.Tensor;
 import io.unclip.service.Lazy;
@@ -17,7 +18,6 @@ import io.unclip.service.StageScheduling;
 import io.unclip.service.WorkerRuntime;
 import io.unclip.service.kafka.Outcome;
 import io.unclip.service.kafka.StageHandler;
-import io.unclip.service.record.TaskRejectedException;
 import io.unclip.service.stage.Generation;
 import io.unclip.service.stage.JobSpec;
 import io.unclip.service.stage.PlanSteps;
@@ -58,32 +58,31 @@ public class UpsamplerHandler implements StageHandler {
         return StageName.UPSAMPLER;
     }
 
-    List<UpsamplerStage> upsamplers() {
-        return stages.get();
+    /** The bundle's upsampler for {@code cascade_step} (0 = the first), for both doors. */
+    UpsamplerStage upsampler(int step) {
+        List<UpsamplerStage> ups = stages.get();
+        if (step >= ups.size()) {
+            throw new InvalidRequestException("cascade_step", "is " + step + " but the bundle has " + ups.size()
+                    + " upsampler(s)");
+        }
+        return ups.get(step);
     }
 
     @Override
     public Outcome handle(StageTask task, TaskContext ctx) {
         StageModel.Loaded loaded = model.require();
-        List<UpsamplerStage> ups = upsamplers();
         int step = task.getCascadeStep();
-        if (step >= ups.size()) {
-            throw TaskRejectedException.invalid("cascade_step", "cascade_step: " + step + " but the bundle has "
-                    + ups.size() + " upsampler(s)", task.getJobId());
-        }
-        UpsamplerStage u = ups.get(step);
+        UpsamplerStage u = upsampler(step);
         JobSpec job = JobSpec.of(task.getRequest());
         StageCodec codec = new StageCodec(runtime.tensors());
         if (!task.getInputs().hasImages() || !task.getInputs().getImages().hasPixels()) {
-            throw TaskRejectedException.invalid("inputs.images.pixels", "inputs.images.pixels: is required",
-                    task.getJobId());
+            throw new InvalidRequestException("inputs.images.pixels", "is required");
         }
         int n = job.numImages();
         Tensor low = codec.fromProto("inputs.images.pixels", task.getInputs().getImages().getPixels());
         if (low.rank() != 4 || low.dim(0) != n || low.dim(2) != u.inputSize() || low.dim(3) != u.inputSize()) {
-            throw TaskRejectedException.invalid("inputs.images.pixels", "inputs.images.pixels: " + u.stage().name()
-                    + " takes " + n + " images of " + u.inputSize() + "x" + u.inputSize() + ", got "
-                    + java.util.Arrays.toString(low.shape()), task.getJobId());
+            throw new InvalidRequestException("inputs.images.pixels", u.stage().name() + " takes " + n + " images of "
+                    + u.inputSize() + "x" + u.inputSize() + ", got " + java.util.Arrays.toString(low.shape()));
         }
         Tensor embeds = task.getInputs().hasImageEmbeds() ? codec.embeddings("inputs.image_embeds",
                 task.getInputs().getImageEmbeds(), n, u.stage().manifest()) : null;

@@ -79,6 +79,33 @@ class UpsamplerWorkerTest extends WorkerTestBase {
         assertEquals(List.of(0, 1), r128.getTimingsList().stream().map(t -> t.getCascadeStep()).toList());
     }
 
+    /** Both doors look the step up in one place and refuse a step past the bundle's upsamplers with one message. */
+    @Test
+    void aStepPastTheBundlesUpsamplersIsRefusedAtBothDoors() throws Exception {
+        String expected = "cascade_step: is 2 but the bundle has 2 upsampler(s)";
+        kafka.send(Topics.UPSAMPLER, "up-step2", task("up-step2", 128).toBuilder().setCascadeStep(2).build().toByteArray());
+        JobResult r = JobResult.parseFrom(kafka.first(Topics.RESULTS, "up-step2", WAIT).value());
+        assertEquals(JobState.FAILED, r.getStatus());
+        assertEquals(io.unclip.api.v1.FailureCode.INVALID_REQUEST, r.getError().getCode());
+        assertEquals(expected, r.getError().getMessage());
+
+        var channel = ManagedChannelBuilder.forAddress(base.getHost(), base.getPort()).usePlaintext().build();
+        try {
+            byte[] png = PngCodec.withDefaultLimits().encode(io.unclip.engine.tensor.Tensor.zeros(1, 3, 8, 8), 0,
+                    java.util.Map.of());
+            var e = org.junit.jupiter.api.Assertions.assertThrows(io.grpc.StatusRuntimeException.class, () ->
+                    UpsamplerServiceGrpc.newBlockingStub(channel).withDeadlineAfter(30, java.util.concurrent.TimeUnit.SECONDS)
+                            .upsample(UpsampleRequest.newBuilder().setImage(ImageRef.newBuilder()
+                                    .setPng(com.google.protobuf.ByteString.copyFrom(png))).setCascadeStep(2).setSeed(2)
+                                    .build()).forEachRemaining(ev -> {
+                            }));
+            assertEquals(io.grpc.Status.Code.INVALID_ARGUMENT, e.getStatus().getCode(), e.getStatus().toString());
+            assertEquals(expected, e.getStatus().getDescription());
+        } finally {
+            channel.shutdownNow();
+        }
+    }
+
     @Test
     void grpcUpsampleAPng() {
         var channel = ManagedChannelBuilder.forAddress(base.getHost(), base.getPort()).usePlaintext().build();
