@@ -19,6 +19,7 @@ import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code unclip results}: the job results on {@code unclip.results}, from the beginning, as JSON lines. */
@@ -33,6 +34,9 @@ final class ResultsCommand extends BaseCommand {
     @Option(names = "--bootstrap", paramLabel = "HOST:PORT",
             description = "Kafka bootstrap servers (default: the running local stack's, else localhost:9092).")
     String bootstrap;
+
+    @Mixin
+    KafkaClientOptions kafka = new KafkaClientOptions();
 
     @Option(names = "--job", paramLabel = "ID", arity = "1..*", description = "Only these jobs; stop once all arrived.")
     List<String> jobs;
@@ -56,6 +60,7 @@ final class ResultsCommand extends BaseCommand {
         String servers = SubmitCommand.bootstrap(environment(), bootstrap);
         Set<String> missing = jobs == null ? null : new LinkedHashSet<>(jobs);
         Properties p = new Properties();
+        p.putAll(kafka.settings(environment()));
         p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, servers);
         p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
         p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");

@@ -85,6 +85,11 @@ class SubmitBrokerTest {
         return seen;
     }
 
+    /** This test's records on unclip.jobs (the broker is shared by the class's tests). */
+    private static List<String> jobsTopic(String keyPrefix) {
+        return jobsTopic().stream().filter(r -> r.startsWith(keyPrefix)).toList();
+    }
+
     @Test
     void badLinesSendNothingUnlessSkipBadThenOnlyTheGoodOnes() throws Exception {
         Path jobs = tmp.resolve("jobs.jsonl");
@@ -99,14 +104,42 @@ class SubmitBrokerTest {
         UnclipCommandTest.Result refused = run("submit", jobs.toString(), "--models", BUNDLE, "--bootstrap", broker);
         assertEquals(ExitCodes.BAD_INPUT, refused.code(), refused.toString());
         assertEquals(2, refused.errLines().size(), refused.err());
-        assertEquals(List.of(), jobsTopic(), "nothing sent while a line is bad");
+        assertEquals(List.of(), jobsTopic("good-"), "nothing sent while a line is bad");
 
         UnclipCommandTest.Result sent = run("submit", jobs.toString(), "--skip-bad", "--models", BUNDLE,
                 "--bootstrap", broker);
         assertEquals(ExitCodes.OK, sent.code(), sent.toString());
         assertEquals(refused.errLines(), sent.errLines(), "the bad lines are still reported");
         assertEquals("good-1\ngood-2\n", sent.out());
-        assertEquals(List.of("good-1 = " + good1, "good-2 = " + good2), jobsTopic());
+        assertEquals(List.of("good-1 = " + good1, "good-2 = " + good2), jobsTopic("good-"));
         assertTrue(sent.err().contains("jobs.jsonl:3: size: must be"), sent.err());
+    }
+
+    /** --kafka-config reaches the producer: TLS against this plaintext broker sends nothing; a pipeline key is refused. */
+    @Test
+    void kafkaConfigReachesTheProducer() throws Exception {
+        Path jobs = tmp.resolve("one.jsonl");
+        Files.writeString(jobs, "{\"job_id\": \"cfg-1\", \"prompt\": \"a small red circle\"}\n", StandardCharsets.UTF_8);
+        String broker = cluster.bootstrapServers();
+        Path tls = tmp.resolve("tls.properties");
+        Files.writeString(tls, "security.protocol=SSL\n", StandardCharsets.UTF_8);
+        UnclipCommandTest.Result overTls = run("submit", jobs.toString(), "--models", BUNDLE, "--bootstrap", broker,
+                "--kafka-config", tls.toString(), "--connect-timeout", "3");
+        assertTrue(overTls.code() != ExitCodes.OK, overTls.toString());
+        assertTrue(jobsTopic().stream().noneMatch(r -> r.startsWith("cfg-1 ")), "nothing sent over the wrong protocol");
+
+        Path owned = tmp.resolve("owned.properties");
+        Files.writeString(owned, "acks=0\n", StandardCharsets.UTF_8);
+        UnclipCommandTest.Result refused = run("submit", jobs.toString(), "--models", BUNDLE, "--bootstrap", broker,
+                "--kafka-config", owned.toString());
+        assertEquals(ExitCodes.BAD_INPUT, refused.code(), refused.toString());
+        assertTrue(refused.err().contains("acks is set by the pipeline"), refused.err());
+
+        Path plain = tmp.resolve("plain.properties");
+        Files.writeString(plain, "security.protocol=PLAINTEXT\nclient.dns.lookup=use_all_dns_ips\n", StandardCharsets.UTF_8);
+        UnclipCommandTest.Result sent = run("submit", jobs.toString(), "--models", BUNDLE, "--bootstrap", broker,
+                "--kafka-config", plain.toString());
+        assertEquals(ExitCodes.OK, sent.code(), sent.toString());
+        assertTrue(jobsTopic().stream().anyMatch(r -> r.startsWith("cfg-1 ")));
     }
 }

@@ -36,6 +36,7 @@ import io.unclip.engine.model.StageManifest;
 import io.unclip.engine.pipeline.CascadePlan;
 import io.unclip.service.kafka.BroadcastConsumer;
 import io.unclip.service.kafka.EventPublisher;
+import io.unclip.service.kafka.KafkaClientProperties;
 import io.unclip.service.kafka.KafkaSettings;
 import io.unclip.service.kafka.RecordHeaders;
 import io.unclip.service.record.Records;
@@ -99,7 +100,8 @@ public class Pipeline {
     }
 
     private void connect() {
-        KafkaSettings settings = KafkaSettings.of(bootstrapServers.get());
+        KafkaSettings settings = new KafkaSettings(bootstrapServers.get(), KafkaSettings.DEFAULT_SESSION_TIMEOUT_MS,
+                KafkaClientProperties.from(org.eclipse.microprofile.config.ConfigProvider.getConfig()));
         while (!stopping && !started) {
             try {
                 if (createTopics) {

@@ -17,6 +17,7 @@ import io.unclip.api.v1.StageName;
 import io.unclip.service.codec.BlobStore;
 import io.unclip.service.codec.ProtoTensors;
 import io.unclip.service.kafka.CancellationTracker;
+import io.unclip.service.kafka.KafkaClientProperties;
 import io.unclip.service.kafka.KafkaSettings;
 import io.unclip.service.kafka.StageHandler;
 import io.unclip.service.kafka.StageWorker;
@@ -132,7 +133,8 @@ public class WorkerRuntime {
         StageHandler handler = handlers.get();
         StageName stage = handler.stage();
         String instance = instance();
-        KafkaSettings settings = new KafkaSettings(bootstrapServers.get(), sessionTimeoutMs, java.util.Map.of());
+        KafkaSettings settings = new KafkaSettings(bootstrapServers.get(), sessionTimeoutMs,
+                KafkaClientProperties.from(org.eclipse.microprofile.config.ConfigProvider.getConfig()));
         String label = stage.name().toLowerCase(java.util.Locale.ROOT);
         if (createTopics) {
             status = "creating topics";
