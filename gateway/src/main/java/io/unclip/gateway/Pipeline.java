@@ -100,8 +100,15 @@ public class Pipeline {
     }
 
     private void connect() {
-        KafkaSettings settings = new KafkaSettings(bootstrapServers.get(), KafkaSettings.DEFAULT_SESSION_TIMEOUT_MS,
-                KafkaClientProperties.from(org.eclipse.microprofile.config.ConfigProvider.getConfig()));
+        KafkaSettings settings;
+        try {
+            settings = new KafkaSettings(bootstrapServers.get(), KafkaSettings.DEFAULT_SESSION_TIMEOUT_MS,
+                    KafkaClientProperties.from(org.eclipse.microprofile.config.ConfigProvider.getConfig()));
+        } catch (IllegalArgumentException e) {
+            reason = "distributed pipeline not started: " + e.getMessage(); // a configuration error: no retry helps
+            LOG.errorf("%s", reason);
+            return;
+        }
         while (!stopping && !started) {
             try {
                 if (createTopics) {
