@@ -1,11 +1,18 @@
 package io.unclip.service.stage;
 
 import java.util.Arrays;
+import java.util.Map;
+
+import com.google.protobuf.ByteString;
 
 import io.unclip.api.v1.ClipRange;
 import io.unclip.api.v1.FloatTensor;
+import io.unclip.api.v1.ImageRef;
 import io.unclip.api.v1.Sampler;
 import io.unclip.api.v1.SamplerParams;
+import io.unclip.api.v1.StageImages;
+import io.unclip.engine.image.PngCodec;
+import io.unclip.engine.model.StageManifest;
 import io.unclip.engine.stage.InvalidRequestException;
 import io.unclip.engine.stage.SamplerOverrides;
 import io.unclip.engine.stage.SamplerSettings;
@@ -144,14 +151,14 @@ public final class StageCodec {
      * a conditioning is checked once and in one way.
      */
     public TextConditioning text(String field, io.unclip.api.v1.TextConditioning tc, boolean present,
-            io.unclip.engine.model.StageManifest m) {
+            StageManifest m) {
         TextConditioning t = toEngine(field, tc, present);
         checkText(field, t, m);
         return t;
     }
 
     /** Image embeddings [rows, E] from a message, checked against the stage's image_embeds input (see text). */
-    public Tensor embeddings(String field, FloatTensor f, int rows, io.unclip.engine.model.StageManifest m) {
+    public Tensor embeddings(String field, FloatTensor f, int rows, StageManifest m) {
         Tensor embeds = fromProto(field, f);
         checkEmbeddings(field, embeds, rows, m);
         return embeds;
@@ -182,7 +189,7 @@ public final class StageCodec {
      * (text_embeds width, token count, per-token width), so a mismatch is an invalid task, not an
      * inference error.
      */
-    private static void checkText(String field, TextConditioning t, io.unclip.engine.model.StageManifest m) {
+    private static void checkText(String field, TextConditioning t, StageManifest m) {
         expect(field + ".text_embeds", m, "text_embeds", 1, t.textEmbeds().dim(1));
         for (String role : new String[] {"text_hidden", "text_mask", "input_ids"}) {
             expect(field + (role.equals("text_hidden") ? ".last_hidden_state" : ".attention_mask"), m, role, 1, t.length());
@@ -193,7 +200,7 @@ public final class StageCodec {
     }
 
     /** Checks image embeddings [N, E] against the model's image_embeds input, if it has one. */
-    private static void checkEmbeddings(String field, Tensor embeds, int rows, io.unclip.engine.model.StageManifest m) {
+    private static void checkEmbeddings(String field, Tensor embeds, int rows, StageManifest m) {
         if (embeds.rank() != 2 || embeds.dim(0) != rows) {
             throw Checks.invalid(field + ".shape", "must be [" + rows + ", E] for " + rows + " images, got "
                     + Arrays.toString(embeds.shape()));
@@ -201,7 +208,7 @@ public final class StageCodec {
         expect(field, m, "image_embeds", 1, embeds.dim(1));
     }
 
-    private static void expect(String field, io.unclip.engine.model.StageManifest m, String role, int dim, long actual) {
+    private static void expect(String field, StageManifest m, String role, int dim, long actual) {
         m.inputForRole(role).ifPresent(d -> d.fixedDim(dim).ifPresent(want -> {
             if (want != actual) {
                 throw Checks.invalid(field, m.stage() + " takes " + want + " at dimension " + dim + " of its " + role
@@ -222,12 +229,12 @@ public final class StageCodec {
     }
 
     /** Images [N, 3, H, W] as a stage's output: the pixels, and each image as a PNG when {@code encodePng}. */
-    public io.unclip.api.v1.StageImages images(Tensor images, boolean encodePng, io.unclip.engine.image.PngCodec png) {
-        io.unclip.api.v1.StageImages.Builder b = io.unclip.api.v1.StageImages.newBuilder().setPixels(toProto(images));
+    public StageImages images(Tensor images, boolean encodePng, PngCodec png) {
+        StageImages.Builder b = StageImages.newBuilder().setPixels(toProto(images));
         if (encodePng) {
             for (int i = 0; i < images.dim(0); i++) {
-                b.addImages(io.unclip.api.v1.ImageRef.newBuilder()
-                        .setPng(com.google.protobuf.ByteString.copyFrom(png.encode(images, i, java.util.Map.of())))
+                b.addImages(ImageRef.newBuilder()
+                        .setPng(ByteString.copyFrom(png.encode(images, i, Map.of())))
                         .setWidth((int) images.dim(3)).setHeight((int) images.dim(2)));
             }
         }
