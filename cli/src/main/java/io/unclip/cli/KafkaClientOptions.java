@@ -8,6 +8,9 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.Properties;
 
+import io.unclip.deploy.LocalStack;
+import io.unclip.deploy.StackSecurity;
+import io.unclip.deploy.StackStatus;
 import io.unclip.service.kafka.KafkaClientProperties;
 import picocli.CommandLine.Option;
 
@@ -22,8 +25,12 @@ final class KafkaClientOptions {
                     + " KAFKA_* environment variables (KAFKA_SECURITY_PROTOCOL, ...) are read too.")
     Path file;
 
-    /** The settings to add to a client: the file's, over the environment's. */
-    Map<String, String> settings(Environment env) {
+    /**
+     * The settings to add to a client of {@code servers}: the file's, over the environment's; for the running
+     * secure local stack's broker, its client settings unless a file is given.
+     */
+    Map<String, String> settings(Environment env, String servers) {
+        Path file = this.file != null ? this.file : secureStackConfig(env, servers);
         Map<String, String> out;
         try {
             out = new HashMap<>(KafkaClientProperties.from(env.env().keySet(), env.env()::get));
@@ -46,5 +53,17 @@ final class KafkaClientOptions {
             }
         }
         return out;
+    }
+
+    private static Path secureStackConfig(Environment env, String servers) {
+        try {
+            StackStatus s = LocalStack.status(StackCommand.defaultStateDir(env));
+            if (servers.equals(s.bootstrapServers())) {
+                return StackSecurity.load(s.stateDir()).map(StackSecurity::kafkaClientConfig).orElse(null);
+            }
+        } catch (IOException | RuntimeException e) {
+            // no readable stack state
+        }
+        return null;
     }
 }

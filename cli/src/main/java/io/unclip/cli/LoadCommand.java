@@ -1,5 +1,7 @@
 package io.unclip.cli;
 
+import io.grpc.CallCredentials;
+import io.grpc.ChannelCredentials;
 import io.unclip.cli.load.FifoBaseline;
 import io.unclip.cli.load.GatewayTarget;
 import io.unclip.cli.load.StackMetrics;
@@ -8,6 +10,7 @@ import io.unclip.cli.load.LatencyFigures;
 import io.unclip.cli.load.LoadRun;
 import io.unclip.deploy.LocalStack;
 import io.unclip.deploy.StackProcess;
+import io.unclip.deploy.StackSecurity;
 import io.unclip.deploy.StackStatus;
 import io.unclip.engine.image.PngCodec;
 import io.unclip.engine.onnx.CostModel;
@@ -34,6 +37,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.stream.Collectors;
@@ -164,6 +168,9 @@ final class LoadCommand extends BaseCommand {
     int connectTimeout;
 
     @Mixin
+    GrpcClientOptions security;
+
+    @Mixin
     PriorOptions prior;
 
     @Mixin
@@ -176,8 +183,11 @@ final class LoadCommand extends BaseCommand {
         if (target != null) {
             String address = StreamCommand.checkAddress("--target", target);
             StackMetrics metrics = stackMetrics();
+            Optional<StackSecurity> stack = stackSecurity(address);
+            ChannelCredentials tls = security.channel(environment(), stack);
+            Optional<CallCredentials> key = security.key(environment(), stack);
             return interruptible(() -> {
-                try (GatewayTarget gateway = new GatewayTarget(address, connectTimeout)) {
+                try (GatewayTarget gateway = new GatewayTarget(address, tls, key, connectTimeout)) {
                     int code = measure(gateway, metrics::read, all, null, null);
                     if (!gateway.duplicateJobs().isEmpty()) {
                         throw new CliException(ExitCodes.FAILED, "jobs with more than one result: "
@@ -448,11 +458,24 @@ final class LoadCommand extends BaseCommand {
     }
 
     /** The local stack's service replicas, if one runs; else nothing to read. */
+    private Path stackState() {
+        return stateDir != null ? environment().workDir().resolve(stateDir) : StackCommand.defaultStateDir(environment());
+    }
+
+    /** The local stack's secrets when {@code address} is its secure gateway. */
+    private Optional<StackSecurity> stackSecurity(String address) {
+        try {
+            StackStatus s = LocalStack.status(stackState());
+            return address.equals(s.gatewayAddress()) ? StackSecurity.load(s.stateDir()) : Optional.empty();
+        } catch (IOException | RuntimeException e) {
+            return Optional.empty();
+        }
+    }
+
     private StackMetrics stackMetrics() {
         List<Integer> ports = new ArrayList<>();
         try {
-            StackStatus s = LocalStack.status(stateDir != null ? environment().workDir().resolve(stateDir)
-                    : StackCommand.defaultStateDir(environment()));
+            StackStatus s = LocalStack.status(stackState());
             s.processes().stream().filter(p -> !p.service().equals(StackProcess.KAFKA) && p.alive() && p.port() > 0)
                     .forEach(p -> ports.add(p.port()));
         } catch (IOException | RuntimeException e) {

@@ -60,7 +60,7 @@ final class ResultsCommand extends BaseCommand {
         String servers = SubmitCommand.bootstrap(environment(), bootstrap);
         Set<String> missing = jobs == null ? null : new LinkedHashSet<>(jobs);
         Properties p = new Properties();
-        p.putAll(kafka.settings(environment()));
+        p.putAll(kafka.settings(environment(), servers));
         p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, servers);
         p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
         p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");

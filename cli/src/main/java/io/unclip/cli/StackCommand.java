@@ -2,6 +2,7 @@ package io.unclip.cli;
 
 import io.unclip.deploy.LocalStack;
 import io.unclip.deploy.StackOptions;
+import io.unclip.deploy.StackSecurity;
 import io.unclip.deploy.StackProcess;
 import io.unclip.deploy.StackRestart;
 import io.unclip.deploy.StackScale;
@@ -15,6 +16,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -90,6 +92,10 @@ final class StackCommand implements Runnable {
         @Option(names = "-D", paramLabel = "KEY=VALUE", description = "A system property for every service.")
         Map<String, String> properties = new LinkedHashMap<>();
 
+        @Option(names = "--secure", description = "TLS on every gRPC port (a fresh local CA), an API key on the"
+                + " gateway, a service token on the stages, SASL_SSL (SCRAM) on the broker; prints how to connect.")
+        boolean secure;
+
         @Override
         int run() throws Exception {
             StackOptions o = options();
@@ -105,6 +111,19 @@ final class StackCommand implements Runnable {
             output.info(String.format(Locale.ROOT, "stack up in %.1f s (state in %s)", (System.nanoTime() - t0) / 1e9,
                     s.stateDir()));
             describe(s);
+            Optional<StackSecurity> sec = StackSecurity.load(s.stateDir());
+            if (sec.isPresent()) {
+                StackSecurity k = sec.get();
+                output.event("stack_secure", Output.map("ca", k.caPem().toString(), "api_key_file",
+                        k.apiKey().toString(), "kafka_config", k.kafkaClientConfig().toString()));
+                output.info("secure: TLS only on every gRPC port (CA " + k.caPem() + "), API key in " + k.apiKey()
+                        + ", Kafka SASL_SSL (client settings " + k.kafkaClientConfig() + ")");
+                output.info("  unclip stream \"a red circle\"   (finds the stack's CA and key itself), or from elsewhere:");
+                output.info("  unclip stream --gateway " + s.gatewayAddress() + " --ca " + k.caPem() + " --api-key-file "
+                        + k.apiKey() + " \"a red circle\"");
+                output.info("  unclip submit --bootstrap " + s.bootstrapServers() + " --kafka-config "
+                        + k.kafkaClientConfig() + " ...");
+            }
             return ExitCodes.OK;
         }
 
@@ -127,7 +146,7 @@ final class StackCommand implements Runnable {
                 if (timeout.seconds != null) {
                     o = o.withTimeout(timeout.or(null));
                 }
-                return o.withProperties(properties);
+                return o.withProperties(properties).withSecure(secure);
             } catch (IllegalArgumentException e) {
                 throw CliException.badInput(e.getMessage());
             }

@@ -1,7 +1,10 @@
 package io.unclip.cli;
 
 import com.google.protobuf.ByteString;
+import io.grpc.CallCredentials;
+import io.grpc.ChannelCredentials;
 import io.grpc.Context;
+import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
@@ -18,6 +21,7 @@ import io.unclip.api.v1.StageName;
 import io.unclip.api.v1.StageTimings;
 import io.unclip.api.v1.VariationsRequest;
 import io.unclip.deploy.LocalStack;
+import io.unclip.deploy.StackSecurity;
 import io.unclip.deploy.StackStatus;
 import java.io.IOException;
 import java.net.URI;
@@ -28,8 +32,10 @@ import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -63,6 +69,9 @@ final class StreamCommand extends BaseCommand {
     @Option(names = "--gateway", paramLabel = "HOST:PORT",
             description = "The gateway (default: the running local stack's, else localhost:8080).")
     String gateway;
+
+    @CommandLine.Mixin
+    GrpcClientOptions security;
 
     @Option(names = {"-n", "--num-images"}, paramLabel = "N", defaultValue = "1", description = "Images (default 1).")
     int numImages;
@@ -112,9 +121,12 @@ final class StreamCommand extends BaseCommand {
         if (timeout < 0) {
             throw CliException.badInput("--timeout: must not be negative, got " + timeout);
         }
-        String target = gatewayAddress();
+        Gateway gw = gateway();
+        String target = gw.address();
         Call call = request();
-        ManagedChannel channel = NettyChannelBuilder.forTarget(target).usePlaintext()
+        ChannelCredentials tls = security.channel(environment(), gw.stack());
+        Optional<CallCredentials> key = security.key(environment(), gw.stack());
+        ManagedChannel channel = NettyChannelBuilder.forTarget(target, tls)
                 .withOption(ChannelOption.CONNECT_TIMEOUT_MILLIS, connectTimeout * 1000).build();
         Context.CancellableContext ctx = Context.current().withCancellation();
         Thread hook = new Thread(() -> {
@@ -128,7 +140,7 @@ final class StreamCommand extends BaseCommand {
         }, "unclip-stream-cancel");
         Runtime.getRuntime().addShutdownHook(hook);
         try {
-            return ctx.call(() -> stream(channel, target, call));
+            return ctx.call(() -> stream(channel, key, tls instanceof InsecureChannelCredentials, target, call));
         } finally {
             try {
                 Runtime.getRuntime().removeShutdownHook(hook);
@@ -141,23 +153,24 @@ final class StreamCommand extends BaseCommand {
         }
     }
 
+    /** A gateway's address, and the local stack's secrets when it is a secure local stack's gateway. */
+    record Gateway(String address, Optional<StackSecurity> stack) {
+    }
+
     /** {@code --gateway}, else the running local stack's gateway, else localhost:8080; checked as HOST:PORT. */
-    String gatewayAddress() {
-        String g = gateway;
-        if (g == null) {
-            try {
-                StackStatus s = LocalStack.status(StackCommand.defaultStateDir(environment()));
-                if (!s.gatewayAddress().isBlank()) {
-                    g = s.gatewayAddress();
-                }
-            } catch (IOException | RuntimeException e) {
-                // no readable state: the default
+    Gateway gateway() {
+        if (gateway != null) {
+            return new Gateway(checkAddress("--gateway", gateway), Optional.empty());
+        }
+        try {
+            StackStatus s = LocalStack.status(StackCommand.defaultStateDir(environment()));
+            if (!s.gatewayAddress().isBlank()) {
+                return new Gateway(checkAddress("--gateway", s.gatewayAddress()), StackSecurity.load(s.stateDir()));
             }
+        } catch (IOException | RuntimeException e) {
+            // no readable state: the default
         }
-        if (g == null) {
-            g = "localhost:8080";
-        }
-        return checkAddress("--gateway", g);
+        return new Gateway("localhost:8080", Optional.empty());
     }
 
     static String checkAddress(String option, String address) {
@@ -232,8 +245,12 @@ final class StreamCommand extends BaseCommand {
         return ImageUploads.readChecked(environment().workDir(), option, image);
     }
 
-    private int stream(ManagedChannel channel, String target, Call call) {
+    private int stream(ManagedChannel channel, Optional<CallCredentials> key, boolean plaintext, String target,
+                       Call call) {
         ImageServiceGrpc.ImageServiceBlockingStub stub = ImageServiceGrpc.newBlockingStub(channel);
+        if (key.isPresent()) {
+            stub = stub.withCallCredentials(key.get());
+        }
         if (timeout > 0) {
             stub = stub.withDeadlineAfter(timeout, TimeUnit.SECONDS);
         }
@@ -259,6 +276,9 @@ final class StreamCommand extends BaseCommand {
                 what = what.isEmpty() ? s.getCause().getMessage() : what + " (" + s.getCause().getMessage() + ")";
             }
             String line = "gateway " + target + ": " + s.getCode() + (what.isEmpty() ? "" : ": " + what);
+            if (s.getCode() == Status.Code.UNAVAILABLE && plaintext && !line.contains("Connection refused")) {
+                line += " (if the gateway serves TLS: --tls, or --ca FILE)";
+            }
             throw new CliException(s.getCode() == Status.Code.INVALID_ARGUMENT ? ExitCodes.BAD_INPUT : ExitCodes.FAILED,
                     line, e);
         }

@@ -149,7 +149,7 @@ final class SubmitCommand extends BaseCommand {
 
     private void send(String servers, List<Job> jobs) throws InterruptedException {
         Properties p = new Properties();
-        p.putAll(kafka.settings(environment()));
+        p.putAll(kafka.settings(environment(), servers));
         p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, servers);
         p.put(ProducerConfig.ACKS_CONFIG, "all");
         p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");

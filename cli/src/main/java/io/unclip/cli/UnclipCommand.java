@@ -13,7 +13,8 @@ import picocli.CommandLine.Spec;
                 + " on ONNX Runtime, embedded in this process.",
         subcommands = {GenerateCommand.class, VariationsCommand.class, InterpolateCommand.class, InpaintCommand.class,
                 CaptionCommand.class, ModelsCommand.class, BenchCommand.class, LoadCommand.class, EvalCommand.class, StackCommand.class,
-                StreamCommand.class, SubmitCommand.class, ResultsCommand.class, CommandLine.HelpCommand.class},
+                StreamCommand.class, SubmitCommand.class, ResultsCommand.class, KeysCommand.class,
+                CommandLine.HelpCommand.class},
         footer = {"", "Models: --models DIR, else $UNCLIP_MODELS, else models/bundle.",
                 "Exit status: 0 ok, 1 failed, 2 bad input, 3 missing or invalid model bundle, 130 interrupted (Ctrl-C)."})
 public final class UnclipCommand implements Callable<Integer> {

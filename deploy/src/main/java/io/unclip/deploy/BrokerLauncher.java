@@ -4,8 +4,10 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Optional;
 import java.util.Properties;
 import java.util.concurrent.TimeUnit;
 
@@ -33,17 +35,24 @@ final class BrokerLauncher {
         return kafkaLibs(root).toAbsolutePath() + "/*";
     }
 
-    /** The broker's settings: one node, topics only as the stack creates them, records up to 16 MiB. */
-    static Properties config(Path data, int port, int controllerPort, int partitions) {
+    /**
+     * The broker's settings: one node, topics only as the stack creates them, records up to 16 MiB; with
+     * {@code security}, one SASL_SSL listener (SCRAM) for clients and between brokers, and the controller's
+     * listener on loopback only.
+     */
+    static Properties config(Path data, int port, int controllerPort, int partitions,
+                             Optional<StackSecurity> security) {
         Properties p = new Properties();
+        String listener = security.isPresent() ? "SASL_SSL" : "PLAINTEXT";
         p.put("process.roles", "broker,controller");
         p.put("node.id", "1");
         p.put("controller.quorum.bootstrap.servers", "localhost:" + controllerPort);
-        p.put("listeners", "PLAINTEXT://localhost:" + port + ",CONTROLLER://localhost:" + controllerPort);
-        p.put("advertised.listeners", "PLAINTEXT://localhost:" + port);
+        p.put("listeners", listener + "://localhost:" + port + ",CONTROLLER://localhost:" + controllerPort);
+        p.put("advertised.listeners", listener + "://localhost:" + port);
         p.put("controller.listener.names", "CONTROLLER");
-        p.put("inter.broker.listener.name", "PLAINTEXT");
-        p.put("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT");
+        p.put("inter.broker.listener.name", listener);
+        p.put("listener.security.protocol.map", listener + ":" + listener + ",CONTROLLER:PLAINTEXT");
+        security.ifPresent(s -> p.putAll(s.brokerListener()));
         p.put("log.dirs", data.toString());
         p.put("num.partitions", Integer.toString(partitions));
         // one node: internal topics at replication factor 1, no initial rebalance delay
@@ -65,24 +74,26 @@ final class BrokerLauncher {
      *
      * @param classpath the broker's class path ({@link #classpath})
      */
-    static StackProcess start(Path state, String classpath, int port, int controllerPort, int partitions)
-            throws IOException, InterruptedException {
+    static StackProcess start(Path state, String classpath, int port, int controllerPort, int partitions,
+                              Optional<StackSecurity> security) throws IOException, InterruptedException {
         Path dir = state.resolve("kafka");
         Path data = dir.resolve("data");
         Path config = dir.resolve("server.properties");
         Files.createDirectories(dir);
         try (OutputStream out = Files.newOutputStream(config)) {
-            config(data, port, controllerPort, partitions).store(out, "unclip local stack: single-node KRaft broker");
+            config(data, port, controllerPort, partitions, security).store(out, "unclip local stack: single-node KRaft broker");
         }
         Path log = state.resolve("logs/kafka.log");
         Files.createDirectories(log.getParent());
         // the data directory is formatted afresh for every stack: a clean broker each time
         deleteTree(data);
         Files.createDirectories(data);
-        Process format = LaunchCommand.here(List.of(Processes.java(), "-cp", classpath, "kafka.tools.StorageTool",
-                "format", "--standalone", "-t", Uuid.randomUuid().toString(), "-c", config.toString())).start(log, false);
-        if (!format.waitFor(60, TimeUnit.SECONDS) || format.exitValue() != 0) {
-            format.destroyForcibly();
+        List<String> format = new ArrayList<>(List.of(Processes.java(), "-cp", classpath, "kafka.tools.StorageTool",
+                "format", "--standalone", "-t", Uuid.randomUuid().toString(), "-c", config.toString()));
+        security.ifPresent(s -> format.addAll(s.scramUsers()));
+        Process formatting = LaunchCommand.here(format).start(log, false);
+        if (!formatting.waitFor(60, TimeUnit.SECONDS) || formatting.exitValue() != 0) {
+            formatting.destroyForcibly();
             throw new IllegalStateException("formatting the broker's storage failed:\n" + Processes.tail(log));
         }
         LaunchCommand cmd = LaunchCommand.here(List.of(Processes.java(), "-Xmx512m", "-XX:+UseSerialGC",

@@ -5,6 +5,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -39,6 +40,11 @@ public final class LocalStack {
         for (String dir : List.of("logs", "results", "blobs")) {
             Files.createDirectories(state.resolve(dir));
         }
+        Optional<StackSecurity> security = o.secure() ? Optional.of(StackSecurity.create(state)) : Optional.empty();
+        if (!o.secure()) {
+            StackSecurity.clear(state);
+        }
+        Map<String, String> client = security.map(StackSecurity::kafkaClient).orElse(Map.of());
         int kafkaPort = Ports.free(o.kafkaPort());
         int controllerPort = Ports.free(0);
         int gatewayPort = Ports.free(o.gatewayPort());
@@ -46,12 +52,12 @@ public final class LocalStack {
         List<StackProcess> procs = new ArrayList<>();
         try {
             StackProcess kafka = BrokerLauncher.start(state, BrokerLauncher.classpath(o.root()), kafkaPort,
-                    controllerPort, o.partitions());
+                    controllerPort, o.partitions(), security);
             procs.add(kafka);
             StackState.write(state, stack.with(procs));
-            Readiness.awaitBroker(stack.bootstrapServers(), kafka, o.timeout());
+            Readiness.awaitBroker(stack.bootstrapServers(), client, kafka, o.timeout());
             int partitions = o.topicPartitions();
-            StackTopics.create(stack.bootstrapServers(), partitions);
+            StackTopics.create(stack.bootstrapServers(), client, partitions);
 
             List<StackProcess> services = new ArrayList<>();
             int captionerPort = 0;
@@ -61,7 +67,8 @@ public final class LocalStack {
                     if (s == StackService.CAPTIONER && captionerPort == 0) {
                         captionerPort = port;
                     }
-                    var wiring = new ServiceLauncher.Wiring(stack.bootstrapServers(), partitions, captionerPort);
+                    var wiring = new ServiceLauncher.Wiring(stack.bootstrapServers(), partitions, captionerPort,
+                            security);
                     StackProcess p = ServiceLauncher.start(o, state, s, s.id() + "-" + r, port, wiring);
                     procs.add(p);
                     services.add(p);
@@ -70,7 +77,7 @@ public final class LocalStack {
             }
             long deadline = System.nanoTime() + o.timeout().toNanos();
             for (StackProcess p : services) {
-                Readiness.awaitService(p, deadline);
+                Readiness.awaitService(p, deadline, security);
             }
             return stack.with(procs);
         } catch (IOException | InterruptedException | RuntimeException e) {

@@ -6,6 +6,8 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.Map;
+import java.util.Optional;
 import java.util.Properties;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -25,10 +27,15 @@ final class Readiness {
 
     private static final long POLL_MS = 200;
 
-    /** Waits until the broker {@code kafka} at {@code bootstrap} describes its cluster. */
-    static void awaitBroker(String bootstrap, StackProcess kafka, Duration timeout) throws InterruptedException {
+    /**
+     * Waits until the broker {@code kafka} at {@code bootstrap} describes its cluster to a client with the
+     * settings {@code client} (the secure stack's SASL_SSL ones, or none).
+     */
+    static void awaitBroker(String bootstrap, Map<String, String> client, StackProcess kafka, Duration timeout)
+            throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
         Properties p = new Properties();
+        p.putAll(client);
         p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         p.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, "3000");
         p.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, "3000");
@@ -52,10 +59,19 @@ final class Readiness {
         }
     }
 
-    /** Waits until the service {@code p} reports ready, until {@code deadline} ({@link System#nanoTime}). */
-    static void awaitService(StackProcess p, long deadline) throws InterruptedException {
-        HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
-        URI ready = URI.create("http://localhost:" + p.port() + "/q/health/ready");
+    /**
+     * Waits until the service {@code p} reports ready, until {@code deadline} ({@link System#nanoTime}); over TLS
+     * trusting the stack's CA when the stack is secure.
+     */
+    static void awaitService(StackProcess p, long deadline, Optional<StackSecurity> security)
+            throws InterruptedException, IOException {
+        HttpClient.Builder b = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2));
+        if (security.isPresent()) {
+            b.sslContext(security.get().sslContext());
+        }
+        HttpClient http = b.build();
+        URI ready = URI.create((security.isPresent() ? "https" : "http") + "://localhost:" + p.port()
+                + "/q/health/ready");
         String last = "";
         while (true) {
             if (!p.alive()) {
@@ -79,11 +95,13 @@ final class Readiness {
     }
 
     /** Waits until {@code p}, the broker or a service, is ready. */
-    static void await(StackStatus stack, StackProcess p, Duration timeout) throws InterruptedException {
+    static void await(StackStatus stack, StackProcess p, Duration timeout) throws InterruptedException, IOException {
+        Optional<StackSecurity> security = StackSecurity.load(stack.stateDir());
         if (p.isKafka()) {
-            awaitBroker(stack.bootstrapServers(), p, timeout);
+            awaitBroker(stack.bootstrapServers(), security.map(StackSecurity::kafkaClient).orElse(Map.of()), p,
+                    timeout);
         } else {
-            awaitService(p, System.nanoTime() + timeout.toNanos());
+            awaitService(p, System.nanoTime() + timeout.toNanos(), security);
         }
     }
 }

@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * Starts one replica of a service as its own JVM ({@code <module>/target/quarkus-app/quarkus-run.jar})
@@ -21,15 +22,17 @@ final class ServiceLauncher {
      * @param bootstrap     the broker's bootstrap servers
      * @param partitions    partitions per topic
      * @param captionerPort the first captioner replica's port (the gateway calls it over gRPC)
+     * @param security      the secure stack's secrets, or empty
      */
-    record Wiring(String bootstrap, int partitions, int captionerPort) {
+    record Wiring(String bootstrap, int partitions, int captionerPort, Optional<StackSecurity> security) {
     }
 
     /** The system properties of replica {@code name} of {@code s} on {@code port}; the options' own last. */
     static Map<String, String> properties(StackOptions o, Path state, StackService s, String name, int port,
                                           Wiring w) {
         Map<String, String> props = new LinkedHashMap<>();
-        props.put("quarkus.http.port", Integer.toString(port));
+        // a secure stack serves TLS only: the port is the HTTPS one and the plaintext one is not opened
+        props.put(w.security().isPresent() ? "quarkus.http.ssl-port" : "quarkus.http.port", Integer.toString(port));
         props.put("kafka.bootstrap.servers", w.bootstrap());
         props.put("unclip.models.dir", o.modelsDir().toAbsolutePath().toString());
         props.put("unclip.results.dir", state.resolve("results").toString());
@@ -39,6 +42,16 @@ final class ServiceLauncher {
         if (s == StackService.GATEWAY) {
             props.put("unclip.captioner.address", "localhost:" + w.captionerPort());
         }
+        w.security().ifPresent(sec -> {
+            props.put("quarkus.config.locations", sec.serviceConfig().toString());
+            if (s == StackService.GATEWAY) {
+                props.put("unclip.auth.keys-file", sec.apiKeys().toString());
+                props.put("unclip.auth.service-token-file", sec.serviceToken().toString());
+                props.put("unclip.captioner.ca-file", sec.caPem().toString());
+            } else {
+                props.put("unclip.auth.keys-file", sec.serviceTokens().toString());
+            }
+        });
         props.putAll(o.properties());
         return props;
     }

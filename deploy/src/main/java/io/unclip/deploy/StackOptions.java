@@ -18,10 +18,11 @@ import java.util.Map;
  * @param jvmOptions  options for every service JVM
  * @param properties  extra system properties for every service (e.g. unclip.device=cuda)
  * @param timeout     how long to wait for everything to be ready
+ * @param secure      TLS on every gRPC port, API keys on the gateway, SASL_SSL on the broker ({@link StackSecurity})
  */
 public record StackOptions(Path root, Path stateDir, Path modelsDir, Map<String, Integer> replicas, int kafkaPort,
                            int gatewayPort, int partitions, List<String> jvmOptions, Map<String, String> properties,
-                           Duration timeout) {
+                           Duration timeout, boolean secure) {
     public StackOptions {
         replicas = Map.copyOf(replicas);
         jvmOptions = List.copyOf(jvmOptions);
@@ -43,47 +44,52 @@ public record StackOptions(Path root, Path stateDir, Path modelsDir, Map<String,
         String env = System.getenv("UNCLIP_MODELS");
         Path models = env != null && !env.isBlank() ? Path.of(env) : root.resolve("models/bundle");
         return new StackOptions(root, root.resolve(".unclip/stack"), models, Map.of(), 9092, 8080, 8,
-                List.of("-Xmx512m", "-XX:+UseSerialGC"), Map.of(), Duration.ofMinutes(3));
+                List.of("-Xmx512m", "-XX:+UseSerialGC"), Map.of(), Duration.ofMinutes(3), false);
     }
 
     public StackOptions withStateDir(Path d) {
         return new StackOptions(root, d, modelsDir, replicas, kafkaPort, gatewayPort, partitions, jvmOptions,
-                properties, timeout);
+                properties, timeout, secure);
     }
 
     public StackOptions withModels(Path m) {
         return new StackOptions(root, stateDir, m, replicas, kafkaPort, gatewayPort, partitions, jvmOptions,
-                properties, timeout);
+                properties, timeout, secure);
     }
 
     public StackOptions withReplicas(Map<String, Integer> r) {
         return new StackOptions(root, stateDir, modelsDir, r, kafkaPort, gatewayPort, partitions, jvmOptions,
-                properties, timeout);
+                properties, timeout, secure);
     }
 
     public StackOptions withPorts(int kafka, int gateway) {
         return new StackOptions(root, stateDir, modelsDir, replicas, kafka, gateway, partitions, jvmOptions,
-                properties, timeout);
+                properties, timeout, secure);
     }
 
     public StackOptions withPartitions(int p) {
         return new StackOptions(root, stateDir, modelsDir, replicas, kafkaPort, gatewayPort, p, jvmOptions,
-                properties, timeout);
+                properties, timeout, secure);
     }
 
     public StackOptions withJvmOptions(List<String> o) {
         return new StackOptions(root, stateDir, modelsDir, replicas, kafkaPort, gatewayPort, partitions, o,
-                properties, timeout);
+                properties, timeout, secure);
     }
 
     public StackOptions withProperties(Map<String, String> p) {
         return new StackOptions(root, stateDir, modelsDir, replicas, kafkaPort, gatewayPort, partitions, jvmOptions,
-                p, timeout);
+                p, timeout, secure);
     }
 
     public StackOptions withTimeout(Duration t) {
         return new StackOptions(root, stateDir, modelsDir, replicas, kafkaPort, gatewayPort, partitions, jvmOptions,
-                properties, t);
+                properties, t, secure);
+    }
+
+    public StackOptions withSecure(boolean s) {
+        return new StackOptions(root, stateDir, modelsDir, replicas, kafkaPort, gatewayPort, partitions, jvmOptions,
+                properties, timeout, s);
     }
 
     int replicasOf(StackService s) {

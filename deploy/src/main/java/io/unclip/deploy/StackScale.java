@@ -6,6 +6,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * Adds or removes replicas of one service of a running local stack: {@code unclip stack scale
@@ -56,6 +57,7 @@ public final class StackScale {
             List<String> args = new ArrayList<>();
             for (String a : template.args()) {
                 args.add(a.startsWith("-Dquarkus.http.port=") ? "-Dquarkus.http.port=" + port
+                        : a.startsWith("-Dquarkus.http.ssl-port=") ? "-Dquarkus.http.ssl-port=" + port
                         : a.startsWith("-Dunclip.instance-id=") ? "-Dunclip.instance-id=" + name : a);
             }
             LaunchCommand cmd = new LaunchCommand(template.dir(), args);
@@ -67,8 +69,9 @@ public final class StackScale {
             added.add(proc);
         }
         long deadline = System.nanoTime() + timeout.toNanos();
+        Optional<StackSecurity> security = StackSecurity.load(state);
         for (StackProcess p : added) {
-            Readiness.awaitService(p, deadline);
+            Readiness.awaitService(p, deadline, security);
         }
         while (current.size() > replicas) {
             StackProcess last = current.remove(current.size() - 1);

@@ -1,5 +1,6 @@
 package io.unclip.deploy;
 
+import java.util.Map;
 import java.util.Properties;
 
 import org.apache.kafka.clients.admin.Admin;
@@ -18,8 +19,9 @@ final class StackTopics {
     private static final long TIMEOUT_MS = 30_000;
 
     /** Creates the missing topics with {@code partitions} partitions each (existing ones are left as they are). */
-    static void create(String bootstrap, int partitions) {
+    static void create(String bootstrap, Map<String, String> client, int partitions) {
         Properties p = new Properties();
+        p.putAll(client);
         p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         try (Admin admin = Admin.create(p)) {
             Topics.ensure(admin, partitions, (short) 1, TIMEOUT_MS);

@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
@@ -32,13 +33,14 @@ class BrokerLauncherTest {
     @Test
     void theBrokerStartsAndGetsEveryTopicOfThePipeline(@TempDir Path state) throws Exception {
         int port = Ports.free(0);
-        StackProcess kafka = BrokerLauncher.start(state, System.getProperty("java.class.path"), port, Ports.free(0), 2);
+        StackProcess kafka = BrokerLauncher.start(state, System.getProperty("java.class.path"), port, Ports.free(0), 2,
+                Optional.empty());
         try {
             assertTrue(LaunchCommand.read(state, "kafka").isPresent(), "restart finds its command line");
             String bootstrap = "localhost:" + port;
-            Readiness.awaitBroker(bootstrap, kafka, Duration.ofMinutes(2));
-            StackTopics.create(bootstrap, 3);
-            StackTopics.create(bootstrap, 3); // again: existing topics are left as they are
+            Readiness.awaitBroker(bootstrap, Map.of(), kafka, Duration.ofMinutes(2));
+            StackTopics.create(bootstrap, Map.of(), 3);
+            StackTopics.create(bootstrap, Map.of(), 3); // again: existing topics are left as they are
 
             Properties p = new Properties();
             p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);

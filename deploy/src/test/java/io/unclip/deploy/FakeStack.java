@@ -45,7 +45,7 @@ final class FakeStack {
         List<StackProcess> procs = new java.util.ArrayList<>(LocalStack.status(dir).processes());
         procs.add(proc);
         StackState.write(dir, new StackStatus(dir, "localhost:1", "localhost:2", procs));
-        Readiness.awaitService(proc, System.nanoTime() + Duration.ofSeconds(60).toNanos());
+        Readiness.awaitService(proc, System.nanoTime() + Duration.ofSeconds(60).toNanos(), java.util.Optional.empty());
         return proc;
     }
 

@@ -15,7 +15,7 @@ class ServiceLauncherTest {
     private final StackOptions options = StackOptions.defaults(Path.of("/repo")).withModels(Path.of("/m"))
             .withJvmOptions(List.of("-Xmx64m")).withProperties(Map.of("unclip.device", "cuda",
                     "unclip.kafka.partitions", "3"));
-    private final ServiceLauncher.Wiring wiring = new ServiceLauncher.Wiring("localhost:9092", 8, 7001);
+    private final ServiceLauncher.Wiring wiring = new ServiceLauncher.Wiring("localhost:9092", 8, 7001, java.util.Optional.empty());
 
     @Test
     void aReplicaGetsItsPortInstanceAndTheStacksAddresses() {

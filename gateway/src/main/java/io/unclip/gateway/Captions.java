@@ -1,5 +1,7 @@
 package io.unclip.gateway;
 
+import java.io.IOException;
+import java.nio.file.Path;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 
@@ -7,10 +9,13 @@ import org.eclipse.microprofile.config.inject.ConfigProperty;
 
 import com.google.protobuf.ByteString;
 
+import io.grpc.CallCredentials;
+import io.grpc.ChannelCredentials;
 import io.grpc.Context;
+import io.grpc.Grpc;
 import io.grpc.ManagedChannel;
-import io.grpc.ManagedChannelBuilder;
 import io.grpc.Status;
+import io.grpc.stub.AbstractStub;
 import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientResponseObserver;
 import io.smallrye.mutiny.Multi;
@@ -21,6 +26,8 @@ import io.unclip.api.v1.CaptionerServiceGrpc;
 import io.unclip.api.v1.ImageRef;
 import io.unclip.engine.stage.InvalidRequestException;
 import io.unclip.service.GrpcStatuses;
+import io.unclip.service.auth.BearerCredentials;
+import io.unclip.service.auth.ClientTls;
 import io.unclip.service.codec.UploadedImages;
 import io.unclip.service.validate.Limits;
 import jakarta.annotation.PreDestroy;
@@ -40,6 +47,16 @@ public class Captions {
     @ConfigProperty(name = "unclip.captioner.timeout-seconds", defaultValue = "120")
     long timeoutSeconds;
 
+    /** TLS to the captioner, trusting the CA certificates in this PEM file. */
+    @ConfigProperty(name = "unclip.captioner.ca-file")
+    Optional<String> caFile;
+
+    /** The token the gateway presents to the stage services (their unclip.auth.keys-file holds its hash). */
+    @ConfigProperty(name = "unclip.auth.service-token-file")
+    Optional<String> serviceTokenFile;
+
+    private volatile CallCredentials credentials;
+
     private volatile ManagedChannel channel;
 
     public Multi<CaptionToken> caption(CaptionRequest request) {
@@ -54,7 +71,7 @@ public class Captions {
                 .build();
         return Multi.createFrom().emitter(em -> {
             // a fresh context: the caller's own cancellation reaches us through the emitter
-            Context.current().fork().run(() -> CaptionerServiceGrpc.newStub(channel())
+            Context.current().fork().run(() -> withToken(CaptionerServiceGrpc.newStub(channel()))
                     .withDeadlineAfter(timeoutSeconds, TimeUnit.SECONDS)
                     .withMaxInboundMessageSize(Limits.MAX_INBOUND_MESSAGE_BYTES)
                     .caption(call, new ClientResponseObserver<CaptionImageRequest, CaptionToken>() {
@@ -99,13 +116,28 @@ public class Captions {
             synchronized (this) {
                 c = channel;
                 if (c == null) {
-                    c = ManagedChannelBuilder.forTarget(address.get().trim()).usePlaintext()
-                            .maxInboundMessageSize(Limits.MAX_INBOUND_MESSAGE_BYTES).build();
+                    try {
+                        ChannelCredentials tls = ClientTls.credentials(false, caFile.filter(f -> !f.isBlank())
+                                .map(Path::of).orElse(null));
+                        c = Grpc.newChannelBuilder(address.get().trim(), tls)
+                                .maxInboundMessageSize(Limits.MAX_INBOUND_MESSAGE_BYTES).build();
+                        if (serviceTokenFile.isPresent() && !serviceTokenFile.get().isBlank()) {
+                            credentials = BearerCredentials.fromFile(Path.of(serviceTokenFile.get()));
+                        }
+                    } catch (IOException e) {
+                        throw Status.UNAVAILABLE.withDescription("captioner client: " + e.getMessage())
+                                .asRuntimeException();
+                    }
                     channel = c;
                 }
             }
         }
         return c;
+    }
+
+    private <S extends AbstractStub<S>> S withToken(S stub) {
+        CallCredentials c = credentials;
+        return c == null ? stub : stub.withCallCredentials(c);
     }
 
     @PreDestroy

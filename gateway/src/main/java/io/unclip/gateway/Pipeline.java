@@ -37,6 +37,7 @@ import io.unclip.engine.pipeline.CascadePlan;
 import io.unclip.service.kafka.BroadcastConsumer;
 import io.unclip.service.kafka.EventPublisher;
 import io.unclip.service.kafka.KafkaClientProperties;
+import io.unclip.service.kafka.KafkaFailures;
 import io.unclip.service.kafka.KafkaSettings;
 import io.unclip.service.kafka.RecordHeaders;
 import io.unclip.service.record.Records;
@@ -135,7 +136,7 @@ public class Pipeline {
                 Thread.currentThread().interrupt();
                 return;
             } catch (RuntimeException e) {
-                reason = "distributed pipeline not started: " + e.getMessage();
+                reason = "distributed pipeline not started: " + KafkaFailures.explain(e);
                 LOG.warnf("%s; retrying in 5 s", reason);
                 try {
                     Thread.sleep(5000);

@@ -18,6 +18,7 @@ import io.unclip.service.codec.BlobStore;
 import io.unclip.service.codec.ProtoTensors;
 import io.unclip.service.kafka.CancellationTracker;
 import io.unclip.service.kafka.KafkaClientProperties;
+import io.unclip.service.kafka.KafkaFailures;
 import io.unclip.service.kafka.KafkaSettings;
 import io.unclip.service.kafka.StageHandler;
 import io.unclip.service.kafka.StageWorker;
@@ -116,7 +117,7 @@ public class WorkerRuntime {
                     startWorker();
                     return;
                 } catch (RuntimeException e) {
-                    status = "worker not started (retrying in 5 s): " + e.getMessage();
+                    status = "worker not started (retrying in 5 s): " + KafkaFailures.explain(e);
                     LOG.warnf("%s", status);
                     try {
                         Thread.sleep(5000);

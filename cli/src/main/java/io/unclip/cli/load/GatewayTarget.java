@@ -1,5 +1,7 @@
 package io.unclip.cli.load;
 
+import io.grpc.CallCredentials;
+import io.grpc.ChannelCredentials;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
@@ -18,6 +20,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.net.URI;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -40,12 +43,18 @@ public final class GatewayTarget implements LoadRun.Target, AutoCloseable {
     private final Set<String> jobs = ConcurrentHashMap.newKeySet();
     private final Set<String> duplicates = ConcurrentHashMap.newKeySet();
 
-    public GatewayTarget(String address, int connectTimeoutSeconds) {
+    /**
+     * @param tls the channel's transport security
+     * @param key the API key to send with every call, if the gateway wants one
+     */
+    public GatewayTarget(String address, ChannelCredentials tls, Optional<CallCredentials> key,
+                         int connectTimeoutSeconds) {
         this.address = address;
-        this.channel = NettyChannelBuilder.forTarget(address).usePlaintext()
+        this.channel = NettyChannelBuilder.forTarget(address, tls)
                 .maxInboundMessageSize(64 * 1024 * 1024)
                 .withOption(ChannelOption.CONNECT_TIMEOUT_MILLIS, connectTimeoutSeconds * 1000).build();
-        this.stub = ImageServiceGrpc.newStub(channel);
+        ImageServiceGrpc.ImageServiceStub s = ImageServiceGrpc.newStub(channel);
+        this.stub = key.isPresent() ? s.withCallCredentials(key.get()) : s;
     }
 
     /** Job ids that had more than one result (there should be none). */
