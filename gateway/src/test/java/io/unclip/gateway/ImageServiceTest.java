@@ -90,11 +90,12 @@ class ImageServiceTest {
     }
 
     @Test
-    void grpcHealthIsServingAndReflectionListsTheApi() throws Exception {
+    void grpcHealthFollowsReadinessAndReflectionListsTheApi() throws Exception {
+        // no Kafka here: readiness is DOWN (pipeline not started), and gRPC health says the same
         var health = HealthGrpc.newBlockingStub(channel).withDeadlineAfter(60, TimeUnit.SECONDS);
-        assertEquals(HealthCheckResponse.ServingStatus.SERVING,
+        assertEquals(HealthCheckResponse.ServingStatus.NOT_SERVING,
                 health.check(HealthCheckRequest.newBuilder().setService("").build()).getStatus());
-        assertEquals(HealthCheckResponse.ServingStatus.SERVING,
+        assertEquals(HealthCheckResponse.ServingStatus.NOT_SERVING,
                 health.check(HealthCheckRequest.newBuilder().setService(ImageServiceGrpc.SERVICE_NAME).build()).getStatus());
 
         CompletableFuture<ServerReflectionResponse> reply = new CompletableFuture<>();

@@ -189,6 +189,15 @@ public class WorkerRuntime {
         return started && (w == null || w.isRunning());
     }
 
+    /**
+     * False only when the worker was started and its poll thread has since died by itself: not
+     * while it is still connecting, nor when no worker is wanted, nor while shutting down.
+     */
+    public boolean alive() {
+        StageWorker w = worker().orElse(null);
+        return stopping || w == null || !w.diedUnexpectedly();
+    }
+
     public String status() {
         StageWorker w = worker().orElse(null);
         if (w != null && !w.isRunning()) {

@@ -24,8 +24,9 @@ import io.quarkus.test.common.http.TestHTTPResource;
 
 /**
  * What every stage service shows when it runs without a model bundle, checked over real sockets
- * with the plain grpc-java client a CLI would use: gRPC health SERVING for the server and for the
- * stage's service, readiness DOWN naming the missing setting, liveness UP, Prometheus metrics.
+ * with the plain grpc-java client a CLI would use: readiness DOWN naming the missing setting, gRPC
+ * health NOT_SERVING for the server and for the stage's service (it follows readiness), liveness
+ * UP, Prometheus metrics.
  * A service's test extends this and adds its own request checks on {@link #channel}.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
@@ -53,11 +54,12 @@ public abstract class StageServiceTestBase {
     }
 
     @Test
-    void grpcHealthIsServing() {
+    void grpcHealthIsNotServingWhileReadinessIsDown() {
+        // no model: readiness is DOWN, so gRPC health (what gRPC probes and load balancers ask) says so too
         var health = HealthGrpc.newBlockingStub(channel).withDeadlineAfter(60, TimeUnit.SECONDS);
-        assertEquals(HealthCheckResponse.ServingStatus.SERVING,
+        assertEquals(HealthCheckResponse.ServingStatus.NOT_SERVING,
                 health.check(HealthCheckRequest.newBuilder().setService("").build()).getStatus());
-        assertEquals(HealthCheckResponse.ServingStatus.SERVING,
+        assertEquals(HealthCheckResponse.ServingStatus.NOT_SERVING,
                 health.check(HealthCheckRequest.newBuilder().setService(serviceName).build()).getStatus());
     }
 

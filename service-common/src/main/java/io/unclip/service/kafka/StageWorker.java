@@ -226,6 +226,14 @@ public final class StageWorker implements AutoCloseable {
         return pollThread.isAlive();
     }
 
+    /**
+     * Whether the poll thread ended without being asked to ({@link #close()}): the worker is dead
+     * and only a restart of the process brings it back.
+     */
+    public boolean diedUnexpectedly() {
+        return accepting && !pollThread.isAlive();
+    }
+
     /** Why the poll loop stopped, if it stopped by itself. */
     public Throwable failure() {
         return failure;
