@@ -13,6 +13,11 @@ import io.grpc.Context;
 import io.grpc.Deadline;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
+import io.opentelemetry.api.OpenTelemetry;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.SpanKind;
+import io.opentelemetry.api.trace.StatusCode;
+import io.opentelemetry.context.Scope;
 import io.quarkus.grpc.GrpcService;
 import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
@@ -37,9 +42,12 @@ import io.unclip.engine.pipeline.CascadePlan;
 import io.unclip.engine.stage.InvalidRequestException;
 import io.unclip.service.GrpcErrors;
 import io.unclip.service.GrpcStatuses;
+import io.unclip.service.kafka.Topics;
 import io.unclip.service.record.Records;
 import io.unclip.service.stage.ImageRequestValidator;
 import io.unclip.service.stage.PlanSteps;
+import io.unclip.service.telemetry.LogContext;
+import jakarta.enterprise.inject.Instance;
 import jakarta.inject.Inject;
 
 /**
@@ -56,6 +64,11 @@ import jakarta.inject.Inject;
  *       with the bundle's image encoder and the job skips the prior. Interpolation towards a
  *       prompt is UNIMPLEMENTED here (it needs the captioner's description of image_a).</li>
  * </ul>
+ *
+ * <p>A job's trace starts here: a producer span for its first task, child of the gRPC call's span
+ * (itself the caller's child when the call carried a traceparent), whose context every record of
+ * the job carries ({@link io.unclip.service.telemetry.TraceHeaders}). Log lines of a job's
+ * submission carry its job id and request id in the MDC ({@link LogContext}).
  */
 @GrpcService
 public class ImageGrpcService implements ImageService {
@@ -72,6 +85,12 @@ public class ImageGrpcService implements ImageService {
 
     @Inject
     Captions captions;
+
+    @Inject
+    GatewayMetrics metrics;
+
+    @Inject
+    Instance<OpenTelemetry> telemetry;
 
     @Override
     public Multi<GenerateEvent> generate(GenerateRequest request) {
@@ -117,24 +136,46 @@ public class ImageGrpcService implements ImageService {
         GenerateEvent accepted = GenerateEvent.newBuilder().setJobId(jobId).setTime(Records.now())
                 .setAccepted(JobAccepted.newBuilder().setJobId(jobId).setSeed(seed).addAllPlan(plan)
                         .setRequestId(requestId)).build();
+        io.opentelemetry.context.Context call = io.opentelemetry.context.Context.current(); // the gRPC call's span
         return Multi.createFrom().emitter(em -> {
-            ClientStream stream = new ClientStream(em);
-            hub.accepted(jobId, requestId);
-            hub.subscribe(jobId, stream);
-            stream.offer(accepted);
-            em.onTermination(() -> {
-                hub.unsubscribe(jobId, stream);
-                if (em.isCancelled()) {
-                    cancel(jobId, "disconnect");
-                }
-            });
-            pipeline.submit(task, accepted).whenComplete((ok, e) -> {
-                if (e != null) {
-                    LOG.errorf("job %s not queued: %s", jobId, e);
-                    hub.onResult(Records.failedResult(jobId, Records.failure(FailureCode.MODEL_UNAVAILABLE,
-                            "the job could not be queued: " + e.getMessage(), null, "", true), task));
-                }
-            });
+            Span span = (telemetry.isResolvable() ? telemetry.get() : OpenTelemetry.noop()).getTracer("io.unclip.gateway")
+                    .spanBuilder(Topics.TEXT_ENCODER + " publish").setParent(call).setSpanKind(SpanKind.PRODUCER)
+                    .setAttribute("messaging.system", "kafka")
+                    .setAttribute("messaging.operation.type", "send")
+                    .setAttribute("messaging.destination.name", Topics.TEXT_ENCODER)
+                    .setAttribute("unclip.job_id", jobId)
+                    .setAttribute("unclip.request_id", requestId)
+                    .startSpan();
+            io.opentelemetry.context.Context trace = call.with(span);
+            try (Scope scope = trace.makeCurrent(); LogContext log = LogContext.open().put(LogContext.JOB_ID, jobId)
+                    .put(LogContext.REQUEST_ID, requestId).span(span.getSpanContext())) {
+                ClientStream stream = new ClientStream(em);
+                metrics.streamOpened();
+                LOG.debugf("job %s accepted (request id '%s')", jobId, requestId);
+                hub.accepted(jobId, requestId, trace);
+                hub.subscribe(jobId, stream);
+                stream.offer(accepted);
+                em.onTermination(() -> {
+                    metrics.streamClosed();
+                    hub.unsubscribe(jobId, stream);
+                    if (em.isCancelled()) {
+                        cancel(jobId, "disconnect");
+                    }
+                });
+                pipeline.submit(task, accepted).whenComplete((ok, e) -> {
+                    if (e != null) {
+                        span.recordException(e);
+                        span.setStatus(StatusCode.ERROR, "not queued");
+                        try (LogContext l = LogContext.open().put(LogContext.JOB_ID, jobId)
+                                .put(LogContext.REQUEST_ID, requestId).span(span.getSpanContext())) {
+                            LOG.errorf("job %s not queued: %s", jobId, e);
+                        }
+                        hub.onResult(Records.failedResult(jobId, Records.failure(FailureCode.MODEL_UNAVAILABLE,
+                                "the job could not be queued: " + e.getMessage(), null, "", true), task));
+                    }
+                    span.end();
+                });
+            }
         });
     }
 
@@ -142,6 +183,11 @@ public class ImageGrpcService implements ImageService {
     private Multi<GenerateEvent> follow(String jobId) {
         return Multi.createFrom().emitter(em -> {
             ClientStream stream = new ClientStream(em);
+            metrics.streamOpened();
+            em.onTermination(() -> {
+                metrics.streamClosed();
+                hub.unsubscribe(jobId, stream);
+            });
             JobStatus s = hub.find(jobId).orElseThrow();
             stream.offer(GenerateEvent.newBuilder().setJobId(jobId).setTime(Records.now())
                     .setAccepted(JobAccepted.newBuilder().setJobId(jobId)).build());
@@ -150,7 +196,6 @@ public class ImageGrpcService implements ImageService {
                 return;
             }
             hub.subscribe(jobId, stream);
-            em.onTermination(() -> hub.unsubscribe(jobId, stream));
         });
     }
 
@@ -173,7 +218,8 @@ public class ImageGrpcService implements ImageService {
         if (!hub.cancelLocally(jobId, why)) {
             return false;
         }
-        try {
+        // the cancellation's records belong to the job's trace, whichever call or thread sends them
+        try (Scope scope = hub.trace(jobId).makeCurrent(); LogContext log = LogContext.open().put(LogContext.JOB_ID, jobId)) {
             pipeline.cancel(jobId, why, stage);
         } catch (RuntimeException e) {
             LOG.warnf("job %s: cancellation not sent: %s", jobId, e);

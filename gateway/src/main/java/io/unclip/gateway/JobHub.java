@@ -10,12 +10,20 @@ import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.inject.Instance;
+import jakarta.inject.Inject;
 
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.jboss.logging.Logger;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
+import io.opentelemetry.api.OpenTelemetry;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.SpanKind;
+import io.opentelemetry.api.trace.StatusCode;
+import io.opentelemetry.api.trace.Tracer;
+import io.opentelemetry.context.Context;
 import io.unclip.api.v1.DeadLetter;
 import io.unclip.api.v1.Failure;
 import io.unclip.api.v1.FailureCode;
@@ -31,6 +39,7 @@ import io.unclip.service.codec.ResultJson;
 import io.unclip.service.kafka.RecordHeaders;
 import io.unclip.service.record.Records;
 import io.unclip.service.kafka.Topics;
+import io.unclip.service.telemetry.TraceHeaders;
 
 /**
  * The jobs this gateway knows (every job whose events it has seen, from any gateway replica or
@@ -39,6 +48,11 @@ import io.unclip.service.kafka.Topics;
  * {@link JobStatus} (GetJob) and forwards the job's events to its streams by job id. The first
  * terminal record of a job wins (result, failure, dead letter or cancellation); later ones
  * (redeliveries, races) are dropped, so a client sees exactly one terminal event.
+ *
+ * <p>Each job keeps its trace context (its accepted event's, or the submit span's here), so that
+ * a cancellation sent from here is part of the job's trace. For a job accepted by this replica,
+ * its result or dead letter ends the trace with a consumer span, and its outcome and time to
+ * first preview are counted ({@link GatewayMetrics}).
  */
 @ApplicationScoped
 public class JobHub {
@@ -52,6 +66,12 @@ public class JobHub {
         JobStatus.Builder status;
         final List<ClientStream> streams = new CopyOnWriteArrayList<>();
         Instant terminalAt;
+        /** The job's trace (root when unknown). */
+        Context trace = Context.root();
+        /** Accepted by this replica: its outcome is counted here, and its end traced. */
+        boolean local;
+        long acceptedNanos;
+        boolean previewSeen;
 
         Job(String id) {
             this.id = id;
@@ -68,12 +88,34 @@ public class JobHub {
     private final Map<String, Job> jobs = new LinkedHashMap<>();
     private final Map<String, String> requestIds = new LinkedHashMap<>();
 
+    @Inject
+    GatewayMetrics metrics;
+
+    @Inject
+    Instance<OpenTelemetry> telemetry;
+
+    private volatile Tracer tracer;
+
     /** A job accepted here: known (QUEUED) before its task is even sent. */
     public synchronized void accepted(String jobId, String requestId) {
-        job(jobId);
+        accepted(jobId, requestId, Context.root());
+    }
+
+    /** As {@link #accepted(String, String)}, in its trace. */
+    public synchronized void accepted(String jobId, String requestId, Context trace) {
+        Job j = job(jobId);
+        j.local = true;
+        j.acceptedNanos = System.nanoTime();
+        j.trace = trace;
         if (requestId != null && !requestId.isEmpty()) {
             requestIds.put(requestId, jobId);
         }
+    }
+
+    /** The trace context of a job (root when it is unknown or was not traced). */
+    public synchronized Context trace(String jobId) {
+        Job j = jobs.get(jobId);
+        return j == null ? Context.root() : j.trace;
     }
 
     /**
@@ -107,15 +149,30 @@ public class JobHub {
     public void onRecord(ConsumerRecord<String, byte[]> rec) {
         try {
             switch (rec.topic()) {
-                case Topics.EVENTS -> onEvent(JobEvent.parseFrom(rec.value()));
+                case Topics.EVENTS -> {
+                    JobEvent e = JobEvent.parseFrom(rec.value());
+                    if (e.getEvent().hasAccepted()) {
+                        remember(e.getJobId(), TraceHeaders.extract(rec.headers()));
+                    }
+                    onEvent(e);
+                }
                 case Topics.RESULTS -> {
+                    JobResult r;
                     if (RecordHeaders.JSON.equals(RecordHeaders.text(rec.headers(), RecordHeaders.RESULT_FORMAT))) {
-                        onResult(fromJson(ResultJson.parse(rec.value())));
+                        r = fromJson(ResultJson.parse(rec.value()));
                     } else {
-                        onResult(JobResult.parseFrom(rec.value()));
+                        r = JobResult.parseFrom(rec.value());
+                    }
+                    if (onResult(r)) {
+                        traceEnd(rec, r.getJobId(), r.getStatus(), r.getError().getCode());
                     }
                 }
-                case Topics.DEAD_LETTER -> onDeadLetter(DeadLetter.parseFrom(rec.value()));
+                case Topics.DEAD_LETTER -> {
+                    DeadLetter d = DeadLetter.parseFrom(rec.value());
+                    if (onDeadLetter(d)) {
+                        traceEnd(rec, d.getJobId(), JobState.FAILED, d.getCode());
+                    }
+                }
                 default -> {
                 }
             }
@@ -146,7 +203,15 @@ public class JobHub {
             }
             case STAGE_STARTED -> s.setState(JobState.RUNNING).setStage(ev.getStageStarted().getStage())
                     .setCascadeStep(ev.getStageStarted().getCascadeStep()).clearProgress();
-            case PROGRESS -> s.setState(JobState.RUNNING).setProgress(ev.getProgress().toBuilder().clearPreviewPng());
+            case PROGRESS -> {
+                s.setState(JobState.RUNNING).setProgress(ev.getProgress().toBuilder().clearPreviewPng());
+                if (j.local && !j.previewSeen && ev.getProgress().hasPreviewPng()) {
+                    j.previewSeen = true;
+                    if (metrics != null) {
+                        metrics.firstPreview(System.nanoTime() - j.acceptedNanos);
+                    }
+                }
+            }
             case CANCELLED -> {
                 terminal(j, JobState.CANCELLED, null, Records.failure(FailureCode.CANCELLED_BY_CLIENT,
                         "cancelled by " + ev.getCancelled().getReason(), ev.getCancelled().getStage(), "", false), ev);
@@ -158,13 +223,53 @@ public class JobHub {
         forward(j, ev);
     }
 
-    public synchronized void onResult(JobResult r) {
+    /** The trace context of a job another replica (or a batch producer) accepted, from its accepted event. */
+    private synchronized void remember(String jobId, Context trace) {
+        Job j = job(jobId);
+        if (!j.local) {
+            j.trace = trace;
+        }
+    }
+
+    /** A local job's end, as a consumer span in the trace its result or dead letter carries. */
+    private void traceEnd(ConsumerRecord<String, byte[]> rec, String jobId, JobState state, FailureCode code) {
+        synchronized (this) {
+            Job j = jobs.get(jobId);
+            if (j == null || !j.local) {
+                return;
+            }
+        }
+        Span span = tracer().spanBuilder(rec.topic() + " receive").setParent(TraceHeaders.extract(rec.headers()))
+                .setSpanKind(SpanKind.CONSUMER)
+                .setAttribute("messaging.system", "kafka")
+                .setAttribute("messaging.operation.type", "receive")
+                .setAttribute("messaging.destination.name", rec.topic())
+                .setAttribute("unclip.job_id", jobId)
+                .setAttribute("unclip.outcome", state.name().toLowerCase(java.util.Locale.ROOT))
+                .startSpan();
+        if (state == JobState.FAILED) {
+            span.setStatus(StatusCode.ERROR, code.name());
+        }
+        span.end();
+    }
+
+    private Tracer tracer() {
+        Tracer t = tracer;
+        if (t == null) {
+            OpenTelemetry otel = telemetry != null && telemetry.isResolvable() ? telemetry.get() : OpenTelemetry.noop();
+            tracer = t = otel.getTracer("io.unclip.gateway");
+        }
+        return t;
+    }
+
+    /** @return whether this result ended the job (false: a duplicate, a late one, a refused resubmission) */
+    public synchronized boolean onResult(JobResult r) {
         if (r.getError().getCode() == FailureCode.ALREADY_EXISTS) {
-            return; // a refused re-submission under this id, not the end of the job that has it
+            return false; // a refused re-submission under this id, not the end of the job that has it
         }
         Job j = job(r.getJobId());
         if (j.terminal()) {
-            return;
+            return false;
         }
         GenerateEvent.Builder ev = GenerateEvent.newBuilder().setJobId(r.getJobId()).setTime(r.hasFinishedAt()
                 ? r.getFinishedAt() : Records.now());
@@ -185,20 +290,23 @@ public class JobHub {
                 terminal(j, JobState.FAILED, null, r.getError(), ev.build());
             }
         }
+        return true;
     }
 
-    public synchronized void onDeadLetter(DeadLetter d) {
+    /** @return whether this dead letter ended the job */
+    public synchronized boolean onDeadLetter(DeadLetter d) {
         if (d.getJobId().isEmpty() || d.getCode() == FailureCode.ALREADY_EXISTS) {
-            return;
+            return false;
         }
         Job j = job(d.getJobId());
         if (j.terminal()) {
-            return;
+            return false;
         }
         Failure f = Records.failure(d.getCode() == FailureCode.FAILURE_CODE_UNSPECIFIED ? FailureCode.DEAD_LETTERED
                 : d.getCode(), d.getReason(), d.getStage(), "", false);
         terminal(j, JobState.FAILED, null, f, GenerateEvent.newBuilder().setJobId(d.getJobId())
                 .setTime(Records.now()).setFailed(f).build());
+        return true;
     }
 
     /** Marks a job cancelled here at once (the records that say so follow through Kafka). */
@@ -222,6 +330,9 @@ public class JobHub {
         }
         if (failure != null) {
             j.status.setError(failure);
+        }
+        if (j.local && metrics != null) {
+            metrics.jobEnded(state, failure == null ? null : failure.getCode());
         }
         forward(j, ev);
         j.streams.clear();

@@ -20,6 +20,8 @@ import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 
 import io.grpc.Status;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.binder.kafka.KafkaClientMetrics;
 import io.grpc.StatusRuntimeException;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
@@ -43,6 +45,7 @@ import io.unclip.service.kafka.RecordHeaders;
 import io.unclip.service.record.Records;
 import io.unclip.service.kafka.ResultPublisher;
 import io.unclip.service.kafka.Topics;
+import io.unclip.service.telemetry.TraceHeaders;
 
 /**
  * The gateway's side of the distributed pipeline. With {@code kafka.bootstrap.servers} set it
@@ -55,6 +58,9 @@ import io.unclip.service.kafka.Topics;
  *
  * <p>With {@code unclip.models.dir} set it also reads the bundle's manifests to check sizes at
  * the edge and announce each job's plan; without it the text encoder checks sizes.
+ *
+ * <p>Every record it writes carries the current trace context ({@link TraceHeaders}): callers
+ * make the job's trace current. The producer's own metrics are on /q/metrics (kafka_producer_*).
  */
 @ApplicationScoped
 public class Pipeline {
@@ -78,10 +84,14 @@ public class Pipeline {
     @Inject
     JobHub hub;
 
+    @Inject
+    MeterRegistry registry;
+
     private volatile boolean started;
     private volatile boolean stopping;
     private volatile String reason = "distributed pipeline not started: kafka.bootstrap.servers is not set";
     private volatile Producer<String, byte[]> producer;
+    private volatile KafkaClientMetrics producerMetrics;
     private volatile EventPublisher events;
     private volatile ResultPublisher results;
     private volatile BroadcastConsumer feed;
@@ -119,6 +129,8 @@ public class Pipeline {
                 }
                 if (producer == null) {
                     producer = new KafkaProducer<>(settings.producer("unclip-gateway-" + instance));
+                    producerMetrics = new KafkaClientMetrics(producer);
+                    producerMetrics.bindTo(registry);
                     events = new EventPublisher(producer, "gateway/" + instance, 0);
                     results = new ResultPublisher(producer, Path.of(System.getProperty("java.io.tmpdir")));
                 }
@@ -157,6 +169,9 @@ public class Pipeline {
         if (events != null) {
             events.close();
         }
+        if (producerMetrics != null) {
+            producerMetrics.close();
+        }
         if (producer != null) {
             producer.close(Duration.ofSeconds(5));
         }
@@ -189,12 +204,13 @@ public class Pipeline {
 
     /**
      * Announces the job (accepted event, so that every gateway replica knows it) and queues its
-     * first task; completes when the broker has the task.
+     * first task; completes when the broker has the task. Both carry the current trace context.
      */
     public CompletableFuture<Void> submit(StageTask task, GenerateEvent accepted) {
         events.publish(Records.event(task.getJobId(), null, 0, accepted.toBuilder(), events.instance()));
         ProducerRecord<String, byte[]> rec = new ProducerRecord<>(Topics.TEXT_ENCODER, task.getJobId(), task.toByteArray());
         RecordHeaders.put(rec.headers(), RecordHeaders.RESULT_FORMAT, RecordHeaders.PROTOBUF);
+        TraceHeaders.inject(rec.headers());
         CompletableFuture<Void> done = new CompletableFuture<>();
         producer.send(rec, (md, e) -> {
             if (e == null) {
@@ -208,7 +224,8 @@ public class Pipeline {
 
     /**
      * Cancels a job everywhere: a cancelled event (every stage worker stops the job's sampling
-     * within one step and skips its queued tasks) and the job's CANCELLED result.
+     * within one step and skips its queued tasks) and the job's CANCELLED result, in the
+     * current trace context (the job's).
      */
     public void cancel(String jobId, String why, StageName stage) {
         JobEvent e = Records.event(jobId, null, 0, GenerateEvent.newBuilder()

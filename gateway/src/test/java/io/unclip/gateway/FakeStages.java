@@ -8,7 +8,8 @@ import java.util.Map;
 
 import com.google.protobuf.ByteString;
 
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.opentelemetry.api.OpenTelemetry;
 import io.unclip.api.v1.GeneratedImage;
 import io.unclip.api.v1.GenerationParams;
 import io.unclip.api.v1.ImageRef;
@@ -41,11 +42,12 @@ final class FakeStages implements AutoCloseable {
     volatile long decoderStoppedAt;
     private final List<WorkerStack> workers = new ArrayList<>();
 
-    FakeStages(String bootstrap, Path results) {
+    /** Workers whose metrics go to {@code registry} and spans to {@code telemetry} (the gateway's, in tests). */
+    FakeStages(String bootstrap, Path results, MeterRegistry registry, OpenTelemetry telemetry) {
         KafkaSettings settings = KafkaSettings.of(bootstrap);
         for (StageName s : List.of(StageName.TEXT_ENCODER, StageName.PRIOR, StageName.DECODER, StageName.UPSAMPLER)) {
             workers.add(WorkerStack.start(settings, StageWorker.Config.of(s, "fake-" + s), new Handler(s), results, 0,
-                    new SimpleMeterRegistry(), Duration.ofMinutes(1)));
+                    registry, Duration.ofMinutes(1), telemetry));
         }
         for (WorkerStack w : workers) {
             try {

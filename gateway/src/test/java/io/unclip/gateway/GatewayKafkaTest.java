@@ -20,6 +20,13 @@ import org.junit.jupiter.api.TestInstance;
 
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
+import io.grpc.Metadata;
+import io.grpc.stub.MetadataUtils;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.opentelemetry.api.OpenTelemetry;
+import io.opentelemetry.api.common.AttributeKey;
+import io.opentelemetry.api.trace.SpanKind;
+import io.opentelemetry.sdk.trace.data.SpanData;
 import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
@@ -33,11 +40,14 @@ import io.unclip.api.v1.ImageServiceGrpc;
 import io.unclip.api.v1.JobState;
 import io.unclip.api.v1.StageName;
 import io.unclip.kafka.testkit.KafkaResource;
+import jakarta.inject.Inject;
 
 /**
  * The gateway on a real broker, with the real stage worker running stand-in stage logic
  * ({@link FakeStages}): Generate streams every stage's events and the result; a dead-lettered
- * job fails and the next one runs; Cancel stops the running stage; GetJob reports jobs.
+ * job fails and the next one runs; Cancel stops the running stage; GetJob reports jobs. Tracing is
+ * on: a job is one trace from the caller's gRPC call through every stage to its result; and
+ * /q/metrics has the gateway's and the workers' histograms.
  */
 @QuarkusTest
 @TestProfile(GatewayKafkaTest.WithKafka.class)
@@ -51,7 +61,12 @@ class GatewayKafkaTest {
 
         @Override
         public Map<String, String> getConfigOverrides() {
-            return Map.of("unclip.kafka.partitions", "2");
+            return Map.of("unclip.kafka.partitions", "2",
+                    "quarkus.otel.sdk.disabled", "false",
+                    // spans go to CollectedSpans only (no collector here), each when it ends
+                    "quarkus.otel.exporter.otlp.enabled", "false",
+                    "quarkus.otel.simple", "true",
+                    "quarkus.log.category.\"io.unclip.gateway\".level", "DEBUG");
         }
     }
 
@@ -61,6 +76,15 @@ class GatewayKafkaTest {
     @ConfigProperty(name = "kafka.bootstrap.servers")
     String bootstrap;
 
+    @Inject
+    MeterRegistry registry;
+
+    @Inject
+    OpenTelemetry telemetry;
+
+    @Inject
+    CollectedSpans spans;
+
     ManagedChannel channel;
     ImageServiceGrpc.ImageServiceBlockingStub images;
     FakeStages stages;
@@ -69,7 +93,7 @@ class GatewayKafkaTest {
     void start() throws Exception {
         channel = ManagedChannelBuilder.forAddress(base.getHost(), base.getPort()).usePlaintext().build();
         images = ImageServiceGrpc.newBlockingStub(channel);
-        stages = new FakeStages(bootstrap, Files.createTempDirectory("unclip-results"));
+        stages = new FakeStages(bootstrap, Files.createTempDirectory("unclip-results"), registry, telemetry);
         // the gateway connects in the background: wait until it accepts jobs
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
         while (true) {
@@ -150,6 +174,99 @@ class GatewayKafkaTest {
         assertFalse(cancel.getCancelled(), "a finished job stays finished");
         assertEquals(JobState.SUCCEEDED, cancel.getState());
         System.out.printf("fake 4-stage job through Kafka: %.1f ms end to end (%d events)%n", wall / 1e6, events.size());
+    }
+
+    static final String CALLER_TRACE = "0af7651916cd43dd8448eb211c80319c";
+    static final String CALLER_SPAN = "b7ad6b7169203331";
+
+    @Test
+    void aJobIsOneTraceFromTheCallersCallThroughEveryStageToItsResult() throws Exception {
+        Metadata md = new Metadata();
+        md.put(Metadata.Key.of("traceparent", Metadata.ASCII_STRING_MARSHALLER),
+                "00-" + CALLER_TRACE + "-" + CALLER_SPAN + "-01");
+        List<GenerateEvent> events = new ArrayList<>();
+        List<org.jboss.logmanager.ExtLogRecord> logged = new java.util.concurrent.CopyOnWriteArrayList<>();
+        java.util.logging.Handler capture = new java.util.logging.Handler() {
+            @Override
+            public void publish(java.util.logging.LogRecord r) {
+                if (r instanceof org.jboss.logmanager.ExtLogRecord x) {
+                    x.copyAll(); // the MDC is read lazily: take it on the logging thread
+                    logged.add(x);
+                }
+            }
+
+            @Override
+            public void flush() {
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        java.util.logging.Logger gatewayLog = java.util.logging.Logger.getLogger("io.unclip.gateway");
+        gatewayLog.addHandler(capture);
+        try {
+            images.withInterceptors(MetadataUtils.newAttachHeadersInterceptor(md)).withDeadlineAfter(60, TimeUnit.SECONDS)
+                    .generate(request("a traced circle").toBuilder().setRequestId("traced-1").build())
+                    .forEachRemaining(events::add);
+        } finally {
+            gatewayLog.removeHandler(capture);
+        }
+        String jobId = events.get(0).getAccepted().getJobId();
+        assertTrue(events.get(events.size() - 1).hasResult());
+        // the gateway's log line of the submission carries the job's ids in its MDC
+        org.jboss.logmanager.ExtLogRecord line = logged.stream()
+                .filter(r -> r.getFormattedMessage().contains("job " + jobId + " accepted")).findFirst()
+                .orElseThrow(() -> new AssertionError("no accepted line in " + logged.size() + " lines"));
+        assertEquals(jobId, line.getMdc(io.unclip.service.telemetry.LogContext.JOB_ID));
+        assertEquals("traced-1", line.getMdc(io.unclip.service.telemetry.LogContext.REQUEST_ID));
+        assertEquals(CALLER_TRACE, line.getMdc(io.unclip.service.telemetry.LogContext.TRACE_ID));
+
+        AttributeKey<String> job = AttributeKey.stringKey("unclip.job_id");
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        List<SpanData> found = List.of();
+        while (found.stream().noneMatch(s -> s.getName().equals("unclip.results receive"))) {
+            // the result's span ends just after the client has the result
+            assertTrue(System.nanoTime() < deadline, "no result span in " + names(found));
+            Thread.sleep(20);
+            found = spans.spans().stream().filter(s -> s.getTraceId().equals(CALLER_TRACE)).toList();
+        }
+        List<SpanData> trace = found;
+        SpanData call = trace.stream().filter(s -> s.getKind() == SpanKind.SERVER).findFirst()
+                .orElseThrow(() -> new AssertionError("no gRPC server span in " + names(trace)));
+        assertEquals(CALLER_SPAN, call.getParentSpanId(), "the call continues the caller's trace");
+        // each hop's span is the child of the one before it: gateway publish, four stages, the result
+        String parent = call.getSpanId();
+        for (String name : List.of("stage.text-encoder publish", "stage.text-encoder process", "stage.prior process",
+                "stage.decoder process", "stage.upsampler process", "unclip.results receive")) {
+            SpanData s = trace.stream().filter(x -> x.getName().equals(name)).findFirst()
+                    .orElseThrow(() -> new AssertionError("no span " + name + " in " + names(trace)));
+            assertEquals(parent, s.getParentSpanId(), name + "'s parent");
+            assertEquals(jobId, s.getAttributes().get(job), name);
+            parent = s.getSpanId();
+        }
+    }
+
+    static List<String> names(List<SpanData> spans) {
+        return spans.stream().map(s -> s.getName() + "(" + s.getSpanId() + "<-" + s.getParentSpanId() + ")").toList();
+    }
+
+    @Test
+    void metricsHaveTheGatewaysAndTheWorkersHistograms() throws Exception {
+        assertTrue(generate(request("a measured circle")).stream().anyMatch(GenerateEvent::hasResult));
+        java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+        String metrics = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(base + "q/metrics")).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+        for (String line : List.of("unclip_stage_latency_seconds_bucket{", "unclip_stage_queue_seconds_bucket{",
+                "unclip_stage_steps_per_second_bucket{", "unclip_gateway_first_preview_seconds_bucket{",
+                "unclip_gateway_active_streams ", "kafka_producer_record_send_total{",
+                "kafka_consumer_fetch_manager_records_consumed_total{")) {
+            assertTrue(metrics.contains(line), line + " on /q/metrics");
+        }
+        assertTrue(metrics.lines().anyMatch(l -> l.startsWith("unclip_gateway_jobs_total{")
+                && l.contains("outcome=\"succeeded\"") && l.contains("code=\"none\"")), "jobs by outcome");
+        assertTrue(metrics.lines().noneMatch(l -> l.startsWith("unclip_stage_latency_seconds{")
+                && l.contains("quantile")), "no per-replica quantiles");
     }
 
     @Test

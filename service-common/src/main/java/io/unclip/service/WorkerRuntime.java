@@ -11,6 +11,7 @@ import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 
 import io.micrometer.core.instrument.MeterRegistry;
+import io.opentelemetry.api.OpenTelemetry;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import io.unclip.api.v1.StageName;
@@ -90,6 +91,10 @@ public class WorkerRuntime {
     @Inject
     MeterRegistry registry;
 
+    /** quarkus-opentelemetry's SDK (a no-op one while quarkus.otel.sdk.disabled=true). */
+    @Inject
+    Instance<OpenTelemetry> telemetry;
+
     private volatile String status = "not started";
     private volatile boolean started;
     private volatile WorkerStack stack;
@@ -150,7 +155,7 @@ public class WorkerRuntime {
             config = config.withReader(Topics.JOBS, TaskReader.jobs());
         }
         stack = WorkerStack.start(settings, config, handler, resultsPath(), progressIntervalMs, registry,
-                Duration.ofMinutes(10));
+                Duration.ofMinutes(10), telemetry.isResolvable() ? telemetry.get() : OpenTelemetry.noop());
         status = "consuming " + String.join(", ", config.readers().keySet()) + " as group " + config.groupId();
         started = true;
         LOG.infof("%s worker %s: %s", label, instance, status);

@@ -145,14 +145,7 @@ public final class OrtRuntime implements AutoCloseable {
 
     private ModelSession create(String modelName, Path file, boolean cuda) throws OrtException, CudaUnavailable {
         try (OrtSession.SessionOptions so = new OrtSession.SessionOptions()) {
-            so.setOptimizationLevel(options.optimization().ortLevel());
-            if (options.intraOpThreads() > 0) {
-                so.setIntraOpNumThreads(options.intraOpThreads());
-            }
-            if (options.interOpThreads() > 0) {
-                so.setInterOpNumThreads(options.interOpThreads());
-            }
-            so.setDeterministicCompute(options.deterministic());
+            configure(options, SessionSettings.of(so));
             if (cuda) {
                 try {
                     so.addCUDA(options.deviceId());
@@ -169,6 +162,56 @@ public final class OrtRuntime implements AutoCloseable {
                 session.close();
                 throw e;
             }
+        }
+    }
+
+    /**
+     * What a session's options take from {@code options}; thread counts of 0 are left unset, so
+     * ONNX Runtime picks its own (one intra-op thread per physical core).
+     */
+    static void configure(RuntimeOptions options, SessionSettings target) throws OrtException {
+        target.optimization(options.optimization().ortLevel());
+        if (options.intraOpThreads() > 0) {
+            target.intraOpThreads(options.intraOpThreads());
+        }
+        if (options.interOpThreads() > 0) {
+            target.interOpThreads(options.interOpThreads());
+        }
+        target.deterministic(options.deterministic());
+    }
+
+    /** The session settings {@link #configure} writes: SessionOptions has setters only, so tests record them here. */
+    interface SessionSettings {
+        void optimization(OrtSession.SessionOptions.OptLevel level) throws OrtException;
+
+        void intraOpThreads(int threads) throws OrtException;
+
+        void interOpThreads(int threads) throws OrtException;
+
+        void deterministic(boolean on) throws OrtException;
+
+        static SessionSettings of(OrtSession.SessionOptions so) {
+            return new SessionSettings() {
+                @Override
+                public void optimization(OrtSession.SessionOptions.OptLevel level) throws OrtException {
+                    so.setOptimizationLevel(level);
+                }
+
+                @Override
+                public void intraOpThreads(int threads) throws OrtException {
+                    so.setIntraOpNumThreads(threads);
+                }
+
+                @Override
+                public void interOpThreads(int threads) throws OrtException {
+                    so.setInterOpNumThreads(threads);
+                }
+
+                @Override
+                public void deterministic(boolean on) throws OrtException {
+                    so.setDeterministicCompute(on);
+                }
+            };
         }
     }
 

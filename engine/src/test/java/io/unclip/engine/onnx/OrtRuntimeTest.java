@@ -41,6 +41,43 @@ class OrtRuntimeTest {
     }
 
     @Test
+    void threadCountsReachTheSessionOptionsAndZeroLeavesOnnxRuntimesDefault() throws Exception {
+        List<String> set = new ArrayList<>();
+        OrtRuntime.SessionSettings recorder = new OrtRuntime.SessionSettings() {
+            @Override
+            public void optimization(ai.onnxruntime.OrtSession.SessionOptions.OptLevel level) {
+                set.add("optimization=" + level);
+            }
+
+            @Override
+            public void intraOpThreads(int threads) {
+                set.add("intra=" + threads);
+            }
+
+            @Override
+            public void interOpThreads(int threads) {
+                set.add("inter=" + threads);
+            }
+
+            @Override
+            public void deterministic(boolean on) {
+                set.add("deterministic=" + on);
+            }
+        };
+        OrtRuntime.configure(RuntimeOptions.defaults().withThreads(3, 2), recorder);
+        assertEquals(List.of("optimization=ALL_OPT", "intra=3", "inter=2", "deterministic=false"), set);
+        set.clear();
+        OrtRuntime.configure(RuntimeOptions.defaults(), recorder);
+        assertEquals(List.of("optimization=ALL_OPT", "deterministic=false"), set);
+        // and ONNX Runtime takes them: a session opened with explicit counts runs
+        try (OrtRuntime runtime = new OrtRuntime(RuntimeOptions.defaults().withThreads(2, 1))) {
+            ModelSession s = runtime.session("decoder", Fixtures.tinyModel("decoder", "decoder.onnx"));
+            assertEquals(2, runtime.options().intraOpThreads());
+            assertTrue(!s.isClosed());
+        }
+    }
+
+    @Test
     void closedRuntimeRefusesNewSessions() {
         OrtRuntime runtime = new OrtRuntime(Fixtures.lightCpu());
         runtime.close();

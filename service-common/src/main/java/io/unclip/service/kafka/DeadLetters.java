@@ -14,13 +14,15 @@ import io.unclip.api.v1.DeadLetter;
 import io.unclip.api.v1.FailureCode;
 import io.unclip.api.v1.StageName;
 import io.unclip.service.record.Records;
+import io.unclip.service.telemetry.TraceHeaders;
 
 /**
  * Writes records that cannot be processed to unclip.dead-letter with the reason and the record's
  * coordinates. The value is kept up to {@link #MAX_VALUE_BYTES} (with its full size, and whether
  * it was cut): a copy of a record as large as the largest record the topics allow would not fit
  * in a record itself, and a dead letter that cannot be written must not keep its record from
- * being committed.
+ * being committed. It carries the current trace context (the span of the task that gave up on
+ * the record, itself a child of the record's own).
  */
 public final class DeadLetters {
     /** Longest value prefix a dead letter keeps. */
@@ -63,6 +65,7 @@ public final class DeadLetters {
         ProducerRecord<String, byte[]> out = new ProducerRecord<>(Topics.DEAD_LETTER, key, dl.build().toByteArray());
         out.headers().add(RecordHeaders.RESULT_FORMAT,
                 RecordHeaders.name(RecordHeaders.resultFormat(rec.headers())).getBytes(StandardCharsets.UTF_8));
+        TraceHeaders.inject(out.headers());
         return producer.send(out);
     }
 }

@@ -12,14 +12,17 @@ import org.apache.kafka.clients.producer.RecordMetadata;
 import io.unclip.api.v1.GenerateEvent;
 import io.unclip.api.v1.JobEvent;
 import io.unclip.api.v1.StageTask;
+import io.opentelemetry.context.Context;
 import io.unclip.engine.image.PngCodec;
 import io.unclip.service.record.Records;
+import io.unclip.service.telemetry.TraceHeaders;
 
 /**
  * Sends job events to unclip.events, keyed by job id, with the event kind in the
  * {@link RecordHeaders#EVENT} header. Progress of a running stage goes through {@link TaskEvents}:
  * throttled, with previews PNG-encoded on this publisher's own thread, latest wins, so the
- * sampler never waits for an encoder, a broker or a client.
+ * sampler never waits for an encoder, a broker or a client. Every event carries the trace
+ * context of its job ({@link TraceHeaders}).
  */
 public final class EventPublisher implements AutoCloseable {
     private final Producer<String, byte[]> producer;
@@ -46,15 +49,22 @@ public final class EventPublisher implements AutoCloseable {
         return instance;
     }
 
+    /** Sends an event in the current trace context. */
     public Future<RecordMetadata> publish(JobEvent e) {
+        return publish(e, Context.current());
+    }
+
+    /** Sends an event in {@code trace} (events sent from another thread than their task's). */
+    public Future<RecordMetadata> publish(JobEvent e, Context trace) {
         ProducerRecord<String, byte[]> rec = new ProducerRecord<>(Topics.EVENTS, e.getJobId(), e.toByteArray());
         RecordHeaders.put(rec.headers(), RecordHeaders.EVENT, Records.kind(e.getEvent()));
+        TraceHeaders.inject(trace, rec.headers());
         return producer.send(rec);
     }
 
     public Future<RecordMetadata> publish(String jobId, io.unclip.api.v1.StageName stage, int cascadeStep,
-                                          GenerateEvent.Builder event) {
-        return publish(Records.event(jobId, stage, cascadeStep, event, instance));
+                                          GenerateEvent.Builder event, Context trace) {
+        return publish(Records.event(jobId, stage, cascadeStep, event, instance), trace);
     }
 
     /** Events of one stage run of {@code task}. */

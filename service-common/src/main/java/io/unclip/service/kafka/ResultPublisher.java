@@ -20,13 +20,14 @@ import io.unclip.api.v1.JobResult;
 import io.unclip.api.v1.ResultFormat;
 import io.unclip.service.codec.ResultJson;
 import io.unclip.service.record.Records;
+import io.unclip.service.telemetry.TraceHeaders;
 import io.unclip.service.validate.Checks;
 
 /**
  * Writes a job's result to unclip.results, keyed by job id, in the encoding the job asked for:
  * a protobuf JobResult, or for JSON batch jobs a JSON object whose images are PNG files in the
  * result store ({@code <results dir>/<job id>/<index>.png}; rewriting the same bytes on a
- * redelivery is harmless).
+ * redelivery is harmless). The record carries the current trace context ({@link TraceHeaders}).
  */
 public final class ResultPublisher {
     private final Producer<String, byte[]> producer;
@@ -50,6 +51,7 @@ public final class ResultPublisher {
         }
         ProducerRecord<String, byte[]> rec = new ProducerRecord<>(Topics.RESULTS, result.getJobId(), value);
         RecordHeaders.put(rec.headers(), RecordHeaders.RESULT_FORMAT, RecordHeaders.name(format));
+        TraceHeaders.inject(rec.headers());
         return producer.send(rec);
     }
 

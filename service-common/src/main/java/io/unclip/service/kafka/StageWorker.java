@@ -33,6 +33,13 @@ import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.TopicPartition;
 import org.jboss.logging.Logger;
 
+import io.micrometer.core.instrument.binder.kafka.KafkaClientMetrics;
+import io.opentelemetry.api.OpenTelemetry;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.SpanKind;
+import io.opentelemetry.api.trace.StatusCode;
+import io.opentelemetry.api.trace.Tracer;
+import io.opentelemetry.context.Scope;
 import io.unclip.api.v1.FailureCode;
 import io.unclip.api.v1.ResultFormat;
 import io.unclip.api.v1.StageName;
@@ -48,6 +55,8 @@ import io.unclip.service.record.TaskRejectedException;
 import io.unclip.service.stage.ErrorIds;
 import io.unclip.service.stage.JobSpec;
 import io.unclip.service.stage.TaskContext;
+import io.unclip.service.telemetry.LogContext;
+import io.unclip.service.telemetry.TraceHeaders;
 
 /**
  * A stage's Kafka worker: one replica of the stage's consumer group.
@@ -90,6 +99,12 @@ import io.unclip.service.stage.TaskContext;
  * by job id, so one id always lands on one partition, hence on one replica of a stage while the
  * partition stays there. An ALREADY_EXISTS result shares its job id with the first job's result;
  * result consumers must not take it for the job's outcome.
+ *
+ * <p>Tracing and logs: each start of a record is a span ("{@code <topic> process}", a consumer
+ * span) whose parent is the trace context in the record's headers, and every record it writes
+ * (next task, events, result, dead letter) carries that span's context ({@link TraceHeaders}): a
+ * job is one trace across the stages. A record without one starts a new trace. While it runs,
+ * the runner thread's MDC has the job id, request id, stage and trace ids ({@link LogContext}).
  */
 public final class StageWorker implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(StageWorker.class);
@@ -160,6 +175,8 @@ public final class StageWorker implements AutoCloseable {
     private final DeadLetters deadLetters;
     private final CancellationTracker cancellations;
     private final WorkerMetrics metrics;
+    private final Tracer tracer;
+    private final String stageLabel;
     private final ExecutorService runners;
     private final Thread pollThread;
     /** Poll thread only: records fetched and not started, the records running, the commit positions. */
@@ -188,7 +205,7 @@ public final class StageWorker implements AutoCloseable {
 
     public StageWorker(KafkaSettings settings, Config config, StageHandler handler, Producer<String, byte[]> producer,
                        EventPublisher events, ResultPublisher results, CancellationTracker cancellations,
-                       WorkerMetrics metrics) {
+                       WorkerMetrics metrics, OpenTelemetry telemetry) {
         if (handler.stage() != config.stage()) {
             throw new IllegalArgumentException("handler runs " + handler.stage() + ", worker is for " + config.stage());
         }
@@ -201,7 +218,9 @@ public final class StageWorker implements AutoCloseable {
         this.deadLetters = new DeadLetters(producer, config.instance());
         this.cancellations = cancellations;
         this.metrics = metrics;
-        String name = "unclip-" + config.stage().name().toLowerCase(java.util.Locale.ROOT);
+        this.tracer = (telemetry == null ? OpenTelemetry.noop() : telemetry).getTracer("io.unclip.worker");
+        this.stageLabel = config.stage().name().toLowerCase(java.util.Locale.ROOT);
+        String name = "unclip-" + stageLabel;
         AtomicInteger threads = new AtomicInteger();
         this.runners = Executors.newFixedThreadPool(config.maxInFlight(), r -> {
             Thread t = new Thread(r, name + "-runner-" + threads.incrementAndGet());
@@ -248,7 +267,8 @@ public final class StageWorker implements AutoCloseable {
 
     private void loop() {
         String clientId = config.groupId() + "-" + config.instance();
-        try (KafkaConsumer<String, byte[]> c = new KafkaConsumer<>(settings.groupConsumer(config.groupId(), clientId))) {
+        try (KafkaConsumer<String, byte[]> c = new KafkaConsumer<>(settings.groupConsumer(config.groupId(), clientId));
+             KafkaClientMetrics clientMetrics = metrics.bind(c)) {
             c.subscribe(config.readers().keySet(), new Rebalance(c));
             long stopDeadline = 0;
             long lastLag = 0;
@@ -326,11 +346,19 @@ public final class StageWorker implements AutoCloseable {
             Running r = new Running(rec, start, outcome);
             running.add(r);
             runners.execute(() -> {
-                try {
-                    outcome.complete(start > config.maxAttempts() ? giveUp(rec, start - 1) : process(r));
+                Span span = span(rec, start);
+                try (Scope scope = span.makeCurrent();
+                     LogContext log = LogContext.open().put(LogContext.STAGE, stageLabel)
+                             .put(LogContext.JOB_ID, rec.key()).span(span.getSpanContext())) {
+                    Completion done = start > config.maxAttempts() ? giveUp(rec, start - 1) : process(r);
+                    span.setAttribute("unclip.completion", done.name().toLowerCase(java.util.Locale.ROOT));
+                    outcome.complete(done);
                 } catch (Throwable e) {
+                    span.recordException(e);
+                    span.setStatus(StatusCode.ERROR, "output not written");
                     outcome.completeExceptionally(e);
                 } finally {
+                    span.end();
                     finished.add(r);
                 }
             });
@@ -418,6 +446,35 @@ public final class StageWorker implements AutoCloseable {
     // ---------------------------------------------------------------------------------------
     // runner threads
 
+    /** One start of a record, as a consumer span in the record's trace (a new trace when it has none). */
+    private Span span(ConsumerRecord<String, byte[]> rec, int start) {
+        var b = tracer.spanBuilder(rec.topic() + " process")
+                .setParent(TraceHeaders.extract(rec.headers()))
+                .setSpanKind(SpanKind.CONSUMER)
+                .setAttribute("messaging.system", "kafka")
+                .setAttribute("messaging.operation.type", "process")
+                .setAttribute("messaging.destination.name", rec.topic())
+                .setAttribute("messaging.destination.partition.id", String.valueOf(rec.partition()))
+                .setAttribute("messaging.kafka.offset", rec.offset())
+                .setAttribute("messaging.consumer.group.name", config.groupId())
+                .setAttribute("unclip.stage", stageLabel)
+                .setAttribute("unclip.delivery", start);
+        if (rec.key() != null) {
+            b.setAttribute("messaging.kafka.message.key", rec.key()).setAttribute("unclip.job_id", rec.key());
+        }
+        return b.startSpan();
+    }
+
+    /** Counts what became of a record, and says so on its span (an error for a job failed here). */
+    private void outcome(String outcome) {
+        metrics.outcome(outcome);
+        Span span = Span.current();
+        span.setAttribute("unclip.outcome", outcome);
+        if (outcome.equals("failed") || outcome.equals("dead_lettered") || outcome.equals("given_up")) {
+            span.setStatus(StatusCode.ERROR, outcome);
+        }
+    }
+
     /** One record, start to finish: read it, screen it, run the stage, write what it made. */
     private Completion process(Running run) throws Exception {
         ConsumerRecord<String, byte[]> rec = run.rec();
@@ -427,11 +484,14 @@ public final class StageWorker implements AutoCloseable {
         if (task == null) {
             return Completion.COMMIT; // dead-lettered
         }
+        LogContext.set(LogContext.JOB_ID, task.getJobId());
+        LogContext.set(LogContext.REQUEST_ID, LogContext.requestId(task.getRequest()));
+        Span.current().setAttribute("unclip.job_id", task.getJobId());
         ResultFormat format = task.getRequest().getResultFormat() == ResultFormat.JSON ? ResultFormat.JSON
                 : formatOf(rec);
         String skipped = screen(run, task, format);
         if (skipped != null) {
-            metrics.outcome(skipped);
+            outcome(skipped);
             return Completion.COMMIT;
         }
         int attempt = Math.max(1, task.getAttempt()) + run.start() - 1; // re-published retries + redeliveries
@@ -456,7 +516,7 @@ public final class StageWorker implements AutoCloseable {
             send(results.publish(out.result(), format));
         }
         done.add(Records.taskKey(task));
-        metrics.outcome("succeeded");
+        outcome("succeeded");
         JobSpec spec = makesImages(task.getRequest()) ? JobSpec.of(task.getRequest()) : null;
         metrics.ran(System.nanoTime() - startNanos, timings.getSteps(), spec != null ? spec.numImages() : 1, queueMs);
         return Completion.COMMIT;
@@ -556,17 +616,17 @@ public final class StageWorker implements AutoCloseable {
         String key = Records.taskKey(task);
         String jobId = task.getJobId();
         if (e instanceof QueueFullException) {
-            metrics.outcome("no_room");
+            outcome("no_room");
             LOG.debugf("%s: %s: %s; started again when a running task finishes", config.stage(), key, e.getMessage());
             return Completion.NO_ROOM;
         }
         if (stopping) {
-            metrics.outcome("abandoned");
+            outcome("abandoned");
             LOG.infof("%s: %s stopped by shutdown; left to another replica", config.stage(), key);
             return Completion.ABANDON;
         }
         if (e instanceof SamplingCancelledException || e instanceof TaskCancelledException) {
-            metrics.outcome("cancelled");
+            outcome("cancelled");
             LOG.infof("%s: %s cancelled (%s)", config.stage(), key, e.getMessage());
             done.add(key);
             return Completion.COMMIT; // the CANCELLED result is the canceller's to write
@@ -583,7 +643,7 @@ public final class StageWorker implements AutoCloseable {
             LOG.warnf(e, "%s: %s attempt %d failed; queued again", config.stage(), key, attempt);
             StageTask again = task.toBuilder().setAttempt(attempt + 1).setCreatedAt(Records.now()).build();
             send(producer.send(record(Topics.forStage(task.getStage()), again, format)));
-            metrics.outcome("retried");
+            outcome("retried");
             return Completion.COMMIT;
         }
         String errorId = ErrorIds.next(); // the job's failure names the id, not the exception
@@ -591,7 +651,7 @@ public final class StageWorker implements AutoCloseable {
         send(results.publish(Records.failedResult(jobId, Records.failure(FailureCode.STAGE_ERROR,
                 config.stage() + " failed (error id " + errorId + "); see the service log", config.stage(), "",
                 true), task), format));
-        metrics.outcome("failed");
+        outcome("failed");
         done.add(key);
         return Completion.COMMIT;
     }
@@ -603,6 +663,7 @@ public final class StageWorker implements AutoCloseable {
     private ProducerRecord<String, byte[]> record(String topic, StageTask task, ResultFormat format) {
         ProducerRecord<String, byte[]> r = new ProducerRecord<>(topic, task.getJobId(), task.toByteArray());
         RecordHeaders.put(r.headers(), RecordHeaders.RESULT_FORMAT, RecordHeaders.name(format));
+        TraceHeaders.inject(r.headers());
         return r;
     }
 
@@ -625,7 +686,7 @@ public final class StageWorker implements AutoCloseable {
             send(results.publish(Records.failedResult(jobId, Records.failure(e.code(), e.getMessage(), config.stage(),
                     e.field(), false), task), format));
         }
-        metrics.outcome("dead_lettered");
+        outcome("dead_lettered");
     }
 
     /**
@@ -655,7 +716,7 @@ public final class StageWorker implements AutoCloseable {
                         jobId);
             }
         }
-        metrics.outcome("given_up");
+        outcome("given_up");
         return Completion.COMMIT;
     }
 

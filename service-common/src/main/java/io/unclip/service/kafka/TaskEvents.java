@@ -7,6 +7,8 @@ import org.jboss.logging.Logger;
 
 import com.google.protobuf.ByteString;
 
+import io.opentelemetry.context.Context;
+
 import io.unclip.api.v1.GenerateEvent;
 import io.unclip.api.v1.StageFinished;
 import io.unclip.api.v1.StageName;
@@ -21,7 +23,8 @@ import io.unclip.service.validate.Limits;
  * The events of one stage run: started, progress (throttled; previews latest-wins, encoded off
  * the sampler's thread), finished. {@link #progress} is called on the sampler's thread and only
  * swaps a reference; a drain on the publisher's thread sends the latest preview and the latest
- * plain progress, in step order.
+ * plain progress, in step order. All of them carry the trace context current where the run's
+ * events were created (the task's span), whichever thread sends them.
  */
 public final class TaskEvents {
     private static final Logger LOG = Logger.getLogger(TaskEvents.class);
@@ -35,6 +38,7 @@ public final class TaskEvents {
     private final int cascadeStep;
     private final int attempt;
     private final boolean streamProgress;
+    private final Context trace = Context.current();
     private final AtomicReference<Pending> latestProgress = new AtomicReference<>();
     private final AtomicReference<Pending> latestPreview = new AtomicReference<>();
     private final AtomicBoolean scheduled = new AtomicBoolean();
@@ -53,7 +57,7 @@ public final class TaskEvents {
 
     public void started() {
         publisher.publish(jobId, stage, cascadeStep, GenerateEvent.newBuilder().setStageStarted(StageStarted.newBuilder()
-                .setStage(stage).setCascadeStep(cascadeStep).setAttempt(attempt)));
+                .setStage(stage).setCascadeStep(cascadeStep).setAttempt(attempt)), trace);
     }
 
     /** A step finished; see {@link TaskContext#progress}. Never blocks. */
@@ -110,7 +114,7 @@ public final class TaskEvents {
     }
 
     private void send(StageProgress.Builder p) {
-        publisher.publish(jobId, stage, cascadeStep, GenerateEvent.newBuilder().setProgress(p));
+        publisher.publish(jobId, stage, cascadeStep, GenerateEvent.newBuilder().setProgress(p), trace);
     }
 
     /**
@@ -122,7 +126,7 @@ public final class TaskEvents {
         drain();
         closed = true;
         return publisher.publish(jobId, stage, cascadeStep, GenerateEvent.newBuilder().setStageFinished(StageFinished.newBuilder()
-                .setStage(stage).setCascadeStep(cascadeStep).setTimings(timings)));
+                .setStage(stage).setCascadeStep(cascadeStep).setTimings(timings)), trace);
     }
 
     /** Drops pending progress (the run failed or was cancelled). */

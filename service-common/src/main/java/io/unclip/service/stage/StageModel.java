@@ -98,6 +98,13 @@ public class StageModel {
     @ConfigProperty(name = "unclip.device", defaultValue = "cpu")
     String device;
 
+    // 0: ONNX Runtime's default (intra-op: one thread per core), too many when replicas share a node
+    @ConfigProperty(name = "unclip.onnx.intra-op-threads", defaultValue = "0")
+    int intraOpThreads;
+
+    @ConfigProperty(name = "unclip.onnx.inter-op-threads", defaultValue = "0")
+    int interOpThreads;
+
     private final CompletableFuture<Loaded> loaded = new CompletableFuture<>();
     private volatile Availability availability;
     private volatile OrtRuntime runtime;
@@ -120,7 +127,7 @@ public class StageModel {
     private void load(Probe p) {
         long start = System.nanoTime();
         try {
-            OrtRuntime rt = new OrtRuntime(RuntimeOptions.defaults().withDevice(device));
+            OrtRuntime rt = new OrtRuntime(runtimeOptions(device, intraOpThreads, interOpThreads));
             runtime = rt;
             ModelRepository repo = new ModelRepository(rt);
             List<LoadedStage> stages = new ArrayList<>();
@@ -143,6 +150,11 @@ public class StageModel {
                     label + " model not loaded: " + e.getMessage());
             LOG.errorf("%s", availability.reason());
         }
+    }
+
+    /** The ONNX Runtime options of this service's sessions: unclip.device, unclip.onnx.*-op-threads (0 = default). */
+    static RuntimeOptions runtimeOptions(String device, int intraOpThreads, int interOpThreads) {
+        return RuntimeOptions.defaults().withDevice(device).withThreads(intraOpThreads, interOpThreads);
     }
 
     private List<StageKind> alsoKinds() {

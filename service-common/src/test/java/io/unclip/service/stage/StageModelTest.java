@@ -44,6 +44,15 @@ class StageModelTest {
     }
 
     @Test
+    void onnxThreadSettingsReachTheRuntimeOptions() {
+        var o = StageModel.runtimeOptions("cpu", 3, 2);
+        assertEquals(List.of(3, 2), List.of(o.intraOpThreads(), o.interOpThreads()));
+        var defaults = StageModel.runtimeOptions("cpu", 0, 0);
+        assertEquals(List.of(0, 0), List.of(defaults.intraOpThreads(), defaults.interOpThreads()));
+        assertEquals("cuda:1", StageModel.runtimeOptions("cuda:1", 4, 0).deviceSpec());
+    }
+
+    @Test
     void thePlanInTheContractsTerms() {
         StageModel.Probe p = StageModel.probe("text-encoder", Optional.of(TINY), StageKind.TEXT_ENCODER);
         CascadePlan plan = CascadePlan.of(p.bundle(), p.manifests());
