@@ -446,7 +446,7 @@ class K8sManifestsTest {
             assertEquals(tlsMount + "/tls.key", env.get("QUARKUS_TLS_KEY_STORE_PEM_0_KEY"));
             String keysMount = secretMount(pod, c, "unclip-api-keys");
             assertEquals("/etc/unclip/api-keys", keysMount);
-            assertTrue(env.get("UNCLIP_API_KEYS_FILE").startsWith(keysMount + "/"), env.get("UNCLIP_API_KEYS_FILE"));
+            assertTrue(env.get("UNCLIP_AUTH_KEYS_FILE").startsWith(keysMount + "/"), env.get("UNCLIP_AUTH_KEYS_FILE"));
 
             Service svc = r.all(Service.class).stream().filter(s -> s.getMetadata().getName().equals("gateway"))
                     .findFirst().orElseThrow();
