@@ -47,7 +47,10 @@ import io.unclip.service.telemetry.TraceHeaders;
  * consumer of unclip.events, unclip.results and unclip.dead-letter: it keeps each job's
  * {@link JobStatus} (GetJob) and forwards the job's events to its streams by job id. The first
  * terminal record of a job wins (result, failure, dead letter or cancellation); later ones
- * (redeliveries, races) are dropped, so a client sees exactly one terminal event.
+ * (redeliveries, races) are dropped, so a client sees exactly one terminal event. At start the
+ * gateway also reads the last {@link #RETENTION} of unclip.results and unclip.dead-letter
+ * ({@code Pipeline}), so any replica, restarted or new, answers GetJob for a job that ended in
+ * that time; a job still running is known again from its next event.
  *
  * <p>Each job keeps its trace context (its accepted event's, or the submit span's here), so that
  * a cancellation sent from here is part of the job's trace. For a job accepted by this replica,

@@ -141,6 +141,20 @@ public class Pipeline {
                     throw new IllegalStateException("the event consumer did not start within 60 s: " + f.failure());
                 }
                 feed = f;
+                // jobs that ended while this replica was down (or before it started) are in the results log:
+                // read its last hour, after the live feed is positioned so that nothing falls in between
+                long replayed;
+                try {
+                    replayed = BroadcastConsumer.replay(settings, "unclip-gateway-replay-" + instance,
+                            List.of(Topics.RESULTS, Topics.DEAD_LETTER), JobHub.RETENTION, Duration.ofMinutes(5),
+                            hub::onRecord);
+                } catch (RuntimeException e) {
+                    f.close();
+                    feed = null;
+                    throw e;
+                }
+                LOG.infof("gateway %s: %d result and dead-letter records of the last %s read", instance, replayed,
+                        JobHub.RETENTION);
                 started = true;
                 reason = "started: " + bootstrapServers.get();
                 LOG.infof("gateway %s connected to Kafka at %s", instance, bootstrapServers.get());

@@ -491,4 +491,38 @@ class DistributedStackTest {
         System.out.printf("killed %s mid-step: the job finished on the other replica %.1f s later%n", running,
                 (System.nanoTime() - killed) / 1e9);
     }
+
+    @Test
+    @Order(6)
+    void aRestartedGatewayStillAnswersGetJob() throws Exception {
+        Run done = generate(request().setSeed(21).build());
+        String finished = done.events().get(0).getAccepted().getJobId();
+        GenerateRequest running = slow(22).toBuilder().setUpsampler(SamplerParams.newBuilder().setSteps(150)).build();
+        io.grpc.Context.CancellableContext call = io.grpc.Context.current().withCancellation();
+        String inFlight = call.call(() -> {
+            Iterator<GenerateEvent> it = images.withDeadlineAfter(WAIT.toSeconds(), TimeUnit.SECONDS).generate(running);
+            return it.next().getAccepted().getJobId();
+        });
+        long t0 = System.nanoTime();
+        io.unclip.deploy.StackRestart.restart(state, "gateway-1");
+        call.cancel(null); // the old stream died with the old gateway
+        System.out.printf("gateway-1 restarted in %.1f s%n", (System.nanoTime() - t0) / 1e9);
+
+        // ready means the last hour of results is read: the finished job is known at once
+        var status = images.getJob(GetJobRequest.newBuilder().setJobId(finished).build());
+        assertEquals(JobState.SUCCEEDED, status.getState());
+        assertEquals(2, status.getResult().getImagesCount());
+        // the job that was running: from its next event, or its result
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        JobState last = null;
+        while (System.nanoTime() < deadline && last != JobState.SUCCEEDED) {
+            try {
+                last = images.getJob(GetJobRequest.newBuilder().setJobId(inFlight).build()).getState();
+            } catch (io.grpc.StatusRuntimeException e) {
+                assertEquals(io.grpc.Status.Code.NOT_FOUND, e.getStatus().getCode(), e.toString());
+            }
+            Thread.sleep(200);
+        }
+        assertEquals(JobState.SUCCEEDED, last, "the running job's end is seen by the new gateway");
+    }
 }

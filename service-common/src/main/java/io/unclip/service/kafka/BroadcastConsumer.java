@@ -72,36 +72,7 @@ public final class BroadcastConsumer implements AutoCloseable {
     private void run() {
         try (KafkaConsumer<String, byte[]> c = new KafkaConsumer<>(settings.standaloneConsumer(clientId))) {
             consumer = c;
-            List<TopicPartition> parts = new ArrayList<>();
-            for (String topic : topics) {
-                List<PartitionInfo> infos = c.partitionsFor(topic, Duration.ofSeconds(30));
-                if (infos == null || infos.isEmpty()) {
-                    throw new IllegalStateException("topic " + topic + " does not exist");
-                }
-                infos.forEach(i -> parts.add(new TopicPartition(i.topic(), i.partition())));
-            }
-            c.assign(parts);
-            if (lookback.isZero()) {
-                c.seekToEnd(parts);
-            } else {
-                Map<TopicPartition, Long> times = new HashMap<>();
-                long since = System.currentTimeMillis() - lookback.toMillis();
-                parts.forEach(p -> times.put(p, since));
-                Map<TopicPartition, OffsetAndTimestamp> offsets = c.offsetsForTimes(times, Duration.ofSeconds(30));
-                List<TopicPartition> toEnd = new ArrayList<>();
-                for (TopicPartition p : parts) {
-                    OffsetAndTimestamp o = offsets.get(p);
-                    if (o == null) {
-                        toEnd.add(p);
-                    } else {
-                        c.seek(p, o.offset());
-                    }
-                }
-                c.seekToEnd(toEnd);
-            }
-            for (TopicPartition p : parts) {
-                c.position(p, Duration.ofSeconds(30)); // resolve now: later records are never skipped
-            }
+            position(c, topics, lookback);
             ready.countDown();
             while (running) {
                 var batch = c.poll(Duration.ofMillis(500));
@@ -125,6 +96,76 @@ public final class BroadcastConsumer implements AutoCloseable {
             }
         } finally {
             consumer = null;
+        }
+    }
+
+    /** Assigns every partition of {@code topics} and seeks to the end, or to {@code lookback} before now. */
+    private static List<TopicPartition> position(KafkaConsumer<String, byte[]> c, List<String> topics,
+                                                 Duration lookback) {
+        List<TopicPartition> parts = new ArrayList<>();
+        for (String topic : topics) {
+            List<PartitionInfo> infos = c.partitionsFor(topic, Duration.ofSeconds(30));
+            if (infos == null || infos.isEmpty()) {
+                throw new IllegalStateException("topic " + topic + " does not exist");
+            }
+            infos.forEach(i -> parts.add(new TopicPartition(i.topic(), i.partition())));
+        }
+        c.assign(parts);
+        if (lookback.isZero()) {
+            c.seekToEnd(parts);
+        } else {
+            Map<TopicPartition, Long> times = new HashMap<>();
+            long since = System.currentTimeMillis() - lookback.toMillis();
+            parts.forEach(p -> times.put(p, since));
+            Map<TopicPartition, OffsetAndTimestamp> offsets = c.offsetsForTimes(times, Duration.ofSeconds(30));
+            List<TopicPartition> toEnd = new ArrayList<>();
+            for (TopicPartition p : parts) {
+                OffsetAndTimestamp o = offsets.get(p);
+                if (o == null) {
+                    toEnd.add(p);
+                } else {
+                    c.seek(p, o.offset());
+                }
+            }
+            c.seekToEnd(toEnd);
+        }
+        for (TopicPartition p : parts) {
+            c.position(p, Duration.ofSeconds(30)); // resolve now: later records are never skipped
+        }
+        return parts;
+    }
+
+    /**
+     * Hands {@code callback} every record of {@code topics} from {@code lookback} before now up to the end each
+     * partition had when called, on this thread, then returns how many there were: catching up on a log before
+     * following it live.
+     *
+     * @throws IllegalStateException when the end is not reached within {@code timeout}
+     */
+    public static long replay(KafkaSettings settings, String clientId, List<String> topics, Duration lookback,
+                              Duration timeout, Consumer<ConsumerRecord<String, byte[]>> callback) {
+        try (KafkaConsumer<String, byte[]> c = new KafkaConsumer<>(settings.standaloneConsumer(clientId))) {
+            List<TopicPartition> parts = position(c, topics, lookback);
+            Map<TopicPartition, Long> end = c.endOffsets(parts, Duration.ofSeconds(30));
+            long deadline = System.nanoTime() + timeout.toNanos();
+            long n = 0;
+            while (parts.stream().anyMatch(p -> c.position(p) < end.get(p))) {
+                if (System.nanoTime() > deadline) {
+                    throw new IllegalStateException(clientId + ": " + topics + " not read to the end within " + timeout);
+                }
+                for (ConsumerRecord<String, byte[]> rec : c.poll(Duration.ofMillis(500))) {
+                    if (rec.offset() < end.get(new TopicPartition(rec.topic(), rec.partition()))) {
+                        try {
+                            callback.accept(rec);
+                            n++;
+                        } catch (RuntimeException e) {
+                            LOG.warnf(e, "%s: record %s-%d@%d not handled", clientId, rec.topic(), rec.partition(),
+                                    rec.offset());
+                        }
+                    }
+                }
+            }
+            return n;
         }
     }
 
