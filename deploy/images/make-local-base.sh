@@ -21,7 +21,10 @@ debootstrap --variant=minbase --include=openjdk-17-jre-headless,ca-certificates 
 # apt caches and docs are dead weight in an image
 rm -rf "$work"/rootfs/var/cache/apt/archives/*.deb "$work"/rootfs/var/lib/apt/lists/* \
   "$work"/rootfs/usr/share/doc/* "$work"/rootfs/usr/share/man/* "$work"/rootfs/usr/share/locale/*
-chroot "$work/rootfs" java -version >&2   # the JRE runs in its own root
+# the JRE runs in its own root (it finds itself through /proc, as it will in a container)
+mount -t proc proc "$work/rootfs/proc"
+chroot "$work/rootfs" java -version >&2
+umount "$work/rootfs/proc"
 
 # docker-archive: manifest.json, the config JSON, one uncompressed layer tar
 mkdir "$work/img"
