@@ -20,6 +20,7 @@ import io.unclip.api.v1.InterpolateRequest;
 import io.unclip.api.v1.StageName;
 import io.unclip.api.v1.StageTimings;
 import io.unclip.api.v1.VariationsRequest;
+import io.unclip.cli.load.GatewayErrors;
 import io.unclip.deploy.LocalStack;
 import io.unclip.deploy.StackSecurity;
 import io.unclip.deploy.StackStatus;
@@ -268,17 +269,7 @@ final class StreamCommand extends BaseCommand {
             throw new CliException(ExitCodes.FAILED, "the gateway ended the stream without a result");
         } catch (StatusRuntimeException e) {
             Status s = e.getStatus();
-            String what = s.getDescription() == null || s.getDescription().isBlank()
-                    ? (s.getCause() != null && s.getCause().getMessage() != null ? s.getCause().getMessage() : "")
-                    : s.getDescription();
-            if (s.getCause() != null && s.getCause().getMessage() != null
-                    && !(s.getCause() instanceof StatusRuntimeException) && !what.contains(s.getCause().getMessage())) {
-                what = what.isEmpty() ? s.getCause().getMessage() : what + " (" + s.getCause().getMessage() + ")";
-            }
-            String line = "gateway " + target + ": " + s.getCode() + (what.isEmpty() ? "" : ": " + what);
-            if (s.getCode() == Status.Code.UNAVAILABLE && plaintext && !line.contains("Connection refused")) {
-                line += " (if the gateway serves TLS: --tls, or --ca FILE)";
-            }
+            String line = GatewayErrors.describe(target, e, plaintext, connectTimeout);
             throw new CliException(s.getCode() == Status.Code.INVALID_ARGUMENT ? ExitCodes.BAD_INPUT : ExitCodes.FAILED,
                     line, e);
         }

@@ -2,6 +2,7 @@ package io.unclip.cli;
 
 import java.io.PrintWriter;
 import java.util.concurrent.Callable;
+import picocli.AutoComplete;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -14,7 +15,7 @@ import picocli.CommandLine.Spec;
         subcommands = {GenerateCommand.class, VariationsCommand.class, InterpolateCommand.class, InpaintCommand.class,
                 CaptionCommand.class, ModelsCommand.class, BenchCommand.class, LoadCommand.class, EvalCommand.class, StackCommand.class,
                 StreamCommand.class, SubmitCommand.class, ResultsCommand.class, KeysCommand.class,
-                CommandLine.HelpCommand.class},
+                CommandLine.HelpCommand.class, AutoComplete.GenerateCompletion.class},
         footer = {"", "Models: --models DIR, else $UNCLIP_MODELS, else models/bundle.",
                 "Exit status: 0 ok, 1 failed, 2 bad input, 3 missing or invalid model bundle, 130 interrupted (Ctrl-C)."})
 public final class UnclipCommand implements Callable<Integer> {
@@ -27,6 +28,18 @@ public final class UnclipCommand implements Callable<Integer> {
         if (System.getProperty("java.util.logging.SimpleFormatter.format") == null) {
             System.setProperty("java.util.logging.SimpleFormatter.format", "unclip: %4$s: %5$s%n");
         }
+    }
+
+    /**
+     * grpc-java logs transport trouble (a host that does not resolve, a reset) with stack traces through JUL;
+     * the commands say what went wrong in one line themselves. Held here: JUL keeps loggers weakly.
+     */
+    private static final java.util.logging.Logger GRPC_LOG = quiet("io.grpc");
+
+    private static java.util.logging.Logger quiet(String name) {
+        java.util.logging.Logger l = java.util.logging.Logger.getLogger(name);
+        l.setLevel(java.util.logging.Level.OFF);
+        return l;
     }
 
     private final Environment environment;

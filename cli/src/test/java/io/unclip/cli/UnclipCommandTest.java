@@ -464,4 +464,14 @@ class UnclipCommandTest {
             }
         }
     }
+
+    @Test
+    void shellCompletionCoversEveryCommandAndItsOptions() {
+        Result r = run("generate-completion");
+        assertEquals(0, r.code(), r.toString());
+        assertTrue(r.out().startsWith("#!/usr/bin/env bash"), r.out().substring(0, Math.min(200, r.out().length())));
+        for (String word : List.of("generate", "stream", "stack", "keys", "--api-key-file", "--secure", "--ca")) {
+            assertTrue(r.out().contains(word), word);
+        }
+    }
 }

@@ -38,6 +38,8 @@ import java.util.function.BooleanSupplier;
  */
 public final class GatewayTarget implements LoadRun.Target, AutoCloseable {
     private final String address;
+    private final boolean plaintext;
+    private final int connectTimeoutSeconds;
     private final ManagedChannel channel;
     private final ImageServiceGrpc.ImageServiceStub stub;
     private final Set<String> jobs = ConcurrentHashMap.newKeySet();
@@ -50,6 +52,8 @@ public final class GatewayTarget implements LoadRun.Target, AutoCloseable {
     public GatewayTarget(String address, ChannelCredentials tls, Optional<CallCredentials> key,
                          int connectTimeoutSeconds) {
         this.address = address;
+        this.plaintext = tls instanceof io.grpc.InsecureChannelCredentials;
+        this.connectTimeoutSeconds = connectTimeoutSeconds;
         this.channel = NettyChannelBuilder.forTarget(address, tls)
                 .maxInboundMessageSize(64 * 1024 * 1024)
                 .withOption(ChannelOption.CONNECT_TIMEOUT_MILLIS, connectTimeoutSeconds * 1000).build();
@@ -173,12 +177,11 @@ public final class GatewayTarget implements LoadRun.Target, AutoCloseable {
 
     private Exception failure(Throwable t) {
         if (t instanceof StatusRuntimeException s) {
-            Status st = s.getStatus();
-            String what = st.getDescription() == null ? "" : ": " + st.getDescription();
-            if (st.getCode() == Status.Code.RESOURCE_EXHAUSTED) {
-                return new LoadRun.Refused("gateway " + address + ": " + st.getCode() + what);
+            String line = GatewayErrors.describe(address, s, plaintext, connectTimeoutSeconds);
+            if (s.getStatus().getCode() == Status.Code.RESOURCE_EXHAUSTED) {
+                return new LoadRun.Refused(line);
             }
-            return new IllegalStateException("gateway " + address + ": " + st.getCode() + what);
+            return new IllegalStateException(line);
         }
         return t instanceof Exception e ? e : new IllegalStateException(t);
     }
