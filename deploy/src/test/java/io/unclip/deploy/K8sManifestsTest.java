@@ -193,6 +193,26 @@ class K8sManifestsTest {
     }
 
     // ------------------------------------------------------------------------------------------
+    // ONNX Runtime threads
+
+    @Test
+    void everyStageRunsAsManyOnnxThreadsAsItRequestsCpus() {
+        for (Rendered r : pipelines()) {
+            for (String stage : STAGES) {
+                String name = r.source() + ": " + stage;
+                Container c = r.deployment(stage).orElseThrow(() -> new AssertionError(name)).getSpec().getTemplate()
+                        .getSpec().getContainers().get(0);
+                Quantity cpu = c.getResources().getRequests().get("cpu");
+                assertNotNull(cpu, name + ": a CPU request");
+                // ONNX Runtime's default (0) is every core of the node, whatever the pod was given
+                int expected = Math.max(1, cpu.getNumericalAmount().intValue());
+                assertEquals(Integer.toString(expected), env(r, c).get("UNCLIP_ONNX_INTRA_OP_THREADS"),
+                        name + ": intra-op threads = its CPU request " + cpu);
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------
     // probes, security
 
     @Test
