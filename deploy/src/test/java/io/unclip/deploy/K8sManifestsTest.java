@@ -462,8 +462,9 @@ class K8sManifestsTest {
 
             String tlsMount = secretMount(pod, c, "unclip-gateway-tls");
             assertEquals("/etc/unclip/tls", tlsMount);
-            assertEquals(tlsMount + "/tls.crt", env.get("QUARKUS_TLS_KEY_STORE_PEM_0_CERT"), "kubernetes.io/tls keys");
-            assertEquals(tlsMount + "/tls.key", env.get("QUARKUS_TLS_KEY_STORE_PEM_0_KEY"));
+            // the pair the service's TLS registry gets (kubernetes.io/tls keys), read as the service reads it
+            assertEquals(List.of(new QuarkusTls.KeyCertPaths(tlsMount + "/tls.crt", tlsMount + "/tls.key")),
+                    QuarkusTls.defaultKeyCerts(env), r.source() + ": gateway: its default TLS configuration");
             String keysMount = secretMount(pod, c, "unclip-api-keys");
             assertEquals("/etc/unclip/api-keys", keysMount);
             assertTrue(env.get("UNCLIP_AUTH_KEYS_FILE").startsWith(keysMount + "/"), env.get("UNCLIP_AUTH_KEYS_FILE"));
