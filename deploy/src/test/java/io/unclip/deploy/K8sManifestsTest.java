@@ -31,6 +31,8 @@ import io.fabric8.kubernetes.api.model.EnvFromSource;
 import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.HTTPGetAction;
 import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.IntOrString;
+import io.fabric8.kubernetes.api.model.KeyToPath;
 import io.fabric8.kubernetes.api.model.Namespace;
 import io.fabric8.kubernetes.api.model.PodSecurityContext;
 import io.fabric8.kubernetes.api.model.PodSpec;
@@ -45,6 +47,9 @@ import io.fabric8.kubernetes.api.model.Volume;
 import io.fabric8.kubernetes.api.model.VolumeMount;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
+import io.unclip.deploy.Manifests.Certificate;
+import io.unclip.deploy.Manifests.Issuer;
+import io.unclip.deploy.Manifests.IssuerRef;
 import io.unclip.deploy.Manifests.KafkaTopic;
 import io.unclip.deploy.Manifests.Rendered;
 import io.unclip.deploy.Manifests.ScaleTrigger;
@@ -56,13 +61,14 @@ import io.unclip.service.kafka.Topics;
 
 /**
  * deploy/k8s rendered as a user applies it (overlays/cpu, overlays/gpu, each also with the
- * kafka-sasl-ssl component switched on as their comments say, and kafka-topics), every document
- * read strictly into the Kubernetes schema ({@link Manifests}), then what the platform relies on:
- * GPUs where (and only where) meant, probes, the pod security settings, a PDB per Deployment, the
- * topics equal to {@link Topics}, KEDA in line with the workers' consumers, images the build
- * produces, the models copied from the models image, TLS on the gateway, the Kafka client
- * settings reaching the services. What needs a cluster (admission, the operators, the images
- * themselves) is not checked here.
+ * kafka-sasl-ssl component, the stage-auth component and both switched on as their comments say;
+ * kafka-topics; stage-tls), every document read strictly into the Kubernetes schema
+ * ({@link Manifests}), then what the platform relies on: GPUs where (and only where) meant, ONNX
+ * threads as requested CPUs, probes, the pod security settings, a PDB per Deployment, the topics
+ * equal to {@link Topics}, KEDA in line with the workers' consumers, images the build produces, the
+ * models copied from the models image, TLS on the gateway (and with stage-auth on the stages, the
+ * service token, the gateway's side of both), the Kafka client settings reaching the services.
+ * What needs a cluster (admission, the operators, the images themselves) is not checked here.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class K8sManifestsTest {
@@ -80,26 +86,66 @@ class K8sManifestsTest {
     static final Set<String> KAFKA_TRIGGER_KEYS = Set.of("bootstrapServersFromEnv", "consumerGroup", "topic",
             "lagThreshold", "offsetResetPolicy", "sasl", "tls");
 
+    static final String SASL = "kafka-sasl-ssl";
+    static final String STAGE_AUTH = "stage-auth";
+    /** What the stage-auth component serves on: TLS only. */
+    static final int STAGE_TLS_PORT = 8443;
+
     Rendered cpu;
     Rendered gpu;
     Rendered cpuSasl;
     Rendered gpuSasl;
+    Rendered cpuAuth;
+    Rendered gpuAuth;
+    Rendered cpuBoth;
+    Rendered gpuBoth;
     Rendered topics;
+    Rendered stageCerts;
 
     @BeforeAll
     void render() throws IOException {
         cpu = Manifests.render(Manifests.K8S.resolve("overlays/cpu"));
         gpu = Manifests.render(Manifests.K8S.resolve("overlays/gpu"));
         topics = Manifests.render(Manifests.K8S.resolve("kafka-topics"));
-        // a copy of k8s/ with each overlay's commented "components:" lines switched on, as README says
-        Path copy = Path.of("target", "k8s-with-sasl");
+        stageCerts = Manifests.render(Manifests.K8S.resolve("stage-tls"));
+        // copies of k8s/ with each overlay's commented "components:" lines switched on, as README says
+        List<Rendered> sasl = renderWith(SASL);
+        cpuSasl = sasl.get(0);
+        gpuSasl = sasl.get(1);
+        List<Rendered> auth = renderWith(STAGE_AUTH);
+        cpuAuth = auth.get(0);
+        gpuAuth = auth.get(1);
+        List<Rendered> both = renderWith(SASL, STAGE_AUTH);
+        cpuBoth = both.get(0);
+        gpuBoth = both.get(1);
+    }
+
+    /** overlays/cpu and overlays/gpu (in that order) with these components switched on. */
+    static List<Rendered> renderWith(String... components) throws IOException {
+        Path copy = Path.of("target", "k8s-with-" + String.join("+", components));
         copyTree(Manifests.K8S, copy);
-        cpuSasl = Manifests.render(withComponents(copy.resolve("overlays/cpu")));
-        gpuSasl = Manifests.render(withComponents(copy.resolve("overlays/gpu")));
+        return List.of(Manifests.render(withComponents(copy.resolve("overlays/cpu"), components)),
+                Manifests.render(withComponents(copy.resolve("overlays/gpu"), components)));
     }
 
     List<Rendered> pipelines() {
-        return List.of(cpu, gpu, cpuSasl, gpuSasl);
+        return List.of(cpu, gpu, cpuSasl, gpuSasl, cpuAuth, gpuAuth, cpuBoth, gpuBoth);
+    }
+
+    List<Rendered> gpuPipelines() {
+        return List.of(gpu, gpuSasl, gpuAuth, gpuBoth);
+    }
+
+    List<Rendered> cpuPipelines() {
+        return List.of(cpu, cpuSasl, cpuAuth, cpuBoth);
+    }
+
+    List<Rendered> saslPipelines() {
+        return List.of(cpuSasl, gpuSasl, cpuBoth, gpuBoth);
+    }
+
+    List<Rendered> stageAuthPipelines() {
+        return List.of(cpuAuth, gpuAuth, cpuBoth, gpuBoth);
     }
 
     // ------------------------------------------------------------------------------------------
@@ -141,6 +187,12 @@ class K8sManifestsTest {
                 metadata: {name: x}
                 spec: {partition: 8}
                 """));
+        assertThrows(AssertionError.class, () -> Manifests.parse("typo", """
+                apiVersion: cert-manager.io/v1
+                kind: Certificate
+                metadata: {name: x}
+                spec: {secretName: x, dnsName: [x]}
+                """));
         assertThrows(AssertionError.class, () -> Manifests.parse("unknown kind", """
                 apiVersion: apps/v1
                 kind: Deploymnet
@@ -153,7 +205,7 @@ class K8sManifestsTest {
 
     @Test
     void theGpuOverlayGivesEachDiffusionStageAGpuAndNothingElseOne() {
-        for (Rendered r : List.of(gpu, gpuSasl)) {
+        for (Rendered r : gpuPipelines()) {
             for (Deployment d : r.all(Deployment.class)) {
                 String name = d.getMetadata().getName();
                 PodSpec pod = d.getSpec().getTemplate().getSpec();
@@ -171,7 +223,7 @@ class K8sManifestsTest {
                 }
             }
         }
-        for (Rendered r : List.of(cpu, cpuSasl)) {
+        for (Rendered r : cpuPipelines()) {
             r.all(Deployment.class).forEach(d -> assertNoGpu(r, d));
         }
     }
@@ -190,6 +242,26 @@ class K8sManifestsTest {
                 .noneMatch(k -> k.startsWith("nvidia.com/")), name);
         assertTrue(pod.getTolerations().stream().map(Toleration::getKey).noneMatch(GPU::equals), name);
         assertEquals("cpu", env(r, pod.getContainers().get(0)).getOrDefault("UNCLIP_DEVICE", "cpu"), name);
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // ONNX Runtime threads
+
+    @Test
+    void everyStageRunsAsManyOnnxThreadsAsItRequestsCpus() {
+        for (Rendered r : pipelines()) {
+            for (String stage : STAGES) {
+                String name = r.source() + ": " + stage;
+                Container c = r.deployment(stage).orElseThrow(() -> new AssertionError(name)).getSpec().getTemplate()
+                        .getSpec().getContainers().get(0);
+                Quantity cpu = c.getResources().getRequests().get("cpu");
+                assertNotNull(cpu, name + ": a CPU request");
+                // ONNX Runtime's default (0) is every core of the node, whatever the pod was given
+                int expected = Math.max(1, cpu.getNumericalAmount().intValue());
+                assertEquals(Integer.toString(expected), env(r, c).get("UNCLIP_ONNX_INTRA_OP_THREADS"),
+                        name + ": intra-op threads = its CPU request " + cpu);
+            }
+        }
     }
 
     // ------------------------------------------------------------------------------------------
@@ -442,8 +514,9 @@ class K8sManifestsTest {
 
             String tlsMount = secretMount(pod, c, "unclip-gateway-tls");
             assertEquals("/etc/unclip/tls", tlsMount);
-            assertEquals(tlsMount + "/tls.crt", env.get("QUARKUS_TLS_KEY_STORE_PEM_0_CERT"), "kubernetes.io/tls keys");
-            assertEquals(tlsMount + "/tls.key", env.get("QUARKUS_TLS_KEY_STORE_PEM_0_KEY"));
+            // the pair the service's TLS registry gets (kubernetes.io/tls keys), read as the service reads it
+            assertEquals(List.of(new QuarkusTls.KeyCertPaths(tlsMount + "/tls.crt", tlsMount + "/tls.key")),
+                    QuarkusTls.defaultKeyCerts(env), r.source() + ": gateway: its default TLS configuration");
             String keysMount = secretMount(pod, c, "unclip-api-keys");
             assertEquals("/etc/unclip/api-keys", keysMount);
             assertTrue(env.get("UNCLIP_AUTH_KEYS_FILE").startsWith(keysMount + "/"), env.get("UNCLIP_AUTH_KEYS_FILE"));
@@ -478,7 +551,7 @@ class K8sManifestsTest {
 
     @Test
     void theSaslSslComponentReachesEveryKafkaClientAndKeda() {
-        for (Rendered r : List.of(cpuSasl, gpuSasl)) {
+        for (Rendered r : saslPipelines()) {
             Map<String, String> config = r.configMap("unclip-config").getData();
             assertTrue(config.get("KAFKA_BOOTSTRAP_SERVERS").endsWith(":9093"), "the TLS listener");
             for (Deployment d : r.all(Deployment.class)) {
@@ -523,6 +596,205 @@ class K8sManifestsTest {
     }
 
     // ------------------------------------------------------------------------------------------
+    // TLS and the service token on the stages: the stage-auth component
+
+    @Test
+    void withStageAuthEveryStageServesTlsOnlyWithTheStageCertificate() {
+        for (Rendered r : stageAuthPipelines()) {
+            for (String stage : STAGES) {
+                String name = r.source() + ": " + stage;
+                PodSpec pod = r.deployment(stage).orElseThrow().getSpec().getTemplate().getSpec();
+                Container c = pod.getContainers().get(0);
+                Map<String, String> env = env(r, c);
+                assertEquals("disabled", env.get("QUARKUS_HTTP_INSECURE_REQUESTS"), name + ": no plaintext listener");
+                assertEquals(Integer.toString(STAGE_TLS_PORT), env.get("QUARKUS_HTTP_SSL_PORT"), name);
+                assertEquals(List.of(STAGE_TLS_PORT), c.getPorts().stream().map(ContainerPort::getContainerPort).toList(),
+                        name + ": only the TLS port is open");
+                assertEquals(List.of(new QuarkusTls.KeyCertPaths(secretFile(pod, c, "unclip-stage-tls", "tls.crt"),
+                                secretFile(pod, c, "unclip-stage-tls", "tls.key"))),
+                        QuarkusTls.defaultKeyCerts(env), name + ": the default TLS configuration, from unclip-stage-tls");
+            }
+        }
+    }
+
+    @Test
+    void withStageAuthEveryStageProbeIsHttpsOnTheTlsPort() {
+        for (Rendered r : stageAuthPipelines()) {
+            for (String stage : STAGES) {
+                String name = r.source() + ": " + stage;
+                Container c = r.deployment(stage).orElseThrow().getSpec().getTemplate().getSpec().getContainers().get(0);
+                for (Probe probe : List.of(c.getStartupProbe(), c.getLivenessProbe(), c.getReadinessProbe())) {
+                    HTTPGetAction get = probe.getHttpGet();
+                    assertEquals("HTTPS", get.getScheme(), name + ": " + get.getPath());
+                    assertEquals(STAGE_TLS_PORT, port(c, get.getPort()), name + ": " + get.getPath());
+                }
+            }
+        }
+    }
+
+    @Test
+    void withStageAuthEveryStageRequiresTheServiceToken() {
+        for (Rendered r : stageAuthPipelines()) {
+            for (String stage : STAGES) {
+                String name = r.source() + ": " + stage;
+                PodSpec pod = r.deployment(stage).orElseThrow().getSpec().getTemplate().getSpec();
+                Container c = pod.getContainers().get(0);
+                // the hash of the token the gateway presents (unclip keys new), as unclip.auth.keys-file
+                assertEquals(secretFile(pod, c, "unclip-service-tokens", "keys"), env(r, c).get("UNCLIP_AUTH_KEYS_FILE"),
+                        name);
+            }
+        }
+    }
+
+    @Test
+    void withStageAuthEveryStageServiceIsTlsOnTheTlsPort() {
+        for (Rendered r : stageAuthPipelines()) {
+            List<Service> stageServices = stageServices(r);
+            assertFalse(stageServices.isEmpty(), r.source() + ": the captioner's Service at least");
+            for (Service svc : stageServices) {
+                String name = r.source() + ": Service " + svc.getMetadata().getName();
+                Container c = podOf(r, svc).getSpec().getTemplate().getSpec().getContainers().get(0);
+                for (ServicePort p : svc.getSpec().getPorts()) {
+                    assertEquals(STAGE_TLS_PORT, p.getPort(), name);
+                    assertEquals(STAGE_TLS_PORT, port(c, p.getTargetPort()), name + ": the pods' TLS port");
+                    assertEquals("https", p.getAppProtocol(), name + ": TLS, not h2c");
+                }
+            }
+        }
+    }
+
+    @Test
+    void withStageAuthTheGatewayPresentsTheServiceTokenAndTrustsTheStageCa() {
+        for (Rendered r : stageAuthPipelines()) {
+            PodSpec pod = r.deployment("gateway").orElseThrow().getSpec().getTemplate().getSpec();
+            Container c = pod.getContainers().get(0);
+            Map<String, String> env = env(r, c);
+            String name = r.source() + ": gateway";
+            assertEquals(secretFile(pod, c, "unclip-service-token", "token"), env.get("UNCLIP_AUTH_SERVICE_TOKEN_FILE"),
+                    name);
+            assertEquals(secretFile(pod, c, "unclip-stage-tls", "ca.crt"), env.get("UNCLIP_CAPTIONER_CA_FILE"), name);
+            Volume ca = secretVolume(pod, "unclip-stage-tls");
+            assertNotNull(ca.getSecret().getItems(), name + ": only the stages' CA");
+            assertEquals(List.of("ca.crt"), ca.getSecret().getItems().stream().map(KeyToPath::getKey).toList(),
+                    name + ": the stages' private key stays out of the gateway");
+        }
+    }
+
+    /** In every rendering: the gateway calls the captioner's Service in the protocol the captioner serves. */
+    @Test
+    void theGatewayCallsTheCaptionerServiceOnAPortOfItsProtocol() {
+        for (Rendered r : pipelines()) {
+            Map<String, String> gw = env(r, r.deployment("gateway").orElseThrow().getSpec().getTemplate().getSpec()
+                    .getContainers().get(0));
+            String name = r.source() + ": gateway";
+            String address = gw.get("UNCLIP_CAPTIONER_ADDRESS");
+            assertNotNull(address, name);
+            String host = address.substring(0, address.lastIndexOf(':'));
+            int port = Integer.parseInt(address.substring(address.lastIndexOf(':') + 1));
+            Service svc = stageServices(r).stream().filter(x -> serviceNames(x).contains(host)).findFirst()
+                    .orElseThrow(() -> new AssertionError(name + ": " + address + " names no stage Service"));
+            Deployment target = podOf(r, svc);
+            assertEquals("captioner", target.getMetadata().getName(), name + ": " + address);
+            ServicePort sp = svc.getSpec().getPorts().stream().filter(p -> p.getPort() == port).findFirst()
+                    .orElseThrow(() -> new AssertionError(name + ": " + address + ": the Service has no such port"));
+            Container captioner = target.getSpec().getTemplate().getSpec().getContainers().get(0);
+            Map<String, String> cap = env(r, captioner);
+            boolean tls = "disabled".equals(cap.get("QUARKUS_HTTP_INSECURE_REQUESTS"));
+            assertEquals(Integer.parseInt(tls ? cap.get("QUARKUS_HTTP_SSL_PORT") : cap.get("QUARKUS_HTTP_PORT")),
+                    port(captioner, sp.getTargetPort()), name + ": " + address + " reaches the port the captioner serves");
+            assertEquals(tls ? "https" : "kubernetes.io/h2c", sp.getAppProtocol(), name + ": " + address);
+            assertEquals(tls, gw.containsKey("UNCLIP_CAPTIONER_CA_FILE"), name + ": TLS to the captioner exactly when it"
+                    + " serves TLS");
+            // BearerCredentials refuses to send a token in the clear to another host, and a stage with a keys
+            // file refuses calls without one
+            assertEquals(cap.containsKey("UNCLIP_AUTH_KEYS_FILE"), gw.containsKey("UNCLIP_AUTH_SERVICE_TOKEN_FILE"),
+                    name + ": presents a token exactly when the captioner requires one");
+            for (String stage : STAGES) {
+                Map<String, String> e = env(r, r.deployment(stage).orElseThrow().getSpec().getTemplate().getSpec()
+                        .getContainers().get(0));
+                if (e.containsKey("UNCLIP_AUTH_KEYS_FILE")) {
+                    assertEquals("disabled", e.get("QUARKUS_HTTP_INSECURE_REQUESTS"), r.source() + ": " + stage
+                            + ": a token is only ever sent over TLS");
+                }
+            }
+        }
+    }
+
+    @Test
+    void theStageCertificateNamesEveryStageService() {
+        String namespace = cpu.all(Namespace.class).get(0).getMetadata().getName();
+        for (Object o : stageCerts.objects()) {
+            assertTrue(o instanceof Certificate || o instanceof Issuer, stageCerts.source() + ": cert-manager only");
+            assertEquals(namespace, meta(o).getNamespace(), meta(o).getName());
+        }
+        List<Certificate> certs = stageCerts.all(Certificate.class);
+        Certificate stage = certs.stream().filter(c -> "unclip-stage-tls".equals(c.spec().secretName())).findFirst()
+                .orElseThrow(() -> new AssertionError("a Certificate for Secret unclip-stage-tls"));
+        assertTrue(stage.spec().usages().contains("server auth"), "a server certificate");
+        // signed by a CA issuer whose CA cert-manager makes too: the Secret's ca.crt is that CA
+        Issuer issuer = issuer(stage.spec().issuerRef());
+        assertNotNull(issuer.spec().ca(), "signed by a CA Issuer, so that ca.crt is a CA the gateway can trust");
+        Certificate ca = certs.stream().filter(c -> issuer.spec().ca().secretName().equals(c.spec().secretName()))
+                .findFirst().orElseThrow(() -> new AssertionError("a Certificate for the CA Issuer's Secret"));
+        assertEquals(Boolean.TRUE, ca.spec().isCA());
+        assertNotNull(issuer(ca.spec().issuerRef()).spec().selfSigned());
+
+        Set<String> dnsNames = new HashSet<>(stage.spec().dnsNames());
+        for (Rendered r : stageAuthPipelines()) {
+            for (Service svc : stageServices(r)) {
+                assertTrue(dnsNames.containsAll(serviceNames(svc)), r.source() + ": the stage certificate names "
+                        + serviceNames(svc) + ", has " + dnsNames);
+            }
+        }
+    }
+
+    Issuer issuer(IssuerRef ref) {
+        assertEquals("Issuer", ref.kind(), "an Issuer of this namespace");
+        return stageCerts.all(Issuer.class).stream().filter(i -> i.metadata().getName().equals(ref.name())).findFirst()
+                .orElseThrow(() -> new AssertionError("no Issuer " + ref.name()));
+    }
+
+    /** The Services whose selector picks a stage's pods. */
+    static List<Service> stageServices(Rendered r) {
+        return r.all(Service.class).stream().filter(s -> STAGES.contains(podOf(r, s).getMetadata().getName())).toList();
+    }
+
+    /** The one Deployment whose pods a Service selects. */
+    static Deployment podOf(Rendered r, Service s) {
+        List<Deployment> picked = r.all(Deployment.class).stream().filter(d -> d.getSpec().getTemplate().getMetadata()
+                .getLabels().entrySet().containsAll(s.getSpec().getSelector().entrySet())).toList();
+        assertEquals(1, picked.size(), r.source() + ": Service " + s.getMetadata().getName() + " selects one Deployment");
+        return picked.get(0);
+    }
+
+    /** The names a Service answers to in the cluster's DNS (the short one from its own namespace). */
+    static Set<String> serviceNames(Service s) {
+        String n = s.getMetadata().getName();
+        String ns = s.getMetadata().getNamespace();
+        return Set.of(n, n + "." + ns, n + "." + ns + ".svc", n + "." + ns + ".svc.cluster.local");
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // Prometheus
+
+    @Test
+    void thePrometheusAnnotationsFollowTheServingPort() {
+        for (Rendered r : pipelines()) {
+            for (Deployment d : r.all(Deployment.class)) {
+                String name = r.source() + ": " + d.getMetadata().getName();
+                Map<String, String> a = d.getSpec().getTemplate().getMetadata().getAnnotations();
+                Map<String, String> env = env(r, d.getSpec().getTemplate().getSpec().getContainers().get(0));
+                boolean tls = "disabled".equals(env.get("QUARKUS_HTTP_INSECURE_REQUESTS"));
+                assertEquals("true", a.get("prometheus.io/scrape"), name);
+                assertEquals("/q/metrics", a.get("prometheus.io/path"), name);
+                assertEquals(tls ? env.get("QUARKUS_HTTP_SSL_PORT") : env.get("QUARKUS_HTTP_PORT"),
+                        a.get("prometheus.io/port"), name);
+                assertEquals(tls ? "https" : null, a.get("prometheus.io/scheme"), name);
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------
     // helpers
 
     /** The container's environment as the kubelet builds it: envFrom ConfigMaps first, env entries win. */
@@ -538,6 +810,31 @@ class K8sManifestsTest {
             env.put(e.getName(), e.getValue() != null ? e.getValue() : "<from " + e.getValueFrom() + ">");
         }
         return env;
+    }
+
+    /** The one volume of Secret {@code secret}. */
+    static Volume secretVolume(PodSpec pod, String secret) {
+        List<Volume> vs = pod.getVolumes().stream().filter(x -> x.getSecret() != null
+                && secret.equals(x.getSecret().getSecretName())).toList();
+        assertEquals(1, vs.size(), "one volume of Secret " + secret);
+        return vs.get(0);
+    }
+
+    /** Where key {@code key} of Secret {@code secret} is in container {@code c}: mounted read-only, group-readable. */
+    static String secretFile(PodSpec pod, Container c, String secret, String key) {
+        Volume v = secretVolume(pod, secret);
+        String mount = secretMount(pod, c, secret);
+        List<KeyToPath> items = v.getSecret().getItems();
+        if (items == null || items.isEmpty()) {
+            return mount + "/" + key;
+        }
+        return mount + "/" + items.stream().filter(i -> i.getKey().equals(key)).findFirst()
+                .orElseThrow(() -> new AssertionError(secret + ": " + key + " is not projected")).getPath();
+    }
+
+    /** A port given by name or number, as the container's port number. */
+    static int port(Container c, IntOrString p) {
+        return p.getStrVal() != null ? containerPort(c, p.getStrVal()) : p.getIntVal();
     }
 
     static int containerPort(Container c, String name) {
@@ -576,6 +873,12 @@ class K8sManifestsTest {
         if (o instanceof KafkaTopic t) {
             return t.metadata();
         }
+        if (o instanceof Certificate c) {
+            return c.metadata();
+        }
+        if (o instanceof Issuer i) {
+            return i.metadata();
+        }
         throw new AssertionError("no metadata: " + o);
     }
 
@@ -599,14 +902,18 @@ class K8sManifestsTest {
         }
     }
 
-    /** Switches on an overlay's commented-out "components:" lines, exactly as written there. */
-    static Path withComponents(Path overlay) throws IOException {
+    /** Switches on an overlay's commented-out "components:" line and those of {@code components}, as written there. */
+    static Path withComponents(Path overlay, String... components) throws IOException {
         Path k = overlay.resolve("kustomization.yaml");
         String text = Files.readString(k);
-        String on = text.replace("# components:\n#   - ../../components/kafka-sasl-ssl\n",
-                "components:\n  - ../../components/kafka-sasl-ssl\n");
-        assertFalse(on.equals(text), overlay + " names the kafka-sasl-ssl component in a comment");
-        Files.writeString(k, on);
+        assertTrue(text.contains("\n# components:\n"), overlay + ": a commented components: line");
+        text = text.replace("\n# components:\n", "\ncomponents:\n");
+        for (String c : components) {
+            String line = "#   - ../../components/" + c + "\n";
+            assertTrue(text.contains(line), overlay + " names the " + c + " component in a comment");
+            text = text.replace(line, "  - ../../components/" + c + "\n");
+        }
+        Files.writeString(k, text);
         return overlay;
     }
 }

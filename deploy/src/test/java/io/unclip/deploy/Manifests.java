@@ -36,7 +36,7 @@ import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
  * kustomize (the one built into kubectl; {@code -Dunclip.kubectl=PATH} to name another binary) and
  * read into fabric8's model classes of the Kubernetes API, strictly: a field the schema does not
  * have fails. fabric8's classes keep unknown fields in an "additional properties" map; that
- * catch-all is switched off here. KEDA and Strimzi publish no Java model on Maven Central, so their
+ * catch-all is switched off here. KEDA, Strimzi and cert-manager publish no Java model on Maven Central, so their
  * resources are read into the records below, which spell out the fields these manifests use (an
  * unknown one fails the same way).
  */
@@ -45,17 +45,19 @@ final class Manifests {
 
     private static final ObjectMapper STRICT = strictMapper();
 
-    private static final Map<String, Class<?>> TYPES = Map.of(
-            "v1/Namespace", Namespace.class,
-            "v1/ConfigMap", ConfigMap.class,
-            "v1/Secret", Secret.class,
-            "v1/Service", Service.class,
-            "v1/PersistentVolumeClaim", PersistentVolumeClaim.class,
-            "apps/v1/Deployment", Deployment.class,
-            "policy/v1/PodDisruptionBudget", PodDisruptionBudget.class,
-            "keda.sh/v1alpha1/ScaledObject", ScaledObject.class,
-            "keda.sh/v1alpha1/TriggerAuthentication", TriggerAuthentication.class,
-            "kafka.strimzi.io/v1beta2/KafkaTopic", KafkaTopic.class);
+    private static final Map<String, Class<?>> TYPES = Map.ofEntries(
+            Map.entry("v1/Namespace", Namespace.class),
+            Map.entry("v1/ConfigMap", ConfigMap.class),
+            Map.entry("v1/Secret", Secret.class),
+            Map.entry("v1/Service", Service.class),
+            Map.entry("v1/PersistentVolumeClaim", PersistentVolumeClaim.class),
+            Map.entry("apps/v1/Deployment", Deployment.class),
+            Map.entry("policy/v1/PodDisruptionBudget", PodDisruptionBudget.class),
+            Map.entry("keda.sh/v1alpha1/ScaledObject", ScaledObject.class),
+            Map.entry("keda.sh/v1alpha1/TriggerAuthentication", TriggerAuthentication.class),
+            Map.entry("kafka.strimzi.io/v1beta2/KafkaTopic", KafkaTopic.class),
+            Map.entry("cert-manager.io/v1/Issuer", Issuer.class),
+            Map.entry("cert-manager.io/v1/Certificate", Certificate.class));
 
     private Manifests() {
     }
@@ -92,6 +94,31 @@ final class Manifests {
     }
 
     record KafkaTopicSpec(String topicName, Integer partitions, Integer replicas, Map<String, String> config) {
+    }
+
+    // --- cert-manager (cert-manager.io/v1): the fields used here
+
+    record Issuer(String apiVersion, String kind, ObjectMeta metadata, IssuerSpec spec) {
+    }
+
+    record IssuerSpec(Map<String, Object> selfSigned, CaIssuer ca) {
+    }
+
+    record CaIssuer(String secretName) {
+    }
+
+    record Certificate(String apiVersion, String kind, ObjectMeta metadata, CertificateSpec spec) {
+    }
+
+    record CertificateSpec(String secretName, String commonName, List<String> dnsNames, Boolean isCA,
+                           String duration, String renewBefore, List<String> usages, CertPrivateKey privateKey,
+                           IssuerRef issuerRef) {
+    }
+
+    record CertPrivateKey(String algorithm, Integer size, String encoding, String rotationPolicy) {
+    }
+
+    record IssuerRef(String name, String kind, String group) {
     }
 
     /** Every document of one rendering, each as its typed object. */
