@@ -104,10 +104,10 @@ class K8sManifestsTest {
 
     @BeforeAll
     void render() throws IOException {
-        cpu = Manifests.render(Manifests.K8S.resolve("overlays/cpu"));
-        gpu = Manifests.render(Manifests.K8S.resolve("overlays/gpu"));
-        topics = Manifests.render(Manifests.K8S.resolve("kafka-topics"));
-        stageCerts = Manifests.render(Manifests.K8S.resolve("stage-tls"));
+        cpu = Manifests.render("cpu", Manifests.K8S.resolve("overlays/cpu"));
+        gpu = Manifests.render("gpu", Manifests.K8S.resolve("overlays/gpu"));
+        topics = Manifests.render("kafka-topics", Manifests.K8S.resolve("kafka-topics"));
+        stageCerts = Manifests.render("stage-tls", Manifests.K8S.resolve("stage-tls"));
         // copies of k8s/ with each overlay's commented "components:" lines switched on, as README says
         List<Rendered> sasl = renderWith(SASL);
         cpuSasl = sasl.get(0);
@@ -124,8 +124,9 @@ class K8sManifestsTest {
     static List<Rendered> renderWith(String... components) throws IOException {
         Path copy = Path.of("target", "k8s-with-" + String.join("+", components));
         copyTree(Manifests.K8S, copy);
-        return List.of(Manifests.render(withComponents(copy.resolve("overlays/cpu"), components)),
-                Manifests.render(withComponents(copy.resolve("overlays/gpu"), components)));
+        String with = "+" + String.join("+", components).replace("components/", "");
+        return List.of(Manifests.render("cpu" + with, withComponents(copy.resolve("overlays/cpu"), components)),
+                Manifests.render("gpu" + with, withComponents(copy.resolve("overlays/gpu"), components)));
     }
 
     List<Rendered> pipelines() {

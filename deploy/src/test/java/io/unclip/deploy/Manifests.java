@@ -3,7 +3,9 @@ package io.unclip.deploy;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -137,9 +139,57 @@ final class Manifests {
         }
     }
 
-    /** {@code kubectl kustomize dir}, every document read strictly. */
-    static Rendered render(Path dir) {
-        return parse(dir.toString(), kustomize(dir));
+    /** Where each rendering is kept: what CI reads on a machine without kubectl, and what users may apply as is. */
+    static final Path RENDERED = K8S.resolve("rendered");
+
+    /**
+     * {@code kubectl kustomize dir}, every document read strictly. The output must equal the committed rendering
+     * {@code rendered/<name>.yaml} ({@code -Dunclip.k8s.update=true} rewrites it); without kubectl the committed
+     * rendering is what is checked, so a machine without kustomize still reads real kustomize output.
+     */
+    static Rendered render(String name, Path dir) {
+        Path golden = RENDERED.resolve(name + ".yaml");
+        Optional<String> fresh = kubectlPresent() ? Optional.of(kustomize(dir)) : Optional.empty();
+        try {
+            if (fresh.isPresent() && Boolean.getBoolean("unclip.k8s.update")) {
+                Files.createDirectories(RENDERED);
+                Files.writeString(golden, HEADER + fresh.get());
+            }
+            if (!Files.isRegularFile(golden)) {
+                throw new AssertionError("no committed rendering " + golden + ": render it with kubectl (mvn -pl deploy"
+                        + " verify -Dtest=K8sManifestsTest -Dunclip.k8s.update=true)");
+            }
+            String kept = Files.readString(golden);
+            if (fresh.isPresent() && !kept.equals(HEADER + fresh.get())) {
+                throw new AssertionError(golden + " is not what kustomize renders from " + dir + " now: render it"
+                        + " again (mvn -pl deploy verify -Dtest=K8sManifestsTest -Dunclip.k8s.update=true)");
+            }
+            return parse(golden + (fresh.isPresent() ? "" : " (kubectl not found: the committed rendering)"), kept);
+        } catch (IOException e) {
+            throw new AssertionError(golden + ": " + e.getMessage(), e);
+        }
+    }
+
+    static final String HEADER = "# Rendered by kustomize from deploy/k8s (K8sManifestsTest keeps it current): apply with\n"
+            + "# kubectl apply -f, or render your own with kubectl apply -k.\n";
+
+    private static Boolean kubectl;
+
+    private static synchronized boolean kubectlPresent() {
+        if (kubectl == null) {
+            try {
+                Process p = new ProcessBuilder(System.getProperty("unclip.kubectl", "kubectl"), "version", "--client")
+                        .redirectErrorStream(true).start();
+                p.getInputStream().transferTo(OutputStream.nullOutputStream());
+                kubectl = p.waitFor(30, TimeUnit.SECONDS) && p.exitValue() == 0;
+            } catch (IOException e) {
+                kubectl = false;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                kubectl = false;
+            }
+        }
+        return kubectl;
     }
 
     static Rendered parse(String source, String yaml) {
