@@ -10,6 +10,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.security.GeneralSecurityException;
 import java.security.KeyStore;
 import java.security.SecureRandom;
+import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -234,7 +235,7 @@ public record StackSecurity(Path dir, String storePassword, String brokerPasswor
 
     private void keytool(String... args) throws IOException, InterruptedException {
         Path keytool = Path.of(Processes.java()).resolveSibling("keytool");
-        List<String> cmd = new java.util.ArrayList<>();
+        List<String> cmd = new ArrayList<>();
         cmd.add(keytool.toString());
         cmd.addAll(List.of(args));
         Path log = dir.resolve("keytool.log");

@@ -4,10 +4,12 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Set;
 import java.util.concurrent.Executor;
 
 import io.grpc.CallCredentials;
 import io.grpc.Metadata;
+import io.grpc.SecurityLevel;
 import io.grpc.Status;
 
 /**
@@ -17,7 +19,7 @@ import io.grpc.Status;
 public final class BearerCredentials extends CallCredentials {
     static final Metadata.Key<String> AUTHORIZATION = Metadata.Key.of("authorization",
             Metadata.ASCII_STRING_MARSHALLER);
-    private static final java.util.Set<String> LOOPBACK = java.util.Set.of("localhost", "127.0.0.1", "[::1]");
+    private static final Set<String> LOOPBACK = Set.of("localhost", "127.0.0.1", "[::1]");
     private final Metadata header = new Metadata();
 
     public BearerCredentials(String key) {
@@ -40,7 +42,7 @@ public final class BearerCredentials extends CallCredentials {
 
     @Override
     public void applyRequestMetadata(RequestInfo info, Executor executor, MetadataApplier applier) {
-        if (info.getSecurityLevel() != io.grpc.SecurityLevel.PRIVACY_AND_INTEGRITY
+        if (info.getSecurityLevel() != SecurityLevel.PRIVACY_AND_INTEGRITY
                 && !LOOPBACK.contains(hostOf(info.getAuthority()))) {
             // a key sent in the clear to another machine is a key given away
             applier.fail(Status.UNAUTHENTICATED.withDescription("refusing to send an API key without TLS to "
