@@ -30,6 +30,11 @@ public final class SamplerOptions {
     @Option(names = "--decoder-guidance", paramLabel = "S", description = "Decoder classifier-free guidance scale.")
     Double decoderGuidance;
 
+    @Option(names = "--classifier-guidance", paramLabel = "S",
+            description = "ADM classifier guidance of the decoder towards the colour, shape and cell the prompt names"
+                    + " for its main object, scale in [0, 100] (0 = off); needs a classifier stage in the bundle.")
+    Double classifierGuidance;
+
     @Option(names = {"--sr-steps", "--upsampler-steps"}, paramLabel = "N",
             description = "Sampling steps of every upsampler.")
     Integer srSteps;
@@ -48,7 +53,7 @@ public final class SamplerOptions {
 
     StageOverrides overrides(StageOverrides base) {
         SamplerOverrides d = base.decoder().overriddenBy(new SamplerOverrides(decoderSampler, decoderSteps,
-                decoderRespacing, decoderEta, decoderGuidance, null));
+                decoderRespacing, decoderEta, decoderGuidance, null, classifierGuidance));
         SamplerOverrides u = base.upsampler().overriddenBy(new SamplerOverrides(srSampler, srSteps, srRespacing, srEta,
                 null, null));
         return base.withDecoder(d).withUpsampler(u);
@@ -56,6 +61,6 @@ public final class SamplerOptions {
 
     /** Whether only the options PyTorch's reference (bench --torch) also takes are set. */
     boolean referenceCanFollow() {
-        return decoderRespacing == null && srRespacing == null && srSampler == null && srEta == null;
+        return decoderRespacing == null && classifierGuidance == null && srRespacing == null && srSampler == null && srEta == null;
     }
 }

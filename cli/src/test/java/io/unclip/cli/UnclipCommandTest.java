@@ -351,6 +351,10 @@ class UnclipCommandTest {
                 + " 18446744073709551615)"), seed.err());
         assertOneLine(2, "unclip: --decoder-guidance: must be in [0, 50], got 99.0",
                 run(args(FAST, "generate", PROMPT, "--decoder-guidance", "99")));
+        assertOneLine(2, "unclip: --classifier-guidance: must be in [0, 100], got 101.0",
+                run(args(FAST, "generate", PROMPT, "--classifier-guidance", "101")));
+        assertOneLine(2, "unclip: --classifier-guidance: the model bundle has no classifier stage",
+                run(args(FAST, "generate", PROMPT, "--classifier-guidance", "2")));
         assertOneLine(2, "unclip: --eta: applies to the ddim sampler only (this run uses ddpm)",
                 run(args(FAST, "generate", PROMPT, "--eta", "0.2")));
         assertOneLine(2, "unclip: --frames: must be between 2 and 32, got 1",

@@ -4,7 +4,9 @@ import io.unclip.api.v1.StageImages;
 import io.unclip.api.v1.StageName;
 import io.unclip.api.v1.StageTask;
 import io.unclip.engine.image.PngCodec;
+import io.unclip.engine.model.StageKind;
 import io.unclip.engine.model.StageManifest;
+import io.unclip.engine.stage.ClassifierStage;
 import io.unclip.engine.stage.DecoderStage;
 import io.unclip.engine.stage.DiffusionOutput;
 import io.unclip.engine.stage.TextConditioning;
@@ -43,7 +45,7 @@ public class DecoderHandler implements StageHandler {
 
     private final PngCodec png = PngCodec.withDefaultLimits();
     private final Lazy<DecoderStage> stage = new Lazy<>(() -> new DecoderStage(model.require().stages().get(0),
-            scheduling.scheduling()));
+            scheduling.scheduling(), model.require().also(StageKind.CLASSIFIER).map(ClassifierStage::new).orElse(null)));
 
     @Override
     public StageName stage() {
@@ -72,7 +74,7 @@ public class DecoderHandler implements StageHandler {
                 task.getInputs().hasUnconditional(), m);
         Generation.Recorder rec = new Generation.Recorder(ctx);
         DiffusionOutput out = decoder.decode(embeds, cond == null ? null : cond.repeat(0, n), uncond,
-                job.diffusion(job.decoder()), null, rec.context());
+                job.diffusion(job.decoder()), null, job.prompt(), rec.context());
         io.unclip.api.v1.StageTimings own = rec.timings(StageName.DECODER);
         var following = PlanSteps.next(loaded.plan(), task);
         if (following.isEmpty()) {

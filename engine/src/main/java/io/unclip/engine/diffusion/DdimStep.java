@@ -7,7 +7,9 @@ import java.util.Arrays;
  * eps is re-derived from the clamped x0, then
  * x_{t-1} = x0 sqrt(abar_prev) + sqrt(1 - abar_prev - sigma^2) eps + sigma z, with
  * sigma = eta sqrt((1 - abar_prev) / (1 - abar)) sqrt(1 - abar / abar_prev). eta = 0 is
- * deterministic, eta = 1 matches DDPM's posterior variance.
+ * deterministic, eta = 1 matches DDPM's posterior variance. With classifier guidance eps moves against
+ * the score, eps - sqrt(1 - abar) s grad log p(y | x_t), and x0 follows from it (guided-diffusion
+ * {@code condition_score}).
  */
 public final class DdimStep implements DenoisingStep {
     private final GaussianDiffusion diffusion;
@@ -53,8 +55,9 @@ public final class DdimStep implements DenoisingStep {
     }
 
     @Override
-    public void apply(int index, float[] x, float[] modelOutput, float[] noise, SampleLayout layout, StepResult result) {
-        DenoisingStep.checkArguments(this, index, x, modelOutput, noise, layout, result);
+    public void apply(int index, float[] x, float[] modelOutput, float[] gradient, float[] noise, SampleLayout layout,
+                      StepResult result) {
+        DenoisingStep.checkArguments(this, index, x, modelOutput, gradient, noise, layout, result);
         float[] predX0 = result.predX0();
         float[] mean = result.mean();
         float[] xPrev = result.xPrev();
@@ -67,9 +70,14 @@ public final class DdimStep implements DenoisingStep {
         // max(0, .) only guards rounding; the reference would produce NaN there.
         float epsCoef = sqrtf(Math.max(0f, 1f - abarPrev - sigma * sigma));
         Arrays.fill(result.logVariance(), (float) Math.log((double) sigma * sigma));
+        float scoreCoef = (float) Math.sqrt(1.0 - diffusion.alphaCumprod(index));
         int n = x.length;
         for (int i = 0; i < n; i++) {
             float eps = (recip * x[i] - predX0[i]) / recipm1;
+            if (gradient != null) {
+                eps -= scoreCoef * gradient[i];
+                predX0[i] = recip * x[i] - recipm1 * eps;
+            }
             mean[i] = predX0[i] * x0Coef + epsCoef * eps;
         }
         if (usesNoise(index)) {

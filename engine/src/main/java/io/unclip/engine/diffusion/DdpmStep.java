@@ -3,7 +3,8 @@ package io.unclip.engine.diffusion;
 /**
  * Ancestral sampling (Ho et al. Algorithm 2; improved-diffusion {@code p_sample}):
  * x_{t-1} = mu(x_t, x0) + exp(log var / 2) z, with no noise at index 0, where
- * mu = coef1 x0 + coef2 x_t is the posterior mean (eq. 7).
+ * mu = coef1 x0 + coef2 x_t is the posterior mean (eq. 7). With classifier guidance the mean moves by
+ * Sigma * s grad log p(y | x_t) (guided-diffusion {@code condition_mean}).
  */
 public final class DdpmStep implements DenoisingStep {
     private final GaussianDiffusion diffusion;
@@ -33,8 +34,9 @@ public final class DdpmStep implements DenoisingStep {
     }
 
     @Override
-    public void apply(int index, float[] x, float[] modelOutput, float[] noise, SampleLayout layout, StepResult result) {
-        DenoisingStep.checkArguments(this, index, x, modelOutput, noise, layout, result);
+    public void apply(int index, float[] x, float[] modelOutput, float[] gradient, float[] noise, SampleLayout layout,
+                      StepResult result) {
+        DenoisingStep.checkArguments(this, index, x, modelOutput, gradient, noise, layout, result);
         float[] predX0 = result.predX0();
         float[] mean = result.mean();
         float[] logVar = result.logVariance();
@@ -46,6 +48,11 @@ public final class DdpmStep implements DenoisingStep {
         int n = x.length;
         for (int i = 0; i < n; i++) {
             mean[i] = coef1 * predX0[i] + coef2 * x[i];
+        }
+        if (gradient != null) {
+            for (int i = 0; i < n; i++) {
+                mean[i] += (float) Math.exp(logVar[i]) * gradient[i];
+            }
         }
         if (!usesNoise(index)) {
             System.arraycopy(mean, 0, xPrev, 0, n);

@@ -19,11 +19,22 @@ public interface DenoisingStep {
      * @param noise       standard normal draws like x; may be null when {@link #usesNoise} is false
      * @param result      receives pred_x0, mean, log variance and x_{t-1}
      */
-    void apply(int index, float[] x, float[] modelOutput, float[] noise, SampleLayout layout, StepResult result);
+    default void apply(int index, float[] x, float[] modelOutput, float[] noise, SampleLayout layout,
+                       StepResult result) {
+        apply(index, x, modelOutput, null, noise, layout, result);
+    }
+
+    /**
+     * The same update, with ADM classifier guidance (Dhariwal and Nichol 2021, section 4): {@code gradient} is
+     * s * grad_x log p(y | x_t), like x, or null for none. Each sampler applies it its own way: DDPM shifts the
+     * mean by Sigma * gradient, DDIM moves epsilon against the score.
+     */
+    void apply(int index, float[] x, float[] modelOutput, float[] gradient, float[] noise, SampleLayout layout,
+               StepResult result);
 
     /** Argument checks shared by the implementations. */
-    static void checkArguments(DenoisingStep step, int index, float[] x, float[] modelOutput, float[] noise,
-                               SampleLayout layout, StepResult result) {
+    static void checkArguments(DenoisingStep step, int index, float[] x, float[] modelOutput, float[] gradient,
+                               float[] noise, SampleLayout layout, StepResult result) {
         int steps = step.diffusion().numSteps();
         if (index < 0 || index >= steps) {
             throw new IllegalArgumentException("step index " + index + " outside [0, " + steps + ")");
@@ -37,6 +48,9 @@ public interface DenoisingStep {
         if (modelOutput.length != outSize) {
             throw new IllegalArgumentException("model output has " + modelOutput.length + " values, expected "
                     + outSize + " for " + step.outputSpec().variance() + " with layout " + layout);
+        }
+        if (gradient != null && gradient.length != size) {
+            throw new IllegalArgumentException("guidance gradient has " + gradient.length + " values, x has " + size);
         }
         if (step.usesNoise(index) && (noise == null || noise.length != size)) {
             throw new IllegalArgumentException("step " + index + " needs " + size + " noise values");

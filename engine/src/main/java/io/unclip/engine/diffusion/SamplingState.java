@@ -20,6 +20,8 @@ public final class SamplingState {
     private final long[] shape;
     private final NoiseSource noise;
     private final ClassifierFreeGuidance guidance;
+    private final ClassifierGuidance classifier;
+    private final float[] classifierGradient; // null without classifier guidance
     private final SampleHook hook;
     private final StepListener listener;
     private final float[] x;
@@ -43,6 +45,16 @@ public final class SamplingState {
      */
     public SamplingState(DenoisingStep step, long[] shape, float[] xT, NoiseSource noise,
                          ClassifierFreeGuidance guidance, SampleHook hook, StepListener listener) {
+        this(step, shape, xT, noise, guidance, null, hook, listener);
+    }
+
+    /**
+     * @param classifier ADM classifier guidance, or null; its classifier runs in {@link #endStep}, on
+     *                   this state's x_t only
+     */
+    public SamplingState(DenoisingStep step, long[] shape, float[] xT, NoiseSource noise,
+                         ClassifierFreeGuidance guidance, ClassifierGuidance classifier, SampleHook hook,
+                         StepListener listener) {
         if (step == null || noise == null) {
             throw new IllegalArgumentException("denoising step and noise source are required");
         }
@@ -54,6 +66,7 @@ public final class SamplingState {
         this.shape = shape.clone();
         this.noise = noise;
         this.guidance = guidance;
+        this.classifier = classifier;
         this.hook = hook == null ? SampleHook.NONE : hook;
         this.listener = listener == null ? StepListener.NONE : listener;
         this.x = xT.clone();
@@ -65,6 +78,7 @@ public final class SamplingState {
         this.batchedOut = guidance == null ? null : new float[2 * outSize];
         this.modelOut = new float[outSize];
         this.stepNoise = new float[layout.size()];
+        this.classifierGradient = classifier == null ? null : new float[layout.size()];
         this.result = new StepResult(layout);
         this.preview = this.listener == StepListener.NONE ? null : Tensor.zeros(shape);
         this.total = step.diffusion().numSteps();
@@ -73,6 +87,13 @@ public final class SamplingState {
     /** A state whose x_T is row r's first {@code product(shape[1..])} draws of {@code noise}. */
     public static SamplingState fromNoise(DenoisingStep step, long[] shape, NoiseSource noise,
                                           ClassifierFreeGuidance guidance, SampleHook hook, StepListener listener) {
+        return fromNoise(step, shape, noise, guidance, null, hook, listener);
+    }
+
+    /** As {@link #fromNoise(DenoisingStep, long[], NoiseSource, ClassifierFreeGuidance, SampleHook, StepListener)}, with classifier guidance. */
+    public static SamplingState fromNoise(DenoisingStep step, long[] shape, NoiseSource noise,
+                                          ClassifierFreeGuidance guidance, ClassifierGuidance classifier,
+                                          SampleHook hook, StepListener listener) {
         SampleLayout layout = SampleLayout.of(shape);
         if (noise == null) {
             throw new IllegalArgumentException("noise source is required");
@@ -82,7 +103,7 @@ public final class SamplingState {
         for (int r = 0; r < layout.batch(); r++) {
             noise.fill(r, xT, r * item, item);
         }
-        return new SamplingState(step, shape, xT, noise, guidance, hook, listener);
+        return new SamplingState(step, shape, xT, noise, guidance, classifier, hook, listener);
     }
 
     /** Rows this state puts in a model call: N, or 2N with guidance (cond rows, then uncond). */
@@ -152,7 +173,10 @@ public final class SamplingState {
             guidance.combine(batchedOut, layout.batch(), layout.channels(), outChannels, layout.spatial(), modelOut);
         }
         drawNoise();
-        step.apply(index, x, modelOut, stepNoise, layout, result);
+        if (classifier != null) {
+            classifier.scaledGradient(x, layout, step.diffusion().modelTimestep(index), classifierGradient);
+        }
+        step.apply(index, x, modelOut, classifierGradient, stepNoise, layout, result);
         System.arraycopy(result.xPrev(), 0, x, 0, x.length);
         inStep = false;
         noiseDrawn = false;

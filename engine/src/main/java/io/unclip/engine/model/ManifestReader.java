@@ -343,7 +343,7 @@ final class ManifestReader {
         List<String> needed = switch (kind) {
             case DECODER -> List.of("output");
             case UPSAMPLER -> List.of("input", "output", "scale");
-            case CAPTIONER, IMAGE_ENCODER -> List.of("input");
+            case CAPTIONER, IMAGE_ENCODER, CLASSIFIER -> List.of("input");
             default -> List.of();
         };
         for (String field : needed) {

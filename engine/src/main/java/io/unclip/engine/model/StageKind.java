@@ -28,7 +28,14 @@ public enum StageKind {
     /** CLIP-style image tower: image -> image embedding (variations, interpolation). */
     IMAGE_ENCODER(false,
             Set.of("image"), Set.of(),
-            Set.of("image_embeds"), Set.of());
+            Set.of("image_embeds"), Set.of()),
+    /**
+     * ADM noisy-image classifier for classifier guidance of the decoder: (x_t, t, one-hot labels) ->
+     * grad_x log p(labels | x_t, t), the backward pass written into the graph (ONNX has no autograd).
+     */
+    CLASSIFIER(false,
+            Set.of("sample", "timestep", "target"), Set.of(),
+            Set.of("gradient"), Set.of("logits"));
 
     private final boolean diffusion;
     private final Set<String> requiredInputs;
@@ -45,7 +52,7 @@ public enum StageKind {
         this.optionalOutputs = optionalOutputs;
     }
 
-    /** Manifest spelling: "text_encoder", "prior", "decoder", "upsampler", "captioner", "image_encoder". */
+    /** Manifest spelling: "text_encoder", "prior", "decoder", "upsampler", "captioner", "image_encoder", "classifier". */
     public String id() {
         return name().toLowerCase(Locale.ROOT);
     }

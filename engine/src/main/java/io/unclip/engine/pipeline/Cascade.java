@@ -11,6 +11,7 @@ import io.unclip.engine.onnx.RuntimeOptions;
 import io.unclip.engine.stage.Caption;
 import io.unclip.engine.stage.CaptionToken;
 import io.unclip.engine.stage.CaptionerStage;
+import io.unclip.engine.stage.ClassifierStage;
 import io.unclip.engine.stage.DecoderStage;
 import io.unclip.engine.stage.DiffusionOutput;
 import io.unclip.engine.stage.DiffusionRequest;
@@ -82,7 +83,8 @@ public final class Cascade implements AutoCloseable {
         this.ownedRuntime = ownedRuntime;
         this.text = first(StageKind.TEXT_ENCODER).map(s -> new TextEncoderStage(s, scheduling)).orElse(null);
         this.prior = first(StageKind.PRIOR).map(s -> new PriorStage(s, scheduling)).orElse(null);
-        this.decoder = first(StageKind.DECODER).map(s -> new DecoderStage(s, scheduling)).orElse(null);
+        ClassifierStage classifier = first(StageKind.CLASSIFIER).map(ClassifierStage::new).orElse(null);
+        this.decoder = first(StageKind.DECODER).map(s -> new DecoderStage(s, scheduling, classifier)).orElse(null);
         List<UpsamplerStage> ups = new ArrayList<>();
         for (LoadedStage s : bundle.stagesOfKind(StageKind.UPSAMPLER)) {
             ups.add(new UpsamplerStage(s, ups.size(), scheduling));
@@ -189,7 +191,8 @@ public final class Cascade implements AutoCloseable {
         PriorResult pr = prior.sample(cond.repeat(0, n), uncond, new DiffusionRequest(seed, images, o.prior()),
                 candidates, run.ctx);
         run.settings.put(prior.stage().name(), pr.settings());
-        Tensor out = decodeAndUpsample(run, pr.imageEmbeds(), cond.repeat(0, n), uncond, seed, images, o, ups, known);
+        Tensor out = decodeAndUpsample(run, pr.imageEmbeds(), cond.repeat(0, n), uncond, prompt, seed, images, o, ups,
+                known);
         return run.finish(out, params(run, prompt, seed, n, size, ups, candidates, Map.of()), pr);
     }
 
@@ -219,7 +222,7 @@ public final class Cascade implements AutoCloseable {
         TextConditioning uncond = text == null ? null : text.emptyPrompt();
         int[] images = range(n);
         Tensor embeds = ImageEmbeddings.variations(imageEncoder, request.image(), n, run.ctx);
-        Tensor out = decodeAndUpsample(run, embeds, cond, uncond, seed, images, o, ups, null);
+        Tensor out = decodeAndUpsample(run, embeds, cond, uncond, request.prompt(), seed, images, o, ups, null);
         return run.finish(out, params(run, request.prompt(), seed, n, size, ups, 0, Map.of()), null);
     }
 
@@ -270,7 +273,7 @@ public final class Cascade implements AutoCloseable {
             extra.put("max_angle", request.maxAngle());
         }
         TextConditioning uncond = text == null ? null : text.emptyPrompt();
-        Tensor out = decodeAndUpsample(run, frames, null, uncond, seed, new int[k], o, ups, null);
+        Tensor out = decodeAndUpsample(run, frames, null, uncond, null, seed, new int[k], o, ups, null);
         return run.finish(out, params(run, towards ? request.towards() : null, seed, k, size, ups, 0, extra), null);
     }
 
@@ -350,10 +353,11 @@ public final class Cascade implements AutoCloseable {
 
     // ---- shared steps ----
 
-    private Tensor decodeAndUpsample(Run run, Tensor embeds, TextConditioning cond, TextConditioning uncond, long seed,
+    private Tensor decodeAndUpsample(Run run, Tensor embeds, TextConditioning cond, TextConditioning uncond,
+                                     String prompt, long seed,
                                      int[] images, StageOverrides o, int ups, Inpainting known) {
         DiffusionOutput d = decoder.decode(embeds, cond, uncond, new DiffusionRequest(seed, images, o.decoder()),
-                known, run.ctx);
+                known, prompt, run.ctx);
         run.settings.put(decoder.stage().name(), d.settings());
         Tensor out = d.images();
         for (int i = 0; i < ups; i++) {

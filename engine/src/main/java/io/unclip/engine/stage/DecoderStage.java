@@ -1,5 +1,6 @@
 package io.unclip.engine.stage;
 
+import io.unclip.engine.diffusion.ClassifierGuidance;
 import io.unclip.engine.model.LoadedStage;
 import io.unclip.engine.model.StageKind;
 import io.unclip.engine.model.StageManifest;
@@ -18,6 +19,8 @@ import io.unclip.engine.tensor.Tensor;
  *       {@link RunContext#previewInterval()} steps.</li>
  *   <li>Noise: image i reads stream (seed, "decoder", i, 0).</li>
  *   <li>Optional {@link Inpainting}: known pixels replaced at every step.</li>
+ *   <li>Optional ADM classifier guidance ({@link ClassifierStage}), towards the labels the prompt
+ *       names, when the request's {@code classifier_guidance} is above 0.</li>
  * </ul>
  * Thread-safe.
  */
@@ -30,6 +33,7 @@ public final class DecoderStage {
     private final DiffusionRunner runner;
     private final int size;
     private final int channels;
+    private final ClassifierStage classifier; // null: the bundle has none
 
     public DecoderStage(LoadedStage stage) {
         this(stage, Scheduling.DEFAULT);
@@ -37,6 +41,11 @@ public final class DecoderStage {
 
     /** With its step scheduler configured: requests sampling at once share each model call. */
     public DecoderStage(LoadedStage stage, Scheduling scheduling) {
+        this(stage, scheduling, null);
+    }
+
+    /** With a classifier for classifier guidance (null = none; then a request for it is refused). */
+    public DecoderStage(LoadedStage stage, Scheduling scheduling, ClassifierStage classifier) {
         if (stage.kind() != StageKind.DECODER) {
             throw new IllegalArgumentException(stage.name() + " is a " + stage.kind().id() + ", not a decoder");
         }
@@ -45,6 +54,16 @@ public final class DecoderStage {
         this.runner = new DiffusionRunner(stage, scheduling);
         this.size = manifest.resolution().orElseThrow().output().getAsInt();
         this.channels = (int) manifest.inputForRole("sample").orElseThrow().fixedDim(1).orElse(3);
+        if (classifier != null && classifier.inputSize() != size) {
+            throw new IllegalArgumentException(classifier.stage().name() + " classifies " + classifier.inputSize()
+                    + " px images, " + stage.name() + " makes " + size + " px");
+        }
+        this.classifier = classifier;
+    }
+
+    /** The classifier used for classifier guidance, if the bundle has one. */
+    public java.util.Optional<ClassifierStage> classifier() {
+        return java.util.Optional.ofNullable(classifier);
     }
 
     public LoadedStage stage() {
@@ -84,6 +103,15 @@ public final class DecoderStage {
      */
     public DiffusionOutput decode(Tensor imageEmbeds, TextConditioning text, TextConditioning uncond,
                                   DiffusionRequest request, Inpainting inpaint, RunContext ctx) {
+        return decode(imageEmbeds, text, uncond, request, inpaint, null, ctx);
+    }
+
+    /**
+     * As above; {@code prompt} names the labels of classifier guidance (needed when the request asks
+     * for it, ignored otherwise).
+     */
+    public DiffusionOutput decode(Tensor imageEmbeds, TextConditioning text, TextConditioning uncond,
+                                  DiffusionRequest request, Inpainting inpaint, String prompt, RunContext ctx) {
         int n = request.rows();
         if (imageEmbeds.rank() != 2 || imageEmbeds.dim(0) != n) {
             throw new IllegalArgumentException("decoder: image embeddings " + imageEmbeds + " for " + n + " images");
@@ -92,6 +120,7 @@ public final class DecoderStage {
             throw new IllegalArgumentException("decoder: " + text.rows() + " text rows for " + n + " images");
         }
         SamplerSettings settings = settings(request.overrides());
+        ClassifierGuidance steer = classifierGuidance(settings, prompt, n);
         boolean guided = settings.guided();
         Tensor embeds = guided ? Tensors.concatRows(imageEmbeds, Tensor.zeros(imageEmbeds.shape())) : imageEmbeds;
         TextConditioning rowsText = null;
@@ -122,9 +151,24 @@ public final class DecoderStage {
                 RowNoise.of(request.seed(), NOISE_STREAM, 0, images), settings, conditioning, null, true,
                 inpaint == null ? null : inpaint.resized(size),
                 inpaint == null ? null : RowNoise.of(request.seed(), NOISE_STREAM + "/inpaint", 0, images),
-                0, ctx);
+                steer, 0, ctx);
         Finite.output(out.sample(), "decoder", "image_embeds", "the embeddings are probably out of range");
         return new DiffusionOutput(out.sample(), settings, out.timings());
+    }
+
+    private ClassifierGuidance classifierGuidance(SamplerSettings settings, String prompt, int rows) {
+        if (settings.classifierScale() == 0) {
+            return null;
+        }
+        if (classifier == null) {
+            throw new InvalidRequestException("decoder.classifier_guidance", "the model bundle has no classifier"
+                    + " stage");
+        }
+        if (prompt == null || prompt.isBlank()) {
+            throw new InvalidRequestException("decoder.classifier_guidance", "needs a prompt (its labels guide the"
+                    + " decoder)");
+        }
+        return classifier.guidance(prompt, rows, settings.classifierScale(), "decoder.classifier_guidance");
     }
 
     private void putText(ModelInputs in, TextConditioning t) {

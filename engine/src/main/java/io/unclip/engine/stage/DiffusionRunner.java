@@ -1,5 +1,6 @@
 package io.unclip.engine.stage;
 
+import io.unclip.engine.diffusion.ClassifierGuidance;
 import io.unclip.engine.diffusion.DiffusionSampler;
 import io.unclip.engine.diffusion.GaussianDiffusion;
 import io.unclip.engine.diffusion.NoiseSource;
@@ -70,6 +71,14 @@ final class DiffusionRunner implements AutoCloseable {
     Outcome run(long[] shape, NoiseSource noise, SamplerSettings settings, Conditioning conditioning,
                 UnaryOperator<Tensor> sampleInput, boolean images, Inpainting inpaint, NoiseSource inpaintNoise,
                 int cascadeStep, RunContext ctx) {
+        return run(shape, noise, settings, conditioning, sampleInput, images, inpaint, inpaintNoise, null, cascadeStep,
+                ctx);
+    }
+
+    /** As above, with ADM classifier guidance ({@code classifier} may be null). */
+    Outcome run(long[] shape, NoiseSource noise, SamplerSettings settings, Conditioning conditioning,
+                UnaryOperator<Tensor> sampleInput, boolean images, Inpainting inpaint, NoiseSource inpaintNoise,
+                ClassifierGuidance classifier, int cascadeStep, RunContext ctx) {
         DiffusionSampler sampler = settings.sampler(spec);
         if (ctx.cancelled()) {
             throw new SamplingCancelledException(0, settings.steps());
@@ -89,8 +98,8 @@ final class DiffusionRunner implements AutoCloseable {
             }
             ticket.post(new StepProgress(step, steps, preview));
         };
-        SamplingState state = SamplingState.fromNoise(sampler.step(), shape, noise, settings.guidance(), known,
-                listener);
+        SamplingState state = SamplingState.fromNoise(sampler.step(), shape, noise, settings.guidance(), classifier,
+                known, listener);
         ModelInputs rowsIn = ModelInputs.create();
         conditioning.put(rowsIn, state.modelRows());
         scheduler.submit(new StepScheduler.Job(state, rowsIn, sampleInput, ctx.deadline()),

@@ -12,10 +12,19 @@ package io.unclip.engine.stage;
  * @param eta           DDIM noise scale in [0, 1]; only with the ddim sampler
  * @param guidanceScale classifier-free guidance scale in [0, 50] (1 = conditional only)
  * @param clipRange     x0 clamp to [-r, r], r > 0; {@code Double.POSITIVE_INFINITY} = no clamp
+ * @param classifierScale ADM classifier guidance scale in [0, {@value #MAX_CLASSIFIER_SCALE}] (0 = off);
+ *                      decoder only, with a classifier stage in the bundle
  */
 public record SamplerOverrides(String sampler, Integer steps, String respacing, Double eta, Double guidanceScale,
-                               Double clipRange) {
-    private static final SamplerOverrides NONE = new SamplerOverrides(null, null, null, null, null, null);
+                               Double clipRange, Double classifierScale) {
+    private static final SamplerOverrides NONE = new SamplerOverrides(null, null, null, null, null, null, null);
+    public static final double MAX_CLASSIFIER_SCALE = 100;
+
+    /** Without classifier guidance. */
+    public SamplerOverrides(String sampler, Integer steps, String respacing, Double eta, Double guidanceScale,
+                            Double clipRange) {
+        this(sampler, steps, respacing, eta, guidanceScale, clipRange, null);
+    }
 
     /** Sampling steps of one stage, after respacing. */
     public static final int MAX_STEPS = 1000;
@@ -72,6 +81,10 @@ public record SamplerOverrides(String sampler, Integer steps, String respacing, 
         if (clipRange != null && !(clipRange > 0)) {
             throw new InvalidRequestException(field + ".clip", "must be > 0 (or none), got " + clipRange);
         }
+        if (classifierScale != null && !(classifierScale >= 0 && classifierScale <= MAX_CLASSIFIER_SCALE)) {
+            throw new InvalidRequestException(field + ".classifier_guidance", "must be in [0, "
+                    + (int) MAX_CLASSIFIER_SCALE + "], got " + classifierScale);
+        }
         return this;
     }
 
@@ -85,27 +98,31 @@ public record SamplerOverrides(String sampler, Integer steps, String respacing, 
     }
 
     public SamplerOverrides withSampler(String s) {
-        return new SamplerOverrides(s, steps, respacing, eta, guidanceScale, clipRange);
+        return new SamplerOverrides(s, steps, respacing, eta, guidanceScale, clipRange, classifierScale);
     }
 
     public SamplerOverrides withSteps(Integer n) {
-        return new SamplerOverrides(sampler, n, respacing, eta, guidanceScale, clipRange);
+        return new SamplerOverrides(sampler, n, respacing, eta, guidanceScale, clipRange, classifierScale);
     }
 
     public SamplerOverrides withRespacing(String r) {
-        return new SamplerOverrides(sampler, steps, r, eta, guidanceScale, clipRange);
+        return new SamplerOverrides(sampler, steps, r, eta, guidanceScale, clipRange, classifierScale);
     }
 
     public SamplerOverrides withEta(Double e) {
-        return new SamplerOverrides(sampler, steps, respacing, e, guidanceScale, clipRange);
+        return new SamplerOverrides(sampler, steps, respacing, e, guidanceScale, clipRange, classifierScale);
     }
 
     public SamplerOverrides withGuidanceScale(Double g) {
-        return new SamplerOverrides(sampler, steps, respacing, eta, g, clipRange);
+        return new SamplerOverrides(sampler, steps, respacing, eta, g, clipRange, classifierScale);
     }
 
     public SamplerOverrides withClipRange(Double c) {
-        return new SamplerOverrides(sampler, steps, respacing, eta, guidanceScale, c);
+        return new SamplerOverrides(sampler, steps, respacing, eta, guidanceScale, c, classifierScale);
+    }
+
+    public SamplerOverrides withClassifierScale(Double s) {
+        return new SamplerOverrides(sampler, steps, respacing, eta, guidanceScale, clipRange, s);
     }
 
     /** These overrides, with fields of {@code other} replacing them where {@code other}'s are set. */
@@ -119,6 +136,7 @@ public record SamplerOverrides(String sampler, Integer steps, String respacing, 
                 other.steps != null || other.respacing != null ? other.respacing : respacing,
                 other.eta != null ? other.eta : eta,
                 other.guidanceScale != null ? other.guidanceScale : guidanceScale,
-                other.clipRange != null ? other.clipRange : clipRange);
+                other.clipRange != null ? other.clipRange : clipRange,
+                other.classifierScale != null ? other.classifierScale : classifierScale);
     }
 }

@@ -26,9 +26,16 @@ import java.util.OptionalDouble;
  * @param eta           DDIM eta (0 for ddpm)
  * @param guidanceScale classifier-free guidance scale; 1 = no guidance (N model rows, not 2N)
  * @param clipRange     x0 clamp; empty = none
+ * @param classifierScale ADM classifier guidance scale; 0 = none
  */
 public record SamplerSettings(String sampler, String respacing, int steps, double eta, double guidanceScale,
-                              OptionalDouble clipRange) {
+                              OptionalDouble clipRange, double classifierScale) {
+    /** Without classifier guidance. */
+    public SamplerSettings(String sampler, String respacing, int steps, double eta, double guidanceScale,
+                           OptionalDouble clipRange) {
+        this(sampler, respacing, steps, eta, guidanceScale, clipRange, 0.0);
+    }
+
     /**
      * Applies {@code overrides} to {@code spec}.
      *
@@ -76,7 +83,8 @@ public record SamplerSettings(String sampler, String respacing, int steps, doubl
                 clip = OptionalDouble.of(c);
             }
         }
-        return new SamplerSettings(sampler, respacing, steps, eta, guidance, clip);
+        double classifier = o.classifierScale() != null ? o.classifierScale() : 0.0;
+        return new SamplerSettings(sampler, respacing, steps, eta, guidance, clip, classifier);
     }
 
     /**
@@ -93,6 +101,9 @@ public record SamplerSettings(String sampler, String respacing, int steps, doubl
         };
         SamplerSettings s = resolve(field, m.diffusion().orElseThrow(() -> new IllegalArgumentException(m.stage()
                 + ": a diffusion stage without a diffusion section")), overrides);
+        if (m.kind() != io.unclip.engine.model.StageKind.DECODER && s.classifierScale() != 0) {
+            throw new InvalidRequestException(field + ".classifier_guidance", "applies to the decoder only");
+        }
         if (m.kind() == io.unclip.engine.model.StageKind.UPSAMPLER && s.guided() && !StageRun.has(m, "image_embeds")) {
             throw new InvalidRequestException("upsampler.guidance_scale", m.stage() + " has no conditioning to"
                     + " guide (no image_embeds input); use 1");
@@ -136,7 +147,8 @@ public record SamplerSettings(String sampler, String respacing, int steps, doubl
     /** For logs and PNG metadata: "ddim, ddim25 (25 steps), eta 0, guidance 4, clip 1". */
     public String describe() {
         return sampler + ", " + respacing + " (" + steps + " steps), eta " + num(eta) + ", guidance "
-                + num(guidanceScale) + ", clip " + (clipRange.isPresent() ? num(clipRange.getAsDouble()) : "none");
+                + num(guidanceScale) + ", clip " + (clipRange.isPresent() ? num(clipRange.getAsDouble()) : "none")
+                + (classifierScale != 0 ? ", classifier guidance " + num(classifierScale) : "");
     }
 
     /** As a JSON-friendly map. */
@@ -148,6 +160,9 @@ public record SamplerSettings(String sampler, String respacing, int steps, doubl
         m.put("eta", eta);
         m.put("guidance_scale", guidanceScale);
         m.put("clip_range", clipRange.isPresent() ? clipRange.getAsDouble() : null);
+        if (classifierScale != 0) { // absent when off: parameters of unguided runs read as before
+            m.put("classifier_guidance", classifierScale);
+        }
         return m;
     }
 

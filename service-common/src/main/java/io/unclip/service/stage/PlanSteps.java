@@ -18,7 +18,7 @@ public final class PlanSteps {
     private PlanSteps() {
     }
 
-    /** The contract's name of a stage kind that runs as a step (the image encoder runs inside the text encoder's). */
+    /** The contract's name of a stage kind that runs as a step (the image encoder runs inside the text encoder's, the classifier inside the decoder's). */
     public static StageName name(StageKind kind) {
         return switch (kind) {
             case TEXT_ENCODER -> StageName.TEXT_ENCODER;
@@ -27,6 +27,7 @@ public final class PlanSteps {
             case UPSAMPLER -> StageName.UPSAMPLER;
             case CAPTIONER -> StageName.CAPTIONER;
             case IMAGE_ENCODER -> throw new IllegalArgumentException("the image encoder runs in the text encoder's step");
+            case CLASSIFIER -> throw new IllegalArgumentException("the classifier runs in the decoder's step");
         };
     }
 

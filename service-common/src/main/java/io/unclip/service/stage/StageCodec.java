@@ -67,7 +67,8 @@ public final class StageCodec {
                 p.hasRespacing() ? p.getRespacing() : null,
                 p.hasEta() ? Double.valueOf(p.getEta()) : null,
                 p.hasGuidanceScale() ? Double.valueOf(p.getGuidanceScale()) : null,
-                clip).check(field);
+                clip,
+                p.hasClassifierGuidance() ? Double.valueOf(p.getClassifierGuidance()) : null).check(field);
     }
 
     /** Engine overrides as the API's sampler parameters (the inverse of {@link #overrides}; null fields stay unset). */
@@ -92,6 +93,9 @@ public final class StageCodec {
             float r = o.clipRange().floatValue();
             b.setClipX0(ClipRange.newBuilder().setMin(-r).setMax(r));
         }
+        if (o.classifierScale() != null) {
+            b.setClassifierGuidance(o.classifierScale().floatValue());
+        }
         return b.build();
     }
 
@@ -106,6 +110,9 @@ public final class StageCodec {
         if (s.clipRange().isPresent()) {
             float r = (float) s.clipRange().getAsDouble();
             b.setClipX0(ClipRange.newBuilder().setMin(-r).setMax(r));
+        }
+        if (s.classifierScale() != 0) {
+            b.setClassifierGuidance((float) s.classifierScale());
         }
         return b.build();
     }
