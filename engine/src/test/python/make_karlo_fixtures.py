@@ -429,6 +429,7 @@ def main():
         image_embeds = torch.randn(2, EMBED, generator=g)
         low = sample_decoder(text_proj, decoder, image_embeds, cond, texts[""], learned=True)
         ref["decoder"] = {"image_embeds": describe(image_embeds), "prompts": ["a red circle", "A Blue  SQUARE"],
+                          "learned_unconditional": describe(text_proj.learned_classifier_free_guidance_embeddings),
                           "output": describe(low),
                           "output_zero_unconditional": describe(
                               sample_decoder(text_proj, decoder, image_embeds, cond, texts[""], learned=False))}
