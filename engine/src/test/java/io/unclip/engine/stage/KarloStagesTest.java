@@ -140,7 +140,7 @@ class KarloStagesTest {
         Tensor low = tensor(ref.get("super_res").get("low_res"));
         Tensor lowA = TextConditioning.gatherRows(low, new int[] {0});
         Tensor lowB = TextConditioning.gatherRows(low, new int[] {1});
-        DiffusionRequest longRun = request(1, "ddim40", 1.0);
+        DiffusionRequest longRun = request(1, "ddim500", 1.0); // long enough for B to start and end inside it
         DiffusionRequest shortRun = request(1, "ddim4", 1.0);
         Tensor aloneA = superRes.upsample(lowA, null, longRun, null, RunContext.quiet()).images();
         Tensor aloneB = superRes.upsample(lowB, null, shortRun, null, RunContext.quiet()).images();
@@ -162,9 +162,72 @@ class KarloStagesTest {
         Tensor b = superRes.upsample(lowB, null, shortRun, null, RunContext.quiet()).images();
         int aWhenBDone = stepOfA.get();
         Tensor together = a.get(60, TimeUnit.SECONDS);
-        assertTrue(aWhenBDone < 40, "B's last step came while A was at step " + aWhenBDone + " of 40");
+        assertTrue(aWhenBDone < 500, "B's last step came while A was at step " + aWhenBDone + " of 500");
         assertArrayEquals(aloneA.toArray(), together.toArray());
         assertArrayEquals(aloneB.toArray(), b.toArray());
+    }
+
+    /** The same split, deterministically: one call with a row on its last step and one not. */
+    @Test
+    void oneCallWithBothKindsOfRowsRunsEachThroughItsGraph() {
+        LoadedStage stage = bundle.stage("super_res");
+        StageStepModel model = new StageStepModel(stage);
+        Tensor early = Tensor.zeros(1, 6, 32, 32);
+        Tensor last = Tensor.zeros(1, 6, 32, 32);
+        for (int i = 0; i < early.size(); i++) {
+            early.set(i, (float) Math.sin(i * 0.37));
+            last.set(i, (float) Math.cos(i * 0.11));
+        }
+        Tensor out = model.predict(List.of(rows(early, 250, false), rows(last, 0, true)), 2);
+        assertArrayEquals(new long[] {2, 3, 32, 32}, out.shape());
+        Tensor wantEarly = alone(stage.session(), early, 250);
+        Tensor wantLast = alone(stage.lastStepSession().orElseThrow(), last, 0);
+        int item = wantEarly.size();
+        for (int i = 0; i < item; i++) {
+            assertEquals(wantEarly.get(i), out.get(i), 1e-6, "row 0 (super_res_first), value " + i);
+            assertEquals(wantLast.get(i), out.get(item + i), 1e-6, "row 1 (super_res_last), value " + i);
+        }
+        assertTrue(maxDifference(alone(stage.session(), last, 0), wantLast) > 1e-2, "the two graphs differ");
+    }
+
+    private static Tensor alone(ModelSession session, Tensor sample, long t) {
+        return session.run(ModelInputs.create().put("sample", sample).put("timestep", new long[] {t}, 1))
+                .get("noise_pred");
+    }
+
+    private static io.unclip.engine.schedule.StepRows rows(Tensor sample, long t, boolean lastStep) {
+        ModelInputs none = ModelInputs.create();
+        return new io.unclip.engine.schedule.StepRows() {
+            @Override
+            public int rows() {
+                return 1;
+            }
+
+            @Override
+            public int outputChannels() {
+                return 3;
+            }
+
+            @Override
+            public long timestep() {
+                return t;
+            }
+
+            @Override
+            public Tensor sample() {
+                return sample;
+            }
+
+            @Override
+            public ModelInputs conditioning() {
+                return none;
+            }
+
+            @Override
+            public boolean lastStep() {
+                return lastStep;
+            }
+        };
     }
 
     @Test
