@@ -42,10 +42,15 @@ final class DiffusersNames {
 
     /** A sentence to append to "role is missing for input 'name'", or empty. */
     static Optional<String> hint(StageKind kind, String name) {
-        if (kind == StageKind.DECODER && (name.equals("class_labels") || name.equals("encoder_hidden_states"))) {
-            return Optional.of("in diffusers' UnCLIP decoder UNet '" + name + "' is an output of text_proj"
-                    + " (UnCLIPTextProjModel), which the engine does not run: export text_proj and the UNet as one"
-                    + " graph that takes the CLIP embeddings (engine/MANIFEST.md, Exporting a diffusers checkpoint)");
+        String textProj = "an output of text_proj (UnCLIPTextProjModel), which the engine does not run: export"
+                + " text_proj and the UNet as one graph that takes the CLIP embeddings (engine/MANIFEST.md, Exporting a"
+                + " diffusers checkpoint)";
+        if (kind == StageKind.DECODER && name.equals("class_labels")) {
+            return Optional.of("in diffusers' UnCLIP decoder UNet 'class_labels' is " + textProj);
+        }
+        if (kind == StageKind.DECODER && name.equals("encoder_hidden_states")) {
+            return Optional.of("if it is the text encoder's last_hidden_state its role is 'text_hidden'; in diffusers'"
+                    + " UnCLIP decoder UNet it is " + textProj);
         }
         return role(kind, name).map(role -> "in diffusers' " + MODULE.get(kind) + " '" + name + "' is role '"
                 + role + "': add \"role\": \"" + role + "\"");
