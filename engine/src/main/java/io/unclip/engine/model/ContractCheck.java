@@ -19,7 +19,12 @@ final class ContractCheck {
 
     /** Problems found, each a sentence without the manifest file name; empty when they agree. */
     static List<String> check(StageManifest manifest, ModelSession session) {
-        String file = manifest.onnxFile().getFileName().toString();
+        return check(manifest, session, manifest.onnxFile());
+    }
+
+    /** The same for one of the stage's graphs ({@code onnx} or {@code last_step_onnx}). */
+    static List<String> check(StageManifest manifest, ModelSession session, java.nio.file.Path onnxFile) {
+        String file = onnxFile.getFileName().toString();
         List<String> problems = new ArrayList<>();
         compare("input", manifest.inputs(), session.inputs(), file, problems);
         compare("output", manifest.outputs(), session.outputs(), file, problems);

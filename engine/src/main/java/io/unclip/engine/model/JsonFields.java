@@ -107,6 +107,18 @@ final class JsonFields {
         return v;
     }
 
+    /** A boolean, false when absent. */
+    boolean flag(String key) {
+        if (!has(key)) {
+            return false;
+        }
+        JsonNode v = node.get(key);
+        if (!v.isBoolean()) {
+            throw error(key, "must be true or false, found " + describe(v));
+        }
+        return v.asBoolean();
+    }
+
     int integer(String key, int min) {
         JsonNode v = required(key);
         if (!v.isIntegralNumber() || !v.canConvertToInt()) {

@@ -13,10 +13,16 @@ public final class LoadedStage implements AutoCloseable {
     private final StageManifest manifest;
     private final ModelSession session;
     private final TextTokenizer tokenizer;
+    private final ModelSession lastStepSession;
 
     LoadedStage(StageManifest manifest, ModelSession session, TextTokenizer tokenizer) {
+        this(manifest, session, null, tokenizer);
+    }
+
+    LoadedStage(StageManifest manifest, ModelSession session, ModelSession lastStepSession, TextTokenizer tokenizer) {
         this.manifest = manifest;
         this.session = session;
+        this.lastStepSession = lastStepSession;
         this.tokenizer = tokenizer;
     }
 
@@ -34,6 +40,19 @@ public final class LoadedStage implements AutoCloseable {
 
     public ModelSession session() {
         return session;
+    }
+
+    /**
+     * The session of the manifest's {@code last_step_onnx} (diffusers' super_res_last), which runs
+     * the final denoising step; empty when one graph runs every step.
+     */
+    public Optional<ModelSession> lastStepSession() {
+        return Optional.ofNullable(lastStepSession);
+    }
+
+    /** Time spent inside ONNX Runtime by this stage's sessions. */
+    public long ortNanos() {
+        return session.ortNanos() + (lastStepSession == null ? 0 : lastStepSession.ortNanos());
     }
 
     /** The tokenizer, padding to the manifest's conditioning.text_tokens; present when the manifest names one. */

@@ -17,6 +17,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
+import java.util.OptionalLong;
 import java.util.Set;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
@@ -127,14 +128,126 @@ final class ManifestReader {
         } else if (m.has("caption_styles")) {
             throw m.error("caption_styles", "is only for captioner stages, this one is " + a(kind));
         }
+        Map<String, UnconditionalInput> unconditional = unconditional(dir, m, kind, inputs, conditioning);
+        Optional<Path> lastStep = Optional.empty();
+        if (m.has("last_step_onnx")) {
+            if (kind != StageKind.UPSAMPLER) {
+                throw m.error("last_step_onnx", "is only for upsampler stages, this one is " + a(kind));
+            }
+            lastStep = Optional.of(stageFile(dir, m, "last_step_onnx", m.text("last_step_onnx")));
+            if (lastStep.get().equals(onnx)) {
+                throw m.error("last_step_onnx", "names the same file as 'onnx'; leave it out to run one graph for"
+                        + " every step");
+            }
+        }
+        boolean clamp = m.flag("clamp_output");
+        if (m.has("clamp_output") && kind != StageKind.DECODER && kind != StageKind.UPSAMPLER) {
+            throw m.error("clamp_output", "is only for decoder and upsampler stages, this one is " + a(kind));
+        }
+        boolean antialias = m.flag("lowres_antialias");
+        if (m.has("lowres_antialias")) {
+            if (kind != StageKind.UPSAMPLER) {
+                throw m.error("lowres_antialias", "is only for upsampler stages, this one is " + a(kind));
+            }
+            if (antialias && lowresResize.orElseThrow().equals("nearest")) {
+                throw m.error("lowres_antialias", "applies to lowres_resize bilinear or bicubic, this one is nearest");
+            }
+            if (antialias && inputs.stream().anyMatch(t -> "low_res".equals(t.role()))) {
+                throw m.error("lowres_antialias", "has nothing to do: the model takes the low-resolution image"
+                        + " unresized (its input with role low_res)");
+            }
+        }
+        Optional<String> padToken = Optional.empty();
+        if (m.has("pad_token")) {
+            if (tokenizer.isEmpty()) {
+                throw m.error("pad_token", "is only for stages with a tokenizer (text_encoder, captioner), this one"
+                        + " is " + a(kind));
+            }
+            padToken = Optional.of(m.text("pad_token"));
+        }
         StageManifest manifest = new StageManifest(stage, dir, kind, onnx, external, inputs, outputs, diffusion,
-                resolution, normalization, conditioning, tokenizer, lowresResize, captionStyles);
+                resolution, normalization, conditioning, tokenizer, lowresResize, captionStyles, unconditional,
+                lastStep, clamp, antialias, padToken);
         List<String> problems = ManifestConsistency.check(manifest);
         if (!problems.isEmpty()) {
             throw new ModelRepositoryException(m.file(), problems.stream()
                     .map(p -> m.source() + ": " + p).collect(Collectors.joining("; ")));
         }
         return manifest;
+    }
+
+    /** Roles a learned unconditional value may replace, by kind. */
+    private static List<String> unconditionalRoles(StageKind kind) {
+        return switch (kind) {
+            case PRIOR -> List.of("text_embeds");
+            case DECODER -> List.of("image_embeds", "text_embeds");
+            case UPSAMPLER -> List.of("image_embeds");
+            default -> List.of();
+        };
+    }
+
+    /** "unconditional": {"image_embeds": "file.npy"}: each a declared input's row, [E] or [1, E], finite. */
+    private static Map<String, UnconditionalInput> unconditional(Path dir, JsonFields m, StageKind kind,
+                                                                 List<TensorDecl> inputs,
+                                                                 Conditioning conditioning) {
+        Map<String, UnconditionalInput> out = new LinkedHashMap<>();
+        if (!m.has("unconditional")) {
+            return out;
+        }
+        List<String> allowed = unconditionalRoles(kind);
+        if (allowed.isEmpty()) {
+            throw m.error("unconditional", "is only for prior, decoder and upsampler stages, this one is " + a(kind));
+        }
+        JsonFields u = m.object("unconditional");
+        if (u.keys().isEmpty()) {
+            throw m.error("unconditional", "must name at least one input role, e.g. {\"image_embeds\":"
+                    + " \"unconditional_image_embeds.npy\"}");
+        }
+        for (String role : u.keys()) {
+            if (!allowed.contains(role)) {
+                throw u.error(role, "is not a role with a learned unconditional value; " + a(kind) + " allows "
+                        + String.join(", ", allowed));
+            }
+            TensorDecl input = inputs.stream().filter(t -> role.equals(t.role())).findFirst().orElseThrow(() ->
+                    u.error(role, "is for role " + role + ", but the stage declares no input with that role"));
+            String name = u.text(role);
+            Path file = stageFile(dir, m, "unconditional." + role, name);
+            String source = m.source().replace("manifest.json", name);
+            NpyArray array;
+            try {
+                array = NpyArray.read(file);
+            } catch (IllegalArgumentException e) {
+                throw new ModelRepositoryException(file, source + ": " + e.getMessage());
+            } catch (IOException e) {
+                throw new ModelRepositoryException(file, source + ": cannot read: " + e.getMessage(), e);
+            }
+            long[] shape = array.shape();
+            boolean row = shape.length == 1 || (shape.length == 2 && shape[0] == 1);
+            long width = shape.length == 0 ? 0 : shape[shape.length - 1];
+            if (!row || width == 0) {
+                throw new ModelRepositoryException(file, source + ": has shape " + array.shapeText() + ", expected one"
+                        + " row of input '" + input.name() + "', [E] or [1, E]");
+            }
+            OptionalLong fixed = input.fixedDim(input.rank() - 1);
+            if (input.rank() != 2 || (fixed.isPresent() && fixed.getAsLong() != width)) {
+                throw new ModelRepositoryException(file, source + ": has shape " + array.shapeText() + ", input '"
+                        + input.name() + "' " + input.shapeText() + " takes rows of " + (input.rank() == 2
+                        ? fixed.getAsLong() + " values" : "another shape (a learned value is one [E] row)"));
+            }
+            if (conditioning.embeddingDim().isPresent() && conditioning.embeddingDim().getAsInt() != width) {
+                throw new ModelRepositoryException(file, source + ": has " + width + " values,"
+                        + " conditioning.embedding_dim is " + conditioning.embeddingDim().getAsInt());
+            }
+            float[] values = array.values();
+            for (int i = 0; i < values.length; i++) {
+                if (!Float.isFinite(values[i])) {
+                    throw new ModelRepositoryException(file, source + ": has " + values[i] + " at index " + i
+                            + "; every value must be finite");
+                }
+            }
+            out.put(role, new UnconditionalInput(role, file, values));
+        }
+        return out;
     }
 
     private JsonFields parse(Path file, String source) {
@@ -202,8 +315,13 @@ final class ManifestReader {
         Set<String> required = inputs ? kind.requiredInputRoles() : kind.requiredOutputRoles();
         List<String> missing = required.stream().filter(r -> !roles.contains(r)).sorted().toList();
         if (!missing.isEmpty()) {
+            String hints = decls.stream().filter(d -> d.role() == null)
+                    .flatMap(d -> DiffusersNames.hint(kind, d.name()).stream()).collect(Collectors.joining("; "));
+            if (!hints.isEmpty()) {
+                hints = "; " + hints;
+            }
             throw m.error(key, "has no " + what + " with role " + String.join(", ", missing) + " (" + a(kind)
-                    + " needs " + String.join(", ", required.stream().sorted().toList()) + ")");
+                    + " needs " + String.join(", ", required.stream().sorted().toList()) + ")" + hints);
         }
         return decls;
     }
@@ -227,7 +345,8 @@ final class ManifestReader {
             return name;
         }
         if (input) {
-            throw t.error("role", "is missing for input '" + name + "': name one of " + String.join(", ", allowed));
+            throw t.error("role", "is missing for input '" + name + "': name one of " + String.join(", ", allowed)
+                    + DiffusersNames.hint(kind, name).map(h -> "; " + h).orElse(""));
         }
         return null;
     }

@@ -56,31 +56,16 @@ public final class ModelRepository {
     /** Loads one stage of a bundle (a stage service needs only its own). */
     public LoadedStage loadStage(Path bundleDir, String stage) {
         StageManifest manifest = reader.readStage(bundleDir, stage);
+        ModelSession session = checkedSession(manifest, stage, manifest.onnxFile());
+        ModelSession lastStep = manifest.lastStepOnnx().isEmpty() ? null
+                : checkedSession(manifest, stage + " (last step)", manifest.lastStepOnnx().get());
         String source = stage + "/manifest.json";
-        boolean shared = runtime.isOpen(manifest.onnxFile());
-        ModelSession session;
-        try {
-            session = runtime.session(stage, manifest.onnxFile());
-        } catch (ModelLoadException e) {
-            throw new ModelRepositoryException(manifest.onnxFile(), stage + "/" + manifest.onnxFile().getFileName()
-                    + ": cannot load ONNX model: " + e.reason(), e);
-        } catch (InferenceException e) {
-            throw new ModelRepositoryException(manifest.onnxFile(), stage + "/" + manifest.onnxFile().getFileName()
-                    + ": " + e.getMessage(), e);
-        }
-        List<String> problems = ContractCheck.check(manifest, session);
-        if (!problems.isEmpty()) {
-            if (!shared) {
-                runtime.release(session); // a corrected file at the same path must be read again
-            }
-            throw new ModelRepositoryException(manifest.dir().resolve("manifest.json"), problems.stream()
-                    .map(p -> source + ": " + p).collect(Collectors.joining("; ")));
-        }
         TextTokenizer tokenizer = null;
         if (manifest.tokenizer().isPresent()) {
             Path file = manifest.tokenizer().get();
             try {
-                tokenizer = TextTokenizer.load(file, manifest.conditioning().textTokens().getAsInt());
+                tokenizer = TextTokenizer.load(file, manifest.conditioning().textTokens().getAsInt(),
+                        manifest.padToken());
             } catch (TokenizerException e) {
                 throw new ModelRepositoryException(file, stage + "/" + file.getFileName() + ": "
                         + stripName(e.getMessage(), file.toString()), e);
@@ -94,7 +79,36 @@ public final class ModelRepository {
                         + "', which " + manifest.tokenizer().get().getFileName() + " does not have");
             }
         }
-        return new LoadedStage(manifest, session, tokenizer);
+        return new LoadedStage(manifest, session, lastStep, tokenizer);
+    }
+
+    /**
+     * The session of one of the stage's graphs, checked against the manifest's tensors (both
+     * graphs of a stage with last_step_onnx have the same contract, as super_res_first and
+     * super_res_last do).
+     */
+    private ModelSession checkedSession(StageManifest manifest, String name, Path onnxFile) {
+        String stage = manifest.stage();
+        boolean shared = runtime.isOpen(onnxFile);
+        ModelSession session;
+        try {
+            session = runtime.session(name, onnxFile);
+        } catch (ModelLoadException e) {
+            throw new ModelRepositoryException(onnxFile, stage + "/" + onnxFile.getFileName()
+                    + ": cannot load ONNX model: " + e.reason(), e);
+        } catch (InferenceException e) {
+            throw new ModelRepositoryException(onnxFile, stage + "/" + onnxFile.getFileName()
+                    + ": " + e.getMessage(), e);
+        }
+        List<String> problems = ContractCheck.check(manifest, session, onnxFile);
+        if (!problems.isEmpty()) {
+            if (!shared) {
+                runtime.release(session); // a corrected file at the same path must be read again
+            }
+            throw new ModelRepositoryException(manifest.dir().resolve("manifest.json"), problems.stream()
+                    .map(p -> stage + "/manifest.json: " + p).collect(Collectors.joining("; ")));
+        }
+        return session;
     }
 
     /** Drops a leading "name: " that the lower layer already put in its message. */

@@ -28,13 +28,24 @@ import java.util.Optional;
  *                      empty for other kinds (an upsampler without the field gets "bilinear")
  * @param captionStyles captioners: caption style name to the prefix token that selects it, in
  *                      manifest order (the first is the default style); empty for other kinds
+ * @param unconditional learned unconditional inputs of classifier-free guidance, by role (empty:
+ *                      zeros for image embeddings, the empty prompt for text)
+ * @param lastStepOnnx  upsamplers: the graph for the final denoising step (diffusers'
+ *                      super_res_last); empty = {@code onnxFile} for every step
+ * @param clampOutput   decoders and upsamplers: the sampled image is clamped to [-1, 1]
+ * @param lowresAntialias upsamplers: the low-resolution image is resized as torch's
+ *                      {@code antialias=True} (bilinear and bicubic only)
+ * @param padToken      text stages: the token that pads ids to the context length, overriding the
+ *                      tokenizer's own padding (needed when tokenizer.json has none, as CLIP's)
  */
 public record StageManifest(String stage, Path dir, StageKind kind, Path onnxFile, List<Path> externalData,
                             List<TensorDecl> inputs, List<TensorDecl> outputs,
                             Optional<DiffusionSpec> diffusion, Optional<Resolution> resolution,
                             Optional<Normalization> normalization, Conditioning conditioning,
                             Optional<Path> tokenizer, Optional<String> lowresResize,
-                            Map<String, String> captionStyles) {
+                            Map<String, String> captionStyles, Map<String, UnconditionalInput> unconditional,
+                            Optional<Path> lastStepOnnx, boolean clampOutput, boolean lowresAntialias,
+                            Optional<String> padToken) {
 
     /** Values of {@code lowres_resize}: torch F.interpolate modes (align_corners=False, no antialias). */
     public static final List<String> LOWRES_RESIZES = List.of("bilinear", "bicubic", "nearest");
@@ -46,16 +57,26 @@ public record StageManifest(String stage, Path dir, StageKind kind, Path onnxFil
         lowresResize = lowresResize == null ? Optional.empty() : lowresResize;
         captionStyles = captionStyles == null ? Map.of()
                 : Collections.unmodifiableMap(new LinkedHashMap<>(captionStyles));
+        unconditional = unconditional == null ? Map.of()
+                : Collections.unmodifiableMap(new LinkedHashMap<>(unconditional));
+        lastStepOnnx = lastStepOnnx == null ? Optional.empty() : lastStepOnnx;
+        padToken = padToken == null ? Optional.empty() : padToken;
     }
 
-    /** A manifest without the upsampler and captioner fields. */
+    /** A manifest without the upsampler, captioner and learned-unconditional fields. */
     public StageManifest(String stage, Path dir, StageKind kind, Path onnxFile, List<Path> externalData,
                          List<TensorDecl> inputs, List<TensorDecl> outputs,
                          Optional<DiffusionSpec> diffusion, Optional<Resolution> resolution,
                          Optional<Normalization> normalization, Conditioning conditioning,
                          Optional<Path> tokenizer) {
         this(stage, dir, kind, onnxFile, externalData, inputs, outputs, diffusion, resolution, normalization,
-                conditioning, tokenizer, Optional.empty(), Map.of());
+                conditioning, tokenizer, Optional.empty(), Map.of(), Map.of(), Optional.empty(), false, false,
+                Optional.empty());
+    }
+
+    /** The learned unconditional value of an input role, if the manifest gives one. */
+    public Optional<UnconditionalInput> unconditionalFor(String role) {
+        return Optional.ofNullable(unconditional.get(role));
     }
 
     /** The input with the given role (e.g. "sample", "timestep"), if declared. */

@@ -14,6 +14,11 @@ public interface StepRows {
     /** The model timestep of every one of these rows at this step. */
     long timestep();
 
+    /** Whether this step is the request's final one (a stage may run it through another graph). */
+    default boolean lastStep() {
+        return false;
+    }
+
     /** These rows of the model's sample input at this step, [rows, ...]; read before the call returns. */
     Tensor sample();
 

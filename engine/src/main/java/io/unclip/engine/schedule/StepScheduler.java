@@ -365,6 +365,7 @@ public final class StepScheduler implements Batching {
         final long queuedAt = System.nanoTime();
         Tensor sample;
         long timestep;
+        boolean lastStep;
         int offset; // of its rows in the step's prediction
         volatile RuntimeException failed;
 
@@ -380,6 +381,7 @@ public final class StepScheduler implements Batching {
 
         void begin() {
             timestep = job.state().modelTimestep();
+            lastStep = job.state().stepsDone() == job.state().totalSteps() - 1;
             Tensor x = job.state().beginStep();
             sample = job.sampleInput() == null ? x : job.sampleInput().apply(x);
         }
@@ -397,6 +399,11 @@ public final class StepScheduler implements Batching {
         @Override
         public long timestep() {
             return timestep;
+        }
+
+        @Override
+        public boolean lastStep() {
+            return lastStep;
         }
 
         @Override

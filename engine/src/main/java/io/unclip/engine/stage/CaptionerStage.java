@@ -75,7 +75,9 @@ public final class CaptionerStage {
         manifest.captionStyles().forEach((name, token) -> styles.put(name, tokenizer.tokenId(token).orElseThrow(
                 () -> new IllegalArgumentException(stage.name() + ": caption style token '" + token
                         + "' is not in the tokenizer"))));
-        banned.add(tokenizer.padId());
+        if (tokenizer.padId() != eos) { // GPT-2 and CLIP style tokenizers pad with EOS: it must stay choosable
+            banned.add(tokenizer.padId());
+        }
         banned.add(bos);
         banned.addAll(styles.values());
         for (String unk : List.of("[UNK]", "<unk>", "<UNK>", "<|unk|>")) {

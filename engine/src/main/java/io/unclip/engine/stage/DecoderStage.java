@@ -13,7 +13,11 @@ import io.unclip.engine.tensor.Tensor;
  *
  * <ul>
  *   <li>Classifier-free guidance in one model call per step: rows {@code [cond; uncond]}; the
- *       unconditional rows get a zero image embedding and the empty prompt's text conditioning.</li>
+ *       unconditional rows get a zero image embedding and the empty prompt's text conditioning,
+ *       or the manifest's learned {@code unconditional} values instead (Karlo's learned image
+ *       embedding).</li>
+ *   <li>With the manifest's {@code clamp_output} the image is clamped to [-1, 1] (as diffusers'
+ *       UnCLIPPipeline does before super-resolution).</li>
  *   <li>Learned-range variance, epsilon or x0 prediction, clipping: from the manifest.</li>
  *   <li>Progress every step, with the x0 prediction as preview every
  *       {@link RunContext#previewInterval()} steps.</li>
@@ -122,7 +126,8 @@ public final class DecoderStage {
         SamplerSettings settings = settings(request.overrides());
         ClassifierGuidance steer = classifierGuidance(settings, prompt, n);
         boolean guided = settings.guided();
-        Tensor embeds = guided ? Tensors.concatRows(imageEmbeds, Tensor.zeros(imageEmbeds.shape())) : imageEmbeds;
+        Tensor embeds = guided ? Tensors.concatRows(imageEmbeds,
+                LearnedUnconditional.imageEmbeds(manifest, n, (int) imageEmbeds.dim(1))) : imageEmbeds;
         TextConditioning rowsText = null;
         if (usesText()) {
             if (uncond == null && (text == null || guided)) {
@@ -130,7 +135,7 @@ public final class DecoderStage {
             }
             rowsText = text != null ? text : uncond.repeat(0, n);
             if (guided) {
-                rowsText = rowsText.concat(uncond.repeat(0, n));
+                rowsText = rowsText.concat(LearnedUnconditional.text(manifest, uncond.repeat(0, n)));
             }
             if (StageRun.has(manifest, "text_hidden") && rowsText.hiddenStates() == null) {
                 throw new IllegalArgumentException(stage.name() + " needs per-token text features (text_hidden), the"
@@ -153,7 +158,7 @@ public final class DecoderStage {
                 inpaint == null ? null : RowNoise.of(request.seed(), NOISE_STREAM + "/inpaint", 0, images),
                 steer, 0, ctx);
         Finite.output(out.sample(), "decoder", "image_embeds", "the embeddings are probably out of range");
-        return new DiffusionOutput(out.sample(), settings, out.timings());
+        return new DiffusionOutput(LearnedUnconditional.clampIfAsked(manifest, out.sample()), settings, out.timings());
     }
 
     private ClassifierGuidance classifierGuidance(SamplerSettings settings, String prompt, int rows) {

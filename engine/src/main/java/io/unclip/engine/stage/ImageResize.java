@@ -17,7 +17,16 @@ import java.util.Locale;
  *   <li>{@link Mode#AREA}: {@code mode='area'} (adaptive average pooling): each output pixel is
  *       the mean of the input window {@code [floor(i*in/out), ceil((i+1)*in/out))}.</li>
  * </ul>
- * Checked against values computed by PyTorch (src/test/python/make_fixtures.py).
+ * With {@code antialias} ({@link #resize(Tensor, int, int, Mode, boolean)}), bilinear and bicubic
+ * are {@code F.interpolate(..., antialias=True)} instead (what diffusers' UnCLIPPipeline uses
+ * before super-resolution): PyTorch's separable filter, width first, then height; for output i the
+ * centre is {@code (i + 0.5) * in/out}, the support {@code size/2 * max(in/out, 1)} (size 2 for
+ * bilinear, 4 for bicubic), taps {@code j} in [centre - support + 0.5, centre + support + 0.5) cut to
+ * the image, weights {@code filter((j - centre + 0.5) / max(in/out, 1))} normalised to sum 1, with the
+ * triangle filter for bilinear and Keys' cubic with A = -0.5 (not -0.75) for bicubic. So even when
+ * enlarging the result differs from the plain modes, near the borders and in the cubic's shape.
+ * Checked against values computed by PyTorch (src/test/python/make_fixtures.py and
+ * make_karlo_fixtures.py).
  */
 public final class ImageResize {
     private ImageResize() {
@@ -43,6 +52,18 @@ public final class ImageResize {
 
     /** Resizes {@code [N, C, H, W]} to {@code [N, C, outH, outW]}. */
     public static Tensor resize(Tensor images, int outH, int outW, Mode mode) {
+        return resize(images, outH, outW, mode, false);
+    }
+
+    /**
+     * Resizes {@code [N, C, H, W]} to {@code [N, C, outH, outW]}, antialiased as torch's
+     * {@code antialias=True} when asked (bilinear and bicubic only, as in torch).
+     */
+    public static Tensor resize(Tensor images, int outH, int outW, Mode mode, boolean antialias) {
+        if (antialias && mode != Mode.BILINEAR && mode != Mode.BICUBIC) {
+            throw new IllegalArgumentException("antialiasing applies to bilinear and bicubic resizes only, not "
+                    + mode.id());
+        }
         if (images.rank() != 4) {
             throw new IllegalArgumentException("expected an NCHW image tensor, got " + images);
         }
@@ -54,6 +75,9 @@ public final class ImageResize {
         int inH = (int) images.dim(2);
         int inW = (int) images.dim(3);
         float[] src = images.toArray();
+        if (antialias) {
+            return Tensor.of(antialiased(src, n * c, inH, inW, outH, outW, mode), n, c, outH, outW);
+        }
         float[] dst = new float[n * c * outH * outW];
         Axis ah = axis(mode, inH, outH);
         Axis aw = axis(mode, inW, outW);
@@ -189,6 +213,84 @@ public final class ImageResize {
                 dst[di + y * outW + x] = out;
             }
         }
+    }
+
+    /** torch's separable antialiased resize: every plane along the width, then along the height. */
+    private static float[] antialiased(float[] src, int planes, int inH, int inW, int outH, int outW, Mode mode) {
+        Taps alongW = taps(mode, inW, outW);
+        Taps alongH = taps(mode, inH, outH);
+        float[] wide = new float[planes * inH * outW];
+        for (int row = 0; row < planes * inH; row++) {
+            for (int x = 0; x < outW; x++) {
+                wide[row * outW + x] = alongW.apply(src, row * inW, 1, x);
+            }
+        }
+        float[] dst = new float[planes * outH * outW];
+        for (int p = 0; p < planes; p++) {
+            int from = p * inH * outW;
+            for (int y = 0; y < outH; y++) {
+                for (int x = 0; x < outW; x++) {
+                    dst[(p * outH + y) * outW + x] = alongH.apply(wide, from + x, outW, y);
+                }
+            }
+        }
+        return dst;
+    }
+
+    /** Per output index: the first input index and the normalised weights of its taps. */
+    private record Taps(int[] first, float[][] weight) {
+        float apply(float[] v, int start, int stride, int i) {
+            float[] w = weight[i];
+            int at = start + first[i] * stride;
+            float sum = v[at] * w[0];
+            for (int j = 1; j < w.length; j++) {
+                sum += v[at + j * stride] * w[j];
+            }
+            return sum;
+        }
+    }
+
+    /** PyTorch's _compute_weights_aa, in float32 where PyTorch uses float32. */
+    private static Taps taps(Mode mode, int in, int out) {
+        float scale = (float) in / out;
+        float widen = scale >= 1f ? scale : 1f;
+        float support = (mode == Mode.BICUBIC ? 2f : 1f) * widen;
+        int[] first = new int[out];
+        float[][] weight = new float[out][];
+        for (int i = 0; i < out; i++) {
+            float center = (float) (scale * (i + 0.5));
+            int lo = Math.max((int) (center - support + 0.5), 0);
+            int hi = Math.min((int) (center + support + 0.5), in);
+            float[] w = new float[Math.max(hi - lo, 1)];
+            float total = 0f;
+            for (int j = 0; j < hi - lo; j++) {
+                w[j] = filter(mode, (float) ((j + lo - center + 0.5) / widen));
+                total += w[j];
+            }
+            if (total != 0f) {
+                for (int j = 0; j < w.length; j++) {
+                    w[j] /= total;
+                }
+            }
+            first[i] = Math.min(lo, in - 1);
+            weight[i] = w;
+        }
+        return new Taps(first, weight);
+    }
+
+    private static float filter(Mode mode, float x) {
+        double a = Math.abs((double) x);
+        if (mode == Mode.BILINEAR) {
+            return a < 1 ? (float) (1 - a) : 0f;
+        }
+        double k = -0.5; // Keys' cubic as PIL and torch's antialiased bicubic use it
+        if (a < 1) {
+            return (float) (((k + 2) * a - (k + 3)) * a * a + 1);
+        }
+        if (a < 2) {
+            return (float) ((((a - 5) * a + 8) * a - 4) * k);
+        }
+        return 0f;
     }
 
     private static void area(float[] src, int si, int inW, float[] dst, int di, int outH, int outW,

@@ -16,7 +16,8 @@ import io.unclip.engine.tensor.Tensor;
  *       L2-normalised vectors) with the image's text embedding.</li>
  *   <li>Classifier-free guidance runs conditional and unconditional rows in one model call per
  *       step: rows {@code [cond candidates; uncond candidates]}; the unconditional text is the
- *       text encoder's output for the empty prompt.</li>
+ *       text encoder's output for the empty prompt (with the manifest's learned
+ *       {@code unconditional} text embedding in place of its own, if it gives one).</li>
  *   <li>The model samples in normalised space ((x - mean) / std, the manifest's
  *       {@code normalization}); results are de-normalised (x * std + mean).</li>
  *   <li>Noise: candidate c of image i reads stream (seed, "prior", i, c) of
@@ -107,7 +108,7 @@ public final class PriorStage {
             if (uncond == null) {
                 throw new IllegalArgumentException("prior: guidance needs the unconditional (empty prompt) text");
             }
-            model = model.concat(uncond.repeat(0, rows));
+            model = model.concat(LearnedUnconditional.text(manifest, uncond.repeat(0, rows)));
         }
         TextConditioning rowsText = model;
         if (StageRun.has(manifest, "text_hidden") && rowsText.hiddenStates() == null) {

@@ -27,7 +27,7 @@ final class StageRun {
         this.ctx = ctx;
         this.session = stage.session();
         this.wallStart = System.nanoTime();
-        this.ortStart = session.ortNanos();
+        this.ortStart = stage.ortNanos();
     }
 
     static StageRun start(LoadedStage stage, int cascadeStep, RunContext ctx, int totalSteps, int rows) {
@@ -73,7 +73,7 @@ final class StageRun {
 
     StageTimings finish(int steps) {
         StageTimings t = new StageTimings(stage.name(), stage.kind(), cascadeStep, steps, calls,
-                System.nanoTime() - wallStart, session.ortNanos() - ortStart);
+                System.nanoTime() - wallStart, stage.ortNanos() - ortStart);
         ctx.listener().stageFinished(t);
         return t;
     }

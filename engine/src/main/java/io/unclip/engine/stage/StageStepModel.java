@@ -6,6 +6,7 @@ import io.unclip.engine.model.TensorDecl;
 import io.unclip.engine.onnx.ElementType;
 import io.unclip.engine.onnx.LongTensor;
 import io.unclip.engine.onnx.ModelInputs;
+import io.unclip.engine.onnx.ModelSession;
 import io.unclip.engine.schedule.StepModel;
 import io.unclip.engine.schedule.StepRows;
 import io.unclip.engine.tensor.Tensor;
@@ -23,11 +24,14 @@ import java.util.Map;
  * <p>Batching must never change an image, but a one-row call may take another kernel path than
  * a call of several rows (a matrix-vector product, say), which rounds differently. The first
  * one-row call is therefore also made padded to two rows; if the rows differ, every later
- * one-row call is padded, so a request alone gets the bits it gets co-batched. Used by its
- * scheduler's thread only.
+ * one-row call is padded, so a request alone gets the bits it gets co-batched.
+ *
+ * <p>A stage with a last-step graph (the manifest's {@code last_step_onnx}, diffusers'
+ * super_res_last) runs the rows of requests on their final step through that graph and every
+ * other row through the main one: a step whose requests are at different points makes one call
+ * per graph. Used by its scheduler's thread only.
  */
 final class StageStepModel implements StepModel {
-    private final LoadedStage stage;
     private final StageManifest manifest;
     private final String sampleName;
     private final String predictionName;
@@ -41,16 +45,17 @@ final class StageStepModel implements StepModel {
         }
     };
     private final Reused sample = new Reused();
-    private final Reused output = new Reused();
-    private Tensor single;
-    private Boolean singleRowsDiffer; // null until the first one-row call
+    private final Graph main;
+    private final Graph lastStep;
+    private final Reused mixed = new Reused();
 
     StageStepModel(LoadedStage stage) {
-        this.stage = stage;
         this.manifest = stage.manifest();
         this.sampleName = manifest.inputForRole("sample").orElseThrow().name();
         this.predictionName = manifest.outputName("prediction");
         this.timestep = manifest.inputForRole("timestep").orElseThrow();
+        this.main = new Graph(stage.session());
+        this.lastStep = stage.lastStepSession().map(Graph::new).orElse(null);
     }
 
     @Override
@@ -60,24 +65,80 @@ final class StageStepModel implements StepModel {
 
     @Override
     public Tensor predict(List<? extends StepRows> batch, int rows) {
-        if (rows > 1 || Boolean.FALSE.equals(singleRowsDiffer)) {
-            return call(batch, rows);
+        if (lastStep == null) {
+            return main.predict(batch, rows);
         }
-        float[] alone = singleRowsDiffer == null ? call(batch, 1).toArray() : null;
-        Tensor padded = call(List.of(batch.get(0), batch.get(0)), 2);
-        long[] shape = padded.shape();
-        shape[0] = 1;
-        if (single == null || !Arrays.equals(single.shape(), shape)) {
-            single = Tensor.zeros(shape);
+        List<StepRows> early = new ArrayList<>(batch.size());
+        List<StepRows> last = new ArrayList<>(batch.size());
+        int lastRows = 0;
+        for (StepRows r : batch) {
+            if (r.lastStep()) {
+                last.add(r);
+                lastRows += r.rows();
+            } else {
+                early.add(r);
+            }
         }
-        single.buffer().put(0, padded.buffer(), 0, single.size());
-        if (singleRowsDiffer == null) {
-            singleRowsDiffer = !Arrays.equals(alone, single.toArray());
+        if (last.isEmpty()) {
+            return main.predict(batch, rows);
         }
-        return single;
+        if (early.isEmpty()) {
+            return lastStep.predict(batch, rows);
+        }
+        Tensor fromMain = main.predict(early, rows - lastRows); // each graph has its own output buffer
+        Tensor fromLast = lastStep.predict(last, lastRows);
+        long[] shape = fromMain.shape();
+        shape[0] = rows;
+        Tensor out = mixed.view(shape);
+        int perRow = fromMain.size() / (rows - lastRows);
+        int at = 0;
+        int inMain = 0;
+        int inLast = 0;
+        for (StepRows r : batch) { // back in batch order
+            int n = r.rows() * perRow;
+            if (r.lastStep()) {
+                out.buffer().put(at, fromLast.buffer(), inLast, n);
+                inLast += n;
+            } else {
+                out.buffer().put(at, fromMain.buffer(), inMain, n);
+                inMain += n;
+            }
+            at += n;
+        }
+        return out;
     }
 
-    private Tensor call(List<? extends StepRows> batch, int rows) {
+    /** One ONNX graph of the stage, with its reused output and its one-row padding decision. */
+    private final class Graph {
+        private final ModelSession session;
+        private final Reused output = new Reused();
+        private Tensor single;
+        private Boolean singleRowsDiffer; // null until the first one-row call
+
+        Graph(ModelSession session) {
+            this.session = session;
+        }
+
+        Tensor predict(List<? extends StepRows> batch, int rows) {
+            if (rows > 1 || Boolean.FALSE.equals(singleRowsDiffer)) {
+                return call(session, output, batch, rows);
+            }
+            float[] alone = singleRowsDiffer == null ? call(session, output, batch, 1).toArray() : null;
+            Tensor padded = call(session, output, List.of(batch.get(0), batch.get(0)), 2);
+            long[] shape = padded.shape();
+            shape[0] = 1;
+            if (single == null || !Arrays.equals(single.shape(), shape)) {
+                single = Tensor.zeros(shape);
+            }
+            single.buffer().put(0, padded.buffer(), 0, single.size());
+            if (singleRowsDiffer == null) {
+                singleRowsDiffer = !Arrays.equals(alone, single.toArray());
+            }
+            return single;
+        }
+    }
+
+    private Tensor call(ModelSession session, Reused output, List<? extends StepRows> batch, int rows) {
         ModelInputs in = ModelInputs.create();
         in.put(sampleName, samples(batch, rows));
         putTimesteps(in, batch, rows);
@@ -88,7 +149,7 @@ final class StageStepModel implements StepModel {
         outShape[0] = rows;
         outShape[1] = batch.get(0).outputChannels();
         Tensor out = output.view(outShape);
-        stage.session().runInto(in, Map.of(predictionName, out));
+        session.runInto(in, Map.of(predictionName, out));
         return out;
     }
 

@@ -102,6 +102,14 @@ public final class TextConditioning {
                 : gatherRows(hiddenStates, rows), newIds, newMask, length, newTrunc);
     }
 
+    /** The same rows with other pooled embeddings ({@code [B, D']}, one per row). */
+    public TextConditioning withTextEmbeds(Tensor embeds) {
+        if (embeds.rank() != 2 || embeds.dim(0) != rows()) {
+            throw new IllegalArgumentException("text embeddings " + embeds + " for " + rows() + " rows");
+        }
+        return new TextConditioning(embeds, hiddenStates, ids, mask, length, truncated);
+    }
+
     /** {@code n} copies of row {@code row}. */
     public TextConditioning repeat(int row, int n) {
         int[] rows = new int[n];

@@ -14,9 +14,14 @@ import io.unclip.engine.tensor.Tensor;
  *       align_corners=False, see {@link ImageResize}) and concatenated to the noisy sample along
  *       channels to form the model's {@code sample} input; a model with a separate
  *       {@code low_res} input gets the low-resolution image there instead, unresized.</li>
+ *   <li>With the manifest's {@code lowres_antialias} the resize is torch's {@code antialias=True}
+ *       one (diffusers' UnCLIPPipeline: bicubic, antialiased).</li>
  *   <li>Few steps by default (the manifest's respacing, e.g. "ddim10"); no guidance by default.
- *       With a guidance scale other than 1 the unconditional rows get a zero image embedding
- *       (only for models with an {@code image_embeds} input).</li>
+ *       With a guidance scale other than 1 the unconditional rows get a zero image embedding, or
+ *       the manifest's learned one (only for models with an {@code image_embeds} input).</li>
+ *   <li>A manifest with {@code last_step_onnx} (diffusers' super_res_last) runs the final step
+ *       through that graph ({@link StageStepModel}); {@code clamp_output} clamps the result to
+ *       [-1, 1].</li>
  *   <li>Noise: image i reads stream (seed, "upsampler", i, cascadeStep).</li>
  * </ul>
  * Thread-safe.
@@ -120,13 +125,14 @@ public final class UpsamplerStage {
                 throw new IllegalArgumentException(stage.name() + ": needs " + n + " image embeddings, got "
                         + imageEmbeds);
             }
-            embeds = guided ? Tensors.concatRows(imageEmbeds, Tensor.zeros(imageEmbeds.shape())) : imageEmbeds;
+            embeds = guided ? Tensors.concatRows(imageEmbeds,
+                    LearnedUnconditional.imageEmbeds(manifest, n, (int) imageEmbeds.dim(1))) : imageEmbeds;
         }
         Tensor lowRows = guided ? Tensors.concatRows(lowRes, lowRes) : lowRes;
         // the model's sample input [x_t, upsampled low-res] is built once; each step rewrites the x_t channels
         Tensor modelInput = separateLowRes ? null : Tensors.concatChannels(
                 Tensor.zeros(lowRows.dim(0), channels, outputSize, outputSize),
-                ImageResize.resize(lowRows, outputSize, outputSize, resize));
+                ImageResize.resize(lowRows, outputSize, outputSize, resize, manifest.lowresAntialias()));
         Tensor e = embeds;
         DiffusionRunner.Conditioning conditioning = (in, modelRows) -> {
             if (separateLowRes) {
@@ -145,6 +151,6 @@ public final class UpsamplerStage {
                 cascadeStep, ctx);
         Finite.output(out.sample(), "upsampler", "images", "the low-resolution images (or embeddings) are probably out"
                 + " of range");
-        return new DiffusionOutput(out.sample(), settings, out.timings());
+        return new DiffusionOutput(LearnedUnconditional.clampIfAsked(manifest, out.sample()), settings, out.timings());
     }
 }

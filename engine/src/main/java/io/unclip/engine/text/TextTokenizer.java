@@ -11,6 +11,7 @@ import java.util.Arrays;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Set;
 
@@ -27,13 +28,16 @@ public final class TextTokenizer implements AutoCloseable {
     private final HuggingFaceTokenizer tokenizer;
     private final TokenizerFile info;
     private final int contextLength;
+    private final long padId;
     private final long maxId;
 
-    private TextTokenizer(Path file, HuggingFaceTokenizer tokenizer, TokenizerFile info, int contextLength) {
+    private TextTokenizer(Path file, HuggingFaceTokenizer tokenizer, TokenizerFile info, int contextLength,
+                          long padId) {
         this.file = file;
         this.tokenizer = tokenizer;
         this.info = info;
         this.contextLength = contextLength;
+        this.padId = padId;
         this.maxId = info.vocabulary().values().stream().mapToLong(Long::longValue).max().orElse(0);
     }
 
@@ -44,6 +48,18 @@ public final class TextTokenizer implements AutoCloseable {
      * @throws TokenizerException if the file is missing or not a usable tokenizer
      */
     public static TextTokenizer load(Path tokenizerJson, int contextLength) {
+        return load(tokenizerJson, contextLength, Optional.empty());
+    }
+
+    /**
+     * Loads {@code tokenizer.json}, padding with {@code padToken} when given (a manifest's
+     * {@code pad_token}: CLIP's tokenizer.json has no padding section, its pad token is
+     * {@code <|endoftext|>}), else with the file's own padding token.
+     *
+     * @throws TokenizerException if the file is missing or not a usable tokenizer, or there is no
+     *                            padding token
+     */
+    public static TextTokenizer load(Path tokenizerJson, int contextLength, Optional<String> padToken) {
         if (contextLength < 2) {
             throw new IllegalArgumentException("context length must be >= 2, got " + contextLength);
         }
@@ -51,10 +67,24 @@ public final class TextTokenizer implements AutoCloseable {
             throw new TokenizerException(tokenizerJson + ": tokenizer file not found");
         }
         TokenizerFile info = TokenizerFile.read(tokenizerJson);
+        long pad;
+        if (padToken.isPresent()) {
+            Long id = info.vocabulary().get(padToken.get());
+            if (id == null) {
+                throw new TokenizerException(tokenizerJson + ": has no token '" + padToken.get()
+                        + "', which the manifest's pad_token names");
+            }
+            pad = id;
+        } else {
+            pad = info.padId().orElseThrow(() -> new TokenizerException(tokenizerJson + ": no padding token: add"
+                    + " a \"padding\" section with \"pad_id\" or a special added token named one of "
+                    + TokenizerFile.PAD_NAMES + ", or name one in the manifest's pad_token (CLIP pads with"
+                    + " <|endoftext|>)"));
+        }
         try {
             HuggingFaceTokenizer hf = HuggingFaceTokenizer.newInstance(tokenizerJson,
                     Map.of("padding", "false", "truncation", "false", "addSpecialTokens", "true"));
-            return new TextTokenizer(tokenizerJson, hf, info, contextLength);
+            return new TextTokenizer(tokenizerJson, hf, info, contextLength, pad);
         } catch (IOException | RuntimeException e) {
             throw new TokenizerException(tokenizerJson + ": cannot load tokenizer: " + e.getMessage(), e);
         }
@@ -80,7 +110,7 @@ public final class TextTokenizer implements AutoCloseable {
     }
 
     public long padId() {
-        return info.padId();
+        return padId;
     }
 
     /** Encodes one text to {@link #contextLength()} ids with special tokens added. */
@@ -127,14 +157,23 @@ public final class TextTokenizer implements AutoCloseable {
         }
     }
 
-    /** Decodes ids to text, leaving out special tokens (padding, BOS, EOS). */
+    /**
+     * Decodes ids to text, leaving out special tokens (padding, BOS, EOS). A BPE model's
+     * end-of-word suffix that the file's decoder leaves in (CLIP's "</w>" under a ByteLevel
+     * decoder) becomes a space, as transformers' CLIPTokenizer decodes.
+     */
     public String decode(long[] ids) {
         for (long id : ids) {
             if (id < 0 || id > maxId) {
                 throw new IllegalArgumentException("token id " + id + " is outside the vocabulary (0.." + maxId + ")");
             }
         }
-        return tokenizer.decode(ids, true);
+        String text = tokenizer.decode(ids, true);
+        String suffix = info.endOfWordSuffix();
+        if (!suffix.isEmpty() && text.contains(suffix)) {
+            text = text.replace(suffix, " ").strip();
+        }
+        return text;
     }
 
     /** Pads to the context length, or truncates keeping a trailing special token (EOS). */
@@ -148,7 +187,7 @@ public final class TextTokenizer implements AutoCloseable {
         if (truncated && specialMask[n - 1] == 1) {
             out[contextLength - 1] = ids[n - 1];
         }
-        Arrays.fill(out, kept, contextLength, info.padId());
+        Arrays.fill(out, kept, contextLength, padId);
         Arrays.fill(mask, 0, kept, 1);
         return new EncodedText(out, mask, kept, truncated);
     }

@@ -11,11 +11,14 @@ import java.util.Optional;
 
 /**
  * What the engine needs from a Hugging Face {@code tokenizer.json} that the djl binding does not
- * expose: the vocabulary, the unknown token and the padding token.
+ * expose: the vocabulary, the unknown token, the padding token (empty when the file has none, as
+ * CLIP's has not) and a BPE model's end-of-word suffix (CLIP's "</w>").
  */
-record TokenizerFile(Map<String, Long> vocabulary, Optional<Long> unknownId, long padId) {
+record TokenizerFile(Map<String, Long> vocabulary, Optional<Long> unknownId, Optional<Long> padId,
+                     String endOfWordSuffix) {
 
-    private static final List<String> PAD_NAMES = List.of("[PAD]", "<pad>", "<PAD>", "<|pad|>");
+    /** Conventional names of a padding token, tried when the file has no "padding" section. */
+    static final List<String> PAD_NAMES = List.of("[PAD]", "<pad>", "<PAD>", "<|pad|>");
 
     static TokenizerFile read(Path file) {
         JsonNode root;
@@ -48,21 +51,22 @@ record TokenizerFile(Map<String, Long> vocabulary, Optional<Long> unknownId, lon
         }
         JsonNode unk = root.path("model").path("unk_token");
         Optional<Long> unknownId = unk.isTextual() ? Optional.ofNullable(vocab.get(unk.asText())) : Optional.empty();
-        return new TokenizerFile(Map.copyOf(vocab), unknownId, padId(file, root, special));
+        JsonNode suffix = root.path("model").path("end_of_word_suffix");
+        return new TokenizerFile(Map.copyOf(vocab), unknownId, padId(root, special),
+                suffix.isTextual() ? suffix.asText() : "");
     }
 
     /** The "padding" section's pad_id, else a special token with a conventional padding name. */
-    private static long padId(Path file, JsonNode root, Map<String, Long> special) {
+    private static Optional<Long> padId(JsonNode root, Map<String, Long> special) {
         JsonNode padding = root.path("padding");
         if (padding.isObject() && padding.path("pad_id").canConvertToLong()) {
-            return padding.path("pad_id").asLong();
+            return Optional.of(padding.path("pad_id").asLong());
         }
         for (String name : PAD_NAMES) {
             if (special.containsKey(name)) {
-                return special.get(name);
+                return Optional.of(special.get(name));
             }
         }
-        throw new TokenizerException(file + ": no padding token: add a \"padding\" section with \"pad_id\" or a"
-                + " special added token named one of " + PAD_NAMES);
+        return Optional.empty();
     }
 }

@@ -363,8 +363,11 @@ class ModelRepositoryTest {
     void everyInputNeedsARole() {
         edit("decoder", m -> ((ObjectNode) m.get("inputs").get(3)).remove("role"));
         assertRefused("decoder/manifest.json: field 'inputs[3].role' is missing for input 'encoder_hidden_states':"
-                + " name one of sample, timestep, image_embeds, input_ids, text_embeds, text_hidden, text_mask",
-                () -> repository.load(bundle));
+                + " name one of sample, timestep, image_embeds, input_ids, text_embeds, text_hidden, text_mask; if it"
+                + " is the text encoder's last_hidden_state its role is 'text_hidden'; in diffusers' UnCLIP decoder UNet"
+                + " it is an output of text_proj (UnCLIPTextProjModel), which the engine does not run: export text_proj"
+                + " and the UNet as one graph that takes the CLIP embeddings (engine/MANIFEST.md, Exporting a diffusers"
+                + " checkpoint)", () -> repository.load(bundle));
     }
 
     @Test

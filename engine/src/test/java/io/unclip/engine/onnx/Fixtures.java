@@ -33,6 +33,20 @@ public final class Fixtures {
     }
 
     /**
+     * The Karlo-shaped bundle (src/test/python/make_karlo_fixtures.py): text_encoder (CLIP BPE, pad
+     * token in the manifest), prior, decoder (text_proj + UNet, learned unconditional embedding),
+     * super_res (super_res_first + super_res_last).
+     */
+    public static Path karloBundle() {
+        return resource("bundles/karlo");
+    }
+
+    /** A scripted captioner on the CLIP BPE tokenizer, padding with EOS. */
+    public static Path clipCaptionerBundle() {
+        return resource("bundles/clip-captioner");
+    }
+
+    /**
      * A copy of the tiny bundle in {@code dir} with a third upsampler (128 -> 512, from
      * bundles/extra-stages) at the end of its chain: 8 -> 32 -> 128 -> 512.
      */

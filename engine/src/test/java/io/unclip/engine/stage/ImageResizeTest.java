@@ -36,6 +36,40 @@ class ImageResizeTest {
         assertEquals(10, cases);
     }
 
+    /** F.interpolate(..., antialias=True), as UnCLIPPipeline resizes before super-resolution, within 1e-5. */
+    @Test
+    void antialiasedMatchesTorch() throws IOException {
+        JsonNode ref = new ObjectMapper().readTree(Fixtures.resource("stage-reference/resize_antialias.json").toFile());
+        int cases = 0;
+        for (JsonNode c : ref.get("cases")) {
+            Tensor in = tensor(c.get("input"));
+            Tensor want = tensor(c.get("output"));
+            ImageResize.Mode mode = ImageResize.Mode.fromName(c.get("mode").asText());
+            Tensor got = ImageResize.resize(in, (int) want.dim(2), (int) want.dim(3), mode, true);
+            assertArrayEquals(want.shape(), got.shape());
+            double worst = maxAbsDifference(want, got);
+            assertTrue(worst <= 1e-5, mode + " antialiased " + in + " -> " + want + ": max abs error " + worst);
+            if (in.dim(2) == 8 && want.dim(2) == 32 && mode == ImageResize.Mode.BICUBIC) {
+                // enlarging too: the plain mode (A = -0.75, clamped borders) is not what torch gives
+                double plain = maxAbsDifference(want, ImageResize.resize(in, 32, 32, mode));
+                assertTrue(plain > 1e-2, "plain bicubic differs from the antialiased one only by " + plain);
+            }
+            cases++;
+        }
+        assertEquals(9, cases);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> ImageResize.resize(Tensor.zeros(1, 1, 2, 2), 4, 4, ImageResize.Mode.NEAREST, true));
+        assertEquals("antialiasing applies to bilinear and bicubic resizes only, not nearest", e.getMessage());
+    }
+
+    private static double maxAbsDifference(Tensor a, Tensor b) {
+        double worst = 0;
+        for (int i = 0; i < a.size(); i++) {
+            worst = Math.max(worst, Math.abs(a.get(i) - b.get(i)));
+        }
+        return worst;
+    }
+
     @Test
     void bilinearOfConstantIsConstantAndSameSizeIsIdentity() {
         Tensor c = Tensor.zeros(1, 3, 4, 4);
