@@ -40,7 +40,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class ShippedBundleTest {
     static final List<String> STAGES = List.of("text_encoder", "prior", "decoder", "upsampler_128", "upsampler_512",
-            "captioner", "image_encoder");
+            "captioner", "image_encoder", "classifier");
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private Path dir;

@@ -200,7 +200,7 @@ class ModelRepositoryTest {
                 () -> repository.load(bundle));
         edit("decoder", m -> m.put("kind", "vae"));
         assertRefused("decoder/manifest.json: field 'kind' is 'vae', expected one of text_encoder, prior, decoder,"
-                + " upsampler, captioner, image_encoder", () -> repository.load(bundle));
+                + " upsampler, captioner, image_encoder, classifier", () -> repository.load(bundle));
     }
 
     @Test
