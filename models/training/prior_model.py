@@ -55,7 +55,7 @@ class Prior(nn.Module):
             self.x_in(hidden_states)[:, None],
             self.query.expand(b, 1, self.width),
         ], dim=1) + self.pos
-        keep = torch.cat([attention_mask.float(), torch.ones(b, 4)], dim=1)  # padding text tokens are not attended
+        keep = torch.cat([attention_mask.float(), torch.ones(b, 4, device=attention_mask.device)], dim=1)  # padding text tokens are not attended
         key_bias = (1.0 - keep)[:, None, :] * -1e4
         mask = (self.causal[None] + key_bias).repeat_interleave(self.heads, dim=0)  # (B*H, N, N)
         x = toks
