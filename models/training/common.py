@@ -224,7 +224,7 @@ def dataset_dir(path):
         except (OSError, ValueError):
             pass
         shutil.rmtree(out)
-    tmp = out + ".tmp"
+    tmp = "%s.tmp%d" % (out, os.getpid())  # per process: two trainers may start on one pack at once
     shutil.rmtree(tmp, ignore_errors=True)
     os.makedirs(tmp)
     with np.load(path) as z:
@@ -241,7 +241,10 @@ def dataset_dir(path):
             np.savez(os.path.join(tmp, "tokens_%d.npz" % n), tokens=z["tokens"].astype(np.int64), valid=z["valid"])
     with open(os.path.join(tmp, "pack.json"), "w") as f:
         json.dump(stamp, f)
-    os.replace(tmp, out)
+    try:
+        os.replace(tmp, out)
+    except OSError:  # another process unpacked it first
+        shutil.rmtree(tmp)
     return out
 
 
