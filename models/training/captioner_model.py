@@ -105,11 +105,11 @@ class Captioner(nn.Module):
 def greedy(model, image, style):
     """The engine's decoding: from [BOS, style], never PAD/BOS/UNK/style tokens, stop at EOS. -> list of str."""
     b = image.shape[0]
-    ids = torch.full((b, CAP_CONTEXT), PAD, dtype=torch.long)
+    ids = torch.full((b, CAP_CONTEXT), PAD, dtype=torch.long, device=image.device)
     ids[:, 0] = BOS
     ids[:, 1] = CAP_VOCAB[STYLE_TOKENS[style]]
     banned = [PAD, BOS, VOCAB["[UNK]"]] + [CAP_VOCAB[t] for t in STYLE_TOKENS.values()]
-    done = torch.zeros(b, dtype=torch.bool)
+    done = torch.zeros(b, dtype=torch.bool, device=image.device)
     mem = model.encode_image(image)
     for pos in range(2, CAP_CONTEXT):
         x = model.tok(ids) + model.pos

@@ -1,6 +1,7 @@
-"""Shared helpers for the unclip demo-model training (torch 1.13, CPU).
+"""Shared helpers for the unclip demo-model training (torch 1.13 on the CPU; any torch device with --device).
 
-Data: a dataset written by the shapes-world CLI (``images_<size>.npy`` uint8 (N,S,S,3) + ``captions.jsonl``).
+Data: a dataset written by the shapes-world CLI (``images_<size>.npy`` uint8 (N,S,S,3) + ``captions.jsonl``), or a
+pack of one made by pack_scenes.py (``.npz``, unpacked once beside itself by dataset_dir).
 Checkpoints live outside git (default /root/unclip-train, override with UNCLIP_TRAIN_DIR) and are written
 atomically; every training script resumes from its latest checkpoint when re-run.
 """
@@ -9,6 +10,7 @@ import json
 import math
 import os
 import random
+import shutil
 import sys
 import time
 
@@ -109,36 +111,42 @@ def write_tokenizer(path, context=CONTEXT):
 STYLES = ("short", "descriptive", "relational")
 
 
+def caption_tokens(root, n, total, write_cache=True):
+    """Token ids (n,3,CONTEXT int64) and validity (n,3) of the first n of a dataset's total scenes' captions, from the
+    token cache root/tokens_<n>.npz (or the whole set's, sliced), else tokenised and cached (unless write_cache)."""
+    cache = os.path.join(root, "tokens_%d.npz" % n)
+    whole = os.path.join(root, "tokens_%d.npz" % total)
+    if os.path.exists(cache) or os.path.exists(whole):
+        z = np.load(cache if os.path.exists(cache) else whole)
+        return z["tokens"][:n], z["valid"][:n]
+    toks = np.zeros((n, 3, CONTEXT), dtype=np.int64)
+    valid = np.zeros((n, 3), dtype=bool)
+    with open(os.path.join(root, "captions.jsonl")) as f:
+        for i, line in enumerate(f):
+            if i >= n:
+                break
+            rec = json.loads(line)
+            assert rec["id"] == i
+            for k, st in enumerate(STYLES):
+                if rec[st] is not None:
+                    toks[i, k] = encode(rec[st])
+                    valid[i, k] = True
+    if write_cache:
+        tmp = cache + ".tmp.npz"
+        np.savez(tmp, tokens=toks, valid=valid)
+        os.replace(tmp, cache)
+    return toks, valid
+
+
 class ShapesData:
     """Images (uint8 N,S,S,3 in RAM) and pre-tokenised captions (N,3,CONTEXT int64; style 2 missing for 1-object)."""
 
-    def __init__(self, root, size=32, limit=None):
-        self.root = root
+    def __init__(self, root, size=32, limit=None, write_cache=True):
+        self.root = root = dataset_dir(root)
         imgs = np.load(os.path.join(root, "images_%d.npy" % size), mmap_mode="r")
         n = imgs.shape[0] if limit is None else min(limit, imgs.shape[0])
         self.images = np.ascontiguousarray(imgs[:n])
-        cache = os.path.join(root, "tokens_%d.npz" % n)
-        if os.path.exists(cache):
-            z = np.load(cache)
-            self.tokens, self.valid = z["tokens"], z["valid"]
-            self.captions = None
-        else:
-            toks = np.zeros((n, 3, CONTEXT), dtype=np.int64)
-            valid = np.zeros((n, 3), dtype=bool)
-            with open(os.path.join(root, "captions.jsonl")) as f:
-                for i, line in enumerate(f):
-                    if i >= n:
-                        break
-                    rec = json.loads(line)
-                    assert rec["id"] == i
-                    for k, st in enumerate(STYLES):
-                        if rec[st] is not None:
-                            toks[i, k] = encode(rec[st])
-                            valid[i, k] = True
-            self.tokens, self.valid = toks, valid
-            tmp = cache + ".tmp.npz"
-            np.savez(tmp, tokens=toks, valid=valid)
-            os.replace(tmp, cache)
+        self.tokens, self.valid = caption_tokens(root, n, imgs.shape[0], write_cache)
         self.n = n
 
     def __len__(self):
@@ -198,6 +206,48 @@ def add_batch_mix_args(ap):
                     help="share of two-object scenes in each batch (default: as drawn, about half)")
 
 
+def dataset_dir(path):
+    """A dataset directory for path: path itself, or for a pack_scenes.py .npz the directory it unpacks to beside
+    itself (<name>.unpacked: images_<S>.npy, the token cache tokens_<N>.npz and any packed text files such as
+    captions.jsonl), so every loader reads a pack like the renderer's output. Unpacked again when the pack changes."""
+    if not path.endswith(".npz"):
+        return path
+    if not os.path.isfile(path):
+        raise SystemExit("no dataset pack at %s" % path)
+    out = path[:-len(".npz")] + ".unpacked"
+    stamp = {"pack_bytes": os.path.getsize(path), "pack_mtime": os.path.getmtime(path)}
+    if os.path.isdir(out):
+        try:
+            with open(os.path.join(out, "pack.json")) as f:
+                if json.load(f) == stamp:
+                    return out
+        except (OSError, ValueError):
+            pass
+        shutil.rmtree(out)
+    tmp = "%s.tmp%d" % (out, os.getpid())  # per process: two trainers may start on one pack at once
+    shutil.rmtree(tmp, ignore_errors=True)
+    os.makedirs(tmp)
+    with np.load(path) as z:
+        n = None
+        for key in z.files:
+            if key.startswith("images_"):
+                arr = z[key]
+                n = arr.shape[0]
+                np.save(os.path.join(tmp, key + ".npy"), arr)
+            elif key.startswith("file:"):  # text files, stored as their bytes
+                with open(os.path.join(tmp, key[len("file:"):]), "wb") as f:
+                    f.write(z[key].tobytes())
+        if "tokens" in z.files:
+            np.savez(os.path.join(tmp, "tokens_%d.npz" % n), tokens=z["tokens"].astype(np.int64), valid=z["valid"])
+    with open(os.path.join(tmp, "pack.json"), "w") as f:
+        json.dump(stamp, f)
+    try:
+        os.replace(tmp, out)
+    except OSError:  # another process unpacked it first
+        shutil.rmtree(tmp)
+    return out
+
+
 def images_to_float(u8):
     return torch.from_numpy(np.ascontiguousarray(u8)).permute(0, 3, 1, 2).float() / 127.5 - 1.0
 
@@ -216,10 +266,28 @@ def step_generator(seed, step):
     return torch.Generator().manual_seed((seed * 1_000_003 + step) % (2 ** 63))
 
 
+def add_device_arg(ap):
+    ap.add_argument("--device", default="cpu",
+                    help="torch device to train on: cpu, cuda, cuda:1 ... (batches, noise and timesteps are still drawn"
+                         " on the CPU, so any device trains on the same data; --threads sets the CPU's threads)")
+
+
+def to_cpu(obj):
+    """obj (nested dicts/lists of tensors, e.g. a state_dict) with every tensor on the CPU."""
+    if torch.is_tensor(obj):
+        return obj.cpu()
+    if isinstance(obj, dict):
+        return {k: to_cpu(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return type(obj)(to_cpu(v) for v in obj)
+    return obj
+
+
 def save_ckpt(path, obj):
+    """Atomic torch.save of obj with its tensors on the CPU, so a checkpoint written on a GPU loads anywhere."""
     os.makedirs(os.path.dirname(path), exist_ok=True)
     tmp = path + ".tmp"
-    torch.save(obj, tmp)
+    torch.save(to_cpu(obj), tmp)
     os.replace(tmp, path)
 
 

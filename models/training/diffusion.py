@@ -18,7 +18,7 @@ def linear_betas(T):
 
 
 def _ex(a, t, shape):
-    out = torch.from_numpy(a).to(torch.float32)[t]
+    out = torch.as_tensor(a, dtype=torch.float32, device=t.device)[t]  # the table follows t's device
     return out.reshape(-1, *([1] * (len(shape) - 1)))
 
 
@@ -126,13 +126,14 @@ class Diffusion:
         return Diffusion(np.array(betas)), np.array(use)
 
     @torch.no_grad()
-    def sample_ddpm(self, model_fn, shape, steps, g):
+    def sample_ddpm(self, model_fn, shape, steps, g, device="cpu"):
+        """g: a CPU torch.Generator; the noise is drawn on the CPU and moved, so every device samples the same."""
         sp, tmap = self.respaced(steps)
-        x = torch.randn(shape, generator=g)
+        x = torch.randn(shape, generator=g).to(device)
         for i in reversed(range(sp.T)):
-            t = torch.full((shape[0],), i, dtype=torch.long)
-            out = model_fn(x, torch.full((shape[0],), int(tmap[i]), dtype=torch.long))
+            t = torch.full((shape[0],), i, dtype=torch.long, device=device)
+            out = model_fn(x, torch.full((shape[0],), int(tmap[i]), dtype=torch.long, device=device))
             mean, log_var, _ = sp.p_mean_var(out, x, t)
-            noise = torch.randn(shape, generator=g) if i > 0 else torch.zeros(shape)
+            noise = torch.randn(shape, generator=g).to(device) if i > 0 else torch.zeros(shape, device=device)
             x = mean + torch.exp(0.5 * log_var) * noise
         return x

@@ -55,9 +55,10 @@ class Prior(nn.Module):
             self.x_in(hidden_states)[:, None],
             self.query.expand(b, 1, self.width),
         ], dim=1) + self.pos
-        keep = torch.cat([attention_mask.float(), torch.ones(b, 4)], dim=1)  # padding text tokens are not attended
+        keep = torch.cat([attention_mask.float(), torch.ones(b, 4, device=attention_mask.device)], dim=1)  # padding text tokens are not attended
         key_bias = (1.0 - keep)[:, None, :] * -1e4
-        mask = (self.causal[None] + key_bias).repeat_interleave(self.heads, dim=0)  # (B*H, N, N)
+        mask = self.causal[None] + key_bias  # (B, N, N), then each row once per head: (B*H, N, N), as repeat_interleave
+        mask = mask[:, None].expand(-1, self.heads, -1, -1).reshape(-1, mask.shape[1], mask.shape[2])  # (meta can't)
         x = toks
         for blk in self.blocks:
             x = blk(x, mask)

@@ -22,8 +22,8 @@ import torch.nn.functional as F
 
 from caption_eval import exact, score
 from captioner_model import CAP_CONTEXT, CAP_VOCAB, STYLE_TOKENS, Captioner, encode_caption, greedy
-from common import BOS, PAD, TRAIN_DIR, Logger, count_params, images_to_float, load_ckpt, save_ckpt, seed_all, \
-    step_generator
+from common import (BOS, PAD, TRAIN_DIR, Logger, add_device_arg, caption_tokens, count_params, dataset_dir,
+                    images_to_float, load_ckpt, save_ckpt, seed_all, step_generator)
 
 STYLES = ("short", "descriptive")
 
@@ -65,13 +65,14 @@ class CapData:
     """200k 32x32 images + captions as [BOS, style, words..., EOS]: the mini-CLIP token cache (N,3,24), or with
     canonical=True captions regenerated from the metadata with objects in reading order."""
 
-    def __init__(self, root, canonical=False):
+    def __init__(self, root, canonical=False, limit=None):
+        root = dataset_dir(root)
         self.images = np.load(os.path.join(root, "images_32.npy"), mmap_mode="r")
-        self.n = self.images.shape[0]
+        self.n = self.images.shape[0] if limit is None else min(limit, self.images.shape[0])
         if canonical:
             tok = canonical_tokens(root, self.n)
         else:
-            tok = np.load(os.path.join(root, "tokens_%d.npz" % self.n))["tokens"][:, :2]
+            tok = caption_tokens(root, self.n, self.images.shape[0])[0][:, :2]
         # short, descriptive (N,2,24): [BOS] words [EOS] pad
         out = np.full((self.n, 2, CAP_CONTEXT), PAD, dtype=np.int64)
         out[:, :, 0] = BOS
@@ -91,7 +92,8 @@ class CapData:
         return x, ids
 
 
-def evaluate(model, val_root, n=400, batch=100, canonical=False):
+def evaluate(model, val_root, n=400, batch=100, canonical=False, device="cpu"):
+    val_root = dataset_dir(val_root)
     imgs = np.load(os.path.join(val_root, "images_32.npy"), mmap_mode="r")
     recs = []
     with open(os.path.join(val_root, "captions.jsonl")) as f:
@@ -102,7 +104,7 @@ def evaluate(model, val_root, n=400, batch=100, canonical=False):
     for style in STYLES:
         caps = []
         for i in range(0, n, batch):
-            caps += greedy(model, images_to_float(imgs[i:i + batch]), style)
+            caps += greedy(model, images_to_float(imgs[i:i + batch]).to(device), style)
         r = score(caps, [x["metadata"] for x in recs], style)
         refs = [canonical_captions(x["metadata"])[STYLES.index(style)] if canonical else x[style] for x in recs]
         r["exact"] = exact(caps, refs)
@@ -111,7 +113,18 @@ def evaluate(model, val_root, n=400, batch=100, canonical=False):
     return res
 
 
-def main():
+def step_loss(model, data, g, args, device):
+    """One step's cross-entropy. The batch (and its image noise) is drawn from the CPU generator g and then moved to
+    device, so every device trains on the same data."""
+    x, ids = data.batch(g, args.batch)
+    x, ids = x.to(device), ids.to(device)
+    logits = model(x, ids)
+    tgt = ids[:, 1:].clone()
+    tgt[:, 0] = PAD  # the style token is given, not predicted
+    return F.cross_entropy(logits[:, :-1].reshape(-1, logits.shape[-1]), tgt.reshape(-1), ignore_index=PAD)
+
+
+def parser():
     ap = argparse.ArgumentParser()
     ap.add_argument("--data", default=os.path.join(TRAIN_DIR, "data/train-s1-200k"))
     ap.add_argument("--val", default=os.path.join(TRAIN_DIR, "data/val-s2-2k"))
@@ -132,10 +145,17 @@ def main():
     ap.add_argument("--eval-only", action="store_true")
     ap.add_argument("--canonical", action="store_true", help="objects in reading order (canonical_captions)")
     ap.add_argument("--init", default=None, help="start from this checkpoint's weights (fine-tuning)")
-    args = ap.parse_args()
+    ap.add_argument("--limit", type=int, default=None, help="use only the first N training scenes (smoke tests)")
+    add_device_arg(ap)
+    return ap
+
+
+def main(argv=None):
+    args = parser().parse_args(argv)
     torch.set_num_threads(args.threads)
     seed_all(args.seed)
-    model = Captioner()
+    device = torch.device(args.device)
+    model = Captioner().to(device)
     ema = copy.deepcopy(model).eval()
     for p in ema.parameters():
         p.requires_grad_(False)
@@ -155,9 +175,9 @@ def main():
         ema.load_state_dict(ick["ema"])
         print("initialised from", args.init, "step", ick["step"], flush=True)
     if args.eval_only:
-        print(json.dumps({"step": step, "eval": evaluate(ema, args.val, args.eval_n, canonical=args.canonical)}), flush=True)
+        print(json.dumps({"step": step, "eval": evaluate(ema, args.val, args.eval_n, canonical=args.canonical, device=device)}), flush=True)
         return
-    data = CapData(args.data, args.canonical)
+    data = CapData(args.data, args.canonical, args.limit)
     log = Logger(os.path.join(args.out, "metrics.jsonl")) if not args.bench else None
     if log:
         log.log(event="start", step=step, params=count_params(model), config=model.config, args=vars(args))
@@ -173,14 +193,10 @@ def main():
     model.train()
     while step < end:
         g = step_generator(args.seed, step)
-        x, ids = data.batch(g, args.batch)
         lr = args.lr * min(1.0, (step + 1) / args.warmup) * 0.5 * (1 + math.cos(math.pi * min(1.0, step / args.steps)))
         for pg in opt.param_groups:
             pg["lr"] = lr
-        logits = model(x, ids)
-        tgt = ids[:, 1:].clone()
-        tgt[:, 0] = PAD  # the style token is given, not predicted
-        loss = F.cross_entropy(logits[:, :-1].reshape(-1, logits.shape[-1]), tgt.reshape(-1), ignore_index=PAD)
+        loss = step_loss(model, data, g, args, device)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         gn = torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -205,7 +221,7 @@ def main():
             t0 += time.time() - ts
         if step % args.eval_every == 0 or step == args.steps:
             ts = time.time()
-            log.log(event="eval", step=step, eval=evaluate(ema, args.val, args.eval_n, canonical=args.canonical))
+            log.log(event="eval", step=step, eval=evaluate(ema, args.val, args.eval_n, canonical=args.canonical, device=device))
             model.train()
             t0 += time.time() - ts
     if args.bench:

@@ -19,12 +19,12 @@ import torch
 import torch.nn.functional as F
 
 from clip_model import MiniClip, contrastive_loss
-from common import (TRAIN_DIR, Logger, ShapesData, count_params, decode, encode, load_ckpt, save_ckpt, seed_all,
-                    step_generator, write_tokenizer)
+from common import (TRAIN_DIR, Logger, ShapesData, add_device_arg, count_params, decode, encode, load_ckpt, save_ckpt,
+                    seed_all, step_generator, write_tokenizer)
 from hard_negatives import negatives
 
 
-def main():
+def parser():
     ap = argparse.ArgumentParser()
     ap.add_argument("--data", default=os.path.join(TRAIN_DIR, "data/train-s1-200k"))
     ap.add_argument("--out", default=os.path.join(TRAIN_DIR, "ckpt/clip"))
@@ -43,10 +43,36 @@ def main():
     ap.add_argument("--anchor", type=float, default=0.0,
                     help="with --init: add W * mean(1 - cos(image embedding, the --init image tower's)) to the loss,"
                          " so the image-embedding space the prior and decoder were trained on moves little")
-    args = ap.parse_args()
+    add_device_arg(ap)
+    return ap
 
+
+def step_loss(model, anchor, data, g, args, device):
+    """One step's loss. The batch and its hard negatives are drawn from the CPU generator g and then moved to device,
+    so every device trains on the same data. -> loss, logits, ids (on device), image drift, logit scale."""
+    x, ids, _ = data.batch(g, args.batch)
+    neg = hard_negative_ids(ids, g) if args.hard_negatives else ids[:0]
+    x, ids, neg = x.to(device), ids.to(device), neg.to(device)
+    img, txt, scale = model(x, ids)
+    if len(neg):
+        txt_neg = F.normalize(model.text(neg)[0], dim=-1)
+        loss, logits = contrastive_loss(img, txt, scale, ids, txt_neg, neg)
+    else:
+        loss, logits = contrastive_loss(img, txt, scale, ids)
+    drift = torch.zeros((), device=device)
+    if anchor is not None:
+        with torch.no_grad():
+            img0 = F.normalize(anchor(x), dim=-1)
+        drift = (1 - (img * img0).sum(-1)).mean()
+        loss = loss + args.anchor * drift
+    return loss, logits, ids, drift, scale
+
+
+def main(argv=None):
+    args = parser().parse_args(argv)
     torch.set_num_threads(args.threads)
     seed_all(args.seed)
+    device = torch.device(args.device)
     os.makedirs(args.out, exist_ok=True)
     write_tokenizer(os.path.join(args.out, "tokenizer.json"))
     log = Logger(os.path.join(args.out, "metrics.jsonl"))
@@ -57,13 +83,14 @@ def main():
     if args.freeze_image:
         for p in model.image.parameters():
             p.requires_grad_(False)
+    model.to(device)
     anchor = None
     if args.anchor > 0:
         if not args.init:
             raise SystemExit("--anchor needs --init")
         anchor = MiniClip()
         anchor.load_state_dict(load_ckpt(args.init)["model"])
-        anchor = anchor.image.eval()
+        anchor = anchor.image.eval().to(device)
         for p in anchor.parameters():
             p.requires_grad_(False)
     trainable = [p for p in model.parameters() if p.requires_grad]
@@ -90,22 +117,9 @@ def main():
     model.train()
     while step < args.steps:
         g = step_generator(args.seed, step)
-        x, ids, _ = data.batch(g, args.batch)
         for pg in opt.param_groups:
             pg["lr"] = lr_at(step)
-        img, txt, scale = model(x, ids)
-        neg = hard_negative_ids(ids, g) if args.hard_negatives else ids[:0]
-        if len(neg):
-            txt_neg = F.normalize(model.text(neg)[0], dim=-1)
-            loss, logits = contrastive_loss(img, txt, scale, ids, txt_neg, neg)
-        else:
-            loss, logits = contrastive_loss(img, txt, scale, ids)
-        drift = torch.zeros(())
-        if anchor is not None:
-            with torch.no_grad():
-                img0 = F.normalize(anchor(x), dim=-1)
-            drift = (1 - (img * img0).sum(-1)).mean()
-            loss = loss + args.anchor * drift
+        loss, logits, ids, drift, scale = step_loss(model, anchor, data, g, args, device)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -113,7 +127,7 @@ def main():
         step += 1
         with torch.no_grad():
             same = (ids[:, None, :] == ids[None, :, :]).all(-1)
-            acc = same[torch.arange(len(ids)), logits[:, :len(ids)].argmax(1)].float().mean().item()
+            acc = same[torch.arange(len(ids), device=device), logits[:, :len(ids)].argmax(1)].float().mean().item()
         acc_loss += loss.item()
         acc_acc += acc
         acc_drift += drift.item()

@@ -18,8 +18,8 @@ import torch
 import torch.nn.functional as F
 
 from clip_model import MiniClip
-from common import (TRAIN_DIR, Logger, ShapesData, add_batch_mix_args, count_params, encode, grid, images_to_float,
-                    load_ckpt, save_ckpt, save_png, seed_all, step_generator)
+from common import (TRAIN_DIR, Logger, ShapesData, add_batch_mix_args, add_device_arg, count_params, dataset_dir,
+                    encode, grid, images_to_float, load_ckpt, save_ckpt, save_png, seed_all, step_generator)
 from diffusion import Diffusion
 from unet import Decoder, EpsilonOutput
 
@@ -35,13 +35,13 @@ SAMPLE_PROMPTS = [
 ]
 
 
-def load_clip(path):
+def load_clip(path, device="cpu"):
     ck = load_ckpt(path)
     if ck is None:
         raise SystemExit("no CLIP checkpoint at %s: train CLIP first" % path)
     clip = MiniClip()
     clip.load_state_dict(ck["model"])
-    clip.eval()
+    clip.eval().to(device)
     for p in clip.parameters():
         p.requires_grad_(False)
     return clip
@@ -55,7 +55,7 @@ def clip_condition(clip, x, ids):
     return img, F.normalize(temb, dim=-1), hid
 
 
-def main():
+def parser():
     ap = argparse.ArgumentParser()
     ap.add_argument("--data", default=os.path.join(TRAIN_DIR, "data/train-s1-200k"))
     ap.add_argument("--val", default=os.path.join(TRAIN_DIR, "data/val-s2-2k"))
@@ -82,16 +82,39 @@ def main():
     ap.add_argument("--sample-every", type=int, default=2500)
     ap.add_argument("--limit", type=int, default=None, help="use only the first N training scenes (smoke tests)")
     add_batch_mix_args(ap)
-    args = ap.parse_args()
+    add_device_arg(ap)
+    return ap
 
+
+def step_loss(model, clip, diff, data, g, args, device):
+    """One step's hybrid loss per sample (loss, mse, vb). Batch, caption/image dropout, timesteps and noise are drawn
+    from the CPU generator g and then moved to device, so every device trains on the same data."""
+    x, ids, _ = data.batch(g, args.batch, args.style_weights, args.two_object_fraction)
+    b = x.shape[0]
+    drop_txt = torch.rand(b, generator=g) < args.p_drop_text
+    drop_img = torch.rand(b, generator=g) < args.p_drop_image
+    t = torch.randint(0, diff.T, (b,), generator=g)
+    noise = torch.randn(x.shape, generator=g)
+    ids = torch.where(drop_txt[:, None], torch.tensor(encode(""))[None], ids)
+    x, ids, drop_img, t, noise = (v.to(device) for v in (x, ids, drop_img, t, noise))
+    img_emb, txt_emb, hid = clip_condition(clip, x, ids)
+    img_emb = torch.where(drop_img[:, None], torch.zeros_like(img_emb), img_emb)
+    xt = diff.q_sample(x, t, noise)
+    out = model(xt, t, img_emb, txt_emb, hid)
+    return diff.hybrid_loss(out, x, xt, t, noise, args.prediction)
+
+
+def main(argv=None):
+    args = parser().parse_args(argv)
     torch.set_num_threads(args.threads)
     seed_all(args.seed)
+    device = torch.device(args.device)
     os.makedirs(os.path.join(args.out, "samples"), exist_ok=True)
     log = Logger(os.path.join(args.out, "metrics.jsonl"))
-    clip = load_clip(args.clip)
+    clip = load_clip(args.clip, device)
     data = ShapesData(args.data, 32, args.limit)
     diff = Diffusion.cosine(1000)
-    model = Decoder(ch=args.ch, position=args.position)
+    model = Decoder(ch=args.ch, position=args.position).to(device)
     ema = copy.deepcopy(model).eval()
     for p in ema.parameters():
         p.requires_grad_(False)
@@ -120,7 +143,6 @@ def main():
         ema.load_state_dict(init["ema"], strict=not new)
         print("warm start from", args.init, "step", init["step"], "new parameters", sorted(new), flush=True)
     log.log(event="start", step=step, params=count_params(model), config=model.config, args=vars(args))
-    empty_ids = torch.tensor(encode(""))
 
     last_save = time.time()
     t0 = time.time()
@@ -128,21 +150,10 @@ def main():
     model.train()
     while step < args.steps:
         g = step_generator(args.seed, step)
-        x, ids, _ = data.batch(g, args.batch, args.style_weights, args.two_object_fraction)
-        b = x.shape[0]
-        drop_txt = torch.rand(b, generator=g) < args.p_drop_text
-        drop_img = torch.rand(b, generator=g) < args.p_drop_image
-        t = torch.randint(0, diff.T, (b,), generator=g)
-        noise = torch.randn(x.shape, generator=g)
-        ids = torch.where(drop_txt[:, None], empty_ids[None], ids)
-        img_emb, txt_emb, hid = clip_condition(clip, x, ids)
-        img_emb = torch.where(drop_img[:, None], torch.zeros_like(img_emb), img_emb)
-        xt = diff.q_sample(x, t, noise)
         lr = args.lr * min(1.0, (step + 1) / args.warmup)
         for pg in opt.param_groups:
             pg["lr"] = lr
-        out = model(xt, t, img_emb, txt_emb, hid)
-        loss, mse, vb = diff.hybrid_loss(out, x, xt, t, noise, args.prediction)
+        loss, mse, vb = step_loss(model, clip, diff, data, g, args, device)
         loss = loss.mean()
         opt.zero_grad(set_to_none=True)
         loss.backward()
@@ -169,7 +180,7 @@ def main():
             t0 = time.time() - (time.time() - t0)  # saving time is not step time
         if step % args.sample_every == 0:
             ts = time.time()
-            sample_grid(ema, clip, diff, args, step)
+            sample_grid(ema, clip, diff, args, step, device)
             log.log(event="samples", step=step, seconds=round(time.time() - ts, 1))
             t0 += time.time() - ts
     save_ckpt(ck_path, {"model": model.state_dict(), "ema": ema.state_dict(), "opt": opt.state_dict(),
@@ -178,25 +189,40 @@ def main():
 
 
 @torch.no_grad()
-def sample_grid(ema, clip, diff, args, step, guidance=3.0, steps=50):
+def sample_grid(ema, clip, diff, args, step, device="cpu"):
     """Samples the fixed prompts (text + the CLIP image embedding of a matching validation render, as the prior
     would supply), DDPM with 50 respaced steps and classifier-free guidance; writes a PNG grid and the raw arrays."""
-    g = torch.Generator().manual_seed(1234)
-    val = np.load(os.path.join(args.val, "images_32.npy"), mmap_mode="r")
-    with open(os.path.join(args.val, "captions.jsonl")) as f:
+    val_dir = dataset_dir(args.val)
+    val = np.load(os.path.join(val_dir, "images_32.npy"), mmap_mode="r")
+    with open(os.path.join(val_dir, "captions.jsonl")) as f:
         recs = [json.loads(l) for _, l in zip(range(len(SAMPLE_PROMPTS)), f)]
     prompts = [r["descriptive"] for r in recs] + SAMPLE_PROMPTS  # first half: val scenes; second half: fixed prompts
     x_val = images_to_float(val[: len(recs)])
-    ids = torch.tensor([encode(p) for p in prompts])
+    xs = guided_samples(ema, clip, diff, args.prediction, x_val.to(device), prompts).cpu()
+    u8 = ((xs.clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8).permute(0, 2, 3, 1).numpy()
+    ref = ((x_val.clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8).permute(0, 2, 3, 1).numpy()
+    out = os.path.join(args.out, "samples")
+    save_png(os.path.join(out, "step_%07d.png" % step), np.kron(grid(np.concatenate([ref, u8]), 8), np.ones((4, 4, 1), dtype=np.uint8)))
+    np.save(os.path.join(out, "step_%07d.npy" % step), u8)
+    with open(os.path.join(out, "prompts.json"), "w") as f:
+        json.dump(prompts, f, indent=1)
+
+
+@torch.no_grad()
+def guided_samples(ema, clip, diff, prediction, x_val, prompts, guidance=3.0, steps=50):
+    """DDPM samples (respaced to `steps`, classifier-free guidance) of prompts on x_val's device: the first
+    len(x_val) conditioned on those images' CLIP embeddings, the rest on text only. Noise from a fixed CPU seed."""
+    device = x_val.device
+    ids = torch.tensor([encode(p) for p in prompts], device=device)
     img_val, txt, hid = clip_condition(clip, x_val, ids)
     # for the fixed prompts there is no image: use the text embedding in place of the image embedding is wrong, so
     # condition them on text only (image embedding zeroed) until the prior exists
-    img = torch.cat([img_val, torch.zeros(len(SAMPLE_PROMPTS), img_val.shape[1])])
+    img = torch.cat([img_val, torch.zeros(len(prompts) - len(x_val), img_val.shape[1], device=device)])
     n = len(prompts)
-    _, utxt, uhid = clip_condition(clip, None, torch.tensor([encode("")] * n))
+    _, utxt, uhid = clip_condition(clip, None, torch.tensor([encode("")] * n, device=device))
     uimg = torch.zeros_like(img)
 
-    net = EpsilonOutput(ema, diff.sqrt_ac, diff.sqrt_1mac) if args.prediction == "v" else ema
+    net = EpsilonOutput(ema, diff.sqrt_ac, diff.sqrt_1mac).to(device) if prediction == "v" else ema
 
     def fn(x, t):
         out = net(torch.cat([x, x]), torch.cat([t, t]), torch.cat([img, uimg]), torch.cat([txt, utxt]),
@@ -205,14 +231,7 @@ def sample_grid(ema, clip, diff, args, step, guidance=3.0, steps=50):
         eps = u[:, :3] + guidance * (c[:, :3] - u[:, :3])
         return torch.cat([eps, c[:, 3:]], dim=1)
 
-    xs = diff.sample_ddpm(fn, (n, 3, 32, 32), steps, g)
-    u8 = ((xs.clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8).permute(0, 2, 3, 1).numpy()
-    ref = ((x_val.clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8).permute(0, 2, 3, 1).numpy()
-    out = os.path.join(args.out, "samples")
-    save_png(os.path.join(out, "step_%07d.png" % step), np.kron(grid(np.concatenate([ref, u8]), 8), np.ones((4, 4, 1), dtype=np.uint8)))
-    np.save(os.path.join(out, "step_%07d.npy" % step), u8)
-    with open(os.path.join(out, "prompts.json"), "w") as f:
-        json.dump(prompts, f, indent=1)
+    return diff.sample_ddpm(fn, (n, 3, 32, 32), steps, torch.Generator().manual_seed(1234), device)
 
 
 if __name__ == "__main__":

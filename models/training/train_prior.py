@@ -20,8 +20,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from common import (PAD, TRAIN_DIR, Logger, ShapesData, add_batch_mix_args, count_params, encode, images_to_float,
-                    load_ckpt, save_ckpt, seed_all, step_generator)
+from common import (PAD, TRAIN_DIR, Logger, ShapesData, add_batch_mix_args, add_device_arg, count_params, encode,
+                    images_to_float, load_ckpt, save_ckpt, seed_all, step_generator)
 from diffusion import Diffusion, _ex
 from prior_model import Prior
 from train_decoder import load_clip
@@ -35,7 +35,7 @@ def embeddings_key(clip_path, data):
 
 
 @torch.no_grad()
-def image_embeddings(clip, data, path, key, reuse_from=None, batch=500):
+def image_embeddings(clip, data, path, key, reuse_from=None, batch=500, device="cpu"):
     """L2-normalised CLIP image embeddings of every training image, cached at path (key in path's .json sidecar).
     A warm start's directory (reuse_from) holding embeddings with the same key is copied instead of recomputed."""
     if os.path.exists(path):
@@ -53,8 +53,8 @@ def image_embeddings(clip, data, path, key, reuse_from=None, batch=500):
                     return np.load(path)
     out = np.zeros((len(data), clip.image.head[-1].out_features), dtype=np.float32)
     for s in range(0, len(data), batch):
-        x = images_to_float(data.images[s:s + batch])
-        out[s:s + batch] = F.normalize(clip.image(x), dim=-1).numpy()
+        x = images_to_float(data.images[s:s + batch]).to(device)
+        out[s:s + batch] = F.normalize(clip.image(x), dim=-1).cpu().numpy()
         if s % 20000 == 0:
             print("embedded", s, flush=True)
     np.save(path + ".tmp.npy", out)
@@ -64,7 +64,7 @@ def image_embeddings(clip, data, path, key, reuse_from=None, batch=500):
     return out
 
 
-def main():
+def parser():
     ap = argparse.ArgumentParser()
     ap.add_argument("--data", default=os.path.join(TRAIN_DIR, "data/train-s1-200k"))
     ap.add_argument("--clip", default=os.path.join(TRAIN_DIR, "ckpt/clip/final.pt"))
@@ -81,23 +81,47 @@ def main():
     ap.add_argument("--limit", type=int, default=None, help="use only the first N training scenes (smoke tests)")
     ap.add_argument("--init", default=None, help="warm start: model and EMA weights from this checkpoint (new run only)")
     add_batch_mix_args(ap)
-    args = ap.parse_args()
+    add_device_arg(ap)
+    return ap
 
+
+def step_loss(model, clip, diff, data, z_all, g, args, device):
+    """One step's x0 mse. Batch, caption dropout, timesteps and noise are drawn from the CPU generator g and then
+    moved to device, so every device trains on the same data. z_all: the standardised image embeddings (CPU)."""
+    _, ids, idx = data.batch(g, args.batch, args.style_weights, args.two_object_fraction)
+    b = ids.shape[0]
+    drop = torch.rand(b, generator=g) < args.p_drop_text
+    t = torch.randint(0, diff.T, (b,), generator=g)
+    z0 = z_all[idx]
+    noise = torch.randn(z0.shape, generator=g)
+    ids = torch.where(drop[:, None], torch.tensor(encode(""))[None], ids)
+    ids, t, z0, noise = (v.to(device) for v in (ids, t, z0, noise))
+    with torch.no_grad():
+        temb, hid = clip.text(ids)
+        temb = F.normalize(temb, dim=-1)
+    zt = diff.q_sample(z0, t, noise)
+    pred = model(zt, t, temb, hid, (ids != PAD).long())
+    return F.mse_loss(pred, z0)
+
+
+def main(argv=None):
+    args = parser().parse_args(argv)
     torch.set_num_threads(args.threads)
     seed_all(args.seed)
+    device = torch.device(args.device)
     os.makedirs(args.out, exist_ok=True)
     log = Logger(os.path.join(args.out, "metrics.jsonl"))
-    clip = load_clip(args.clip)
+    clip = load_clip(args.clip, device)
     data = ShapesData(args.data, 32, args.limit)
     emb = image_embeddings(clip, data, os.path.join(args.out, "image_embeds.npy"), embeddings_key(args.clip, data),
-                           reuse_from=os.path.dirname(args.init) if args.init else None)
+                           reuse_from=os.path.dirname(args.init) if args.init else None, device=device)
     mean, std = emb.mean(0), emb.std(0) + 1e-6
     with open(os.path.join(args.out, "embed_norm.json"), "w") as f:
         json.dump({"mean": mean.tolist(), "std": std.tolist(),
                    "note": "prior space = (l2_normalised_clip_image_embedding - mean) / std"}, f)
     z_all = torch.from_numpy((emb - mean) / std)
     diff = Diffusion.cosine(1000)
-    model = Prior()
+    model = Prior().to(device)
     ema = copy.deepcopy(model).eval()
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.01)
     ck_path = os.path.join(args.out, "last.pt")
@@ -115,26 +139,13 @@ def main():
         ema.load_state_dict(init["ema"])
         print("warm start from", args.init, "step", init["step"], flush=True)
     log.log(event="start", step=step, params=count_params(model), config=model.config, args=vars(args))
-    empty = torch.tensor(encode(""))
     last_save, t0, acc, n = time.time(), time.time(), 0.0, 0
     while step < args.steps:
         g = step_generator(args.seed, step)
-        _, ids, idx = data.batch(g, args.batch, args.style_weights, args.two_object_fraction)
-        b = ids.shape[0]
-        drop = torch.rand(b, generator=g) < args.p_drop_text
-        t = torch.randint(0, diff.T, (b,), generator=g)
-        z0 = z_all[idx]
-        noise = torch.randn(z0.shape, generator=g)
-        ids = torch.where(drop[:, None], empty[None], ids)
-        with torch.no_grad():
-            temb, hid = clip.text(ids)
-            temb = F.normalize(temb, dim=-1)
-        zt = diff.q_sample(z0, t, noise)
         lr = args.lr * min(1.0, (step + 1) / args.warmup)
         for pg in opt.param_groups:
             pg["lr"] = lr
-        pred = model(zt, t, temb, hid, (ids != PAD).long())
-        loss = F.mse_loss(pred, z0)
+        loss = step_loss(model, clip, diff, data, z_all, g, args, device)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)

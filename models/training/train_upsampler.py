@@ -21,7 +21,8 @@ import time
 import numpy as np
 import torch
 
-from common import TRAIN_DIR, Logger, count_params, load_ckpt, save_ckpt, seed_all, step_generator
+from common import (TRAIN_DIR, Logger, add_device_arg, count_params, dataset_dir, load_ckpt, save_ckpt, seed_all,
+                    step_generator)
 from diffusion import Diffusion
 from upsampler_model import Upsampler, blur, build_upsampler, upsample_lowres
 
@@ -35,10 +36,11 @@ STAGES = {
 
 
 class PairData:
-    def __init__(self, root, low, high):
+    def __init__(self, root, low, high, limit=None):
+        root = dataset_dir(root)
         self.low = np.load(os.path.join(root, "images_%d.npy" % low), mmap_mode="r")
         self.high = np.load(os.path.join(root, "images_%d.npy" % high), mmap_mode="r")
-        self.n = self.low.shape[0]
+        self.n = self.low.shape[0] if limit is None else min(limit, self.low.shape[0])
         self.lsz, self.hsz = low, high
 
 
@@ -86,13 +88,13 @@ def make_batch(data, cfg, g):
 @torch.no_grad()
 def ddim_sample(model, low, out_size, steps=10, g=None, diff=None, clip=1.0):
     """The engine's sampler for this stage: DDIM eta 0 over improved-diffusion's single-section respacing `steps`,
-    x0 clipped to [-1, 1], fixed_small variance (unused with eta 0)."""
+    x0 clipped to [-1, 1], fixed_small variance (unused with eta 0). Runs on low's device; g: a CPU generator."""
     diff = diff or Diffusion.cosine(1000)
     sp, tmap = diff.respaced(steps)
     cond = upsample_lowres(low, out_size)
-    x = torch.randn((low.shape[0], 3, out_size, out_size), generator=g)
+    x = torch.randn((low.shape[0], 3, out_size, out_size), generator=g).to(low.device)
     for i in reversed(range(sp.T)):
-        t = torch.full((x.shape[0],), int(tmap[i]), dtype=torch.long)
+        t = torch.full((x.shape[0],), int(tmap[i]), dtype=torch.long, device=low.device)
         eps = model(torch.cat([x, cond], 1), t)
         ac, ac_prev = sp.ac[i], sp.ac_prev[i]
         x0 = (x - np.sqrt(1 - ac) * eps) / np.sqrt(ac)
@@ -111,7 +113,16 @@ def psnr(a, b):
     return 10 * torch.log10(255.0 ** 2 / mse)
 
 
-def main():
+def step_loss(model, diff, data, cfg, g, device):
+    """One step's loss. Crops, degradations, timesteps and noise are drawn from the CPU generator g and then moved to
+    device, so every device trains on the same data."""
+    x0, cond = make_batch(data, cfg, g)
+    t = torch.randint(0, diff.T, (x0.shape[0],), generator=g)
+    noise = torch.randn(x0.shape, generator=g)
+    return model.loss(x0.to(device), cond.to(device), t.to(device), noise.to(device))
+
+
+def parser():
     ap = argparse.ArgumentParser()
     ap.add_argument("--stage", choices=sorted(STAGES), required=True)
     ap.add_argument("--data", default=os.path.join(TRAIN_DIR, "data/up-s3-3k"))
@@ -123,15 +134,23 @@ def main():
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--save-every-s", type=float, default=180)
     ap.add_argument("--bench", type=int, default=0, help="time N steps and exit (no checkpoint)")
-    args = ap.parse_args()
+    ap.add_argument("--limit", type=int, default=None, help="use only the first N scenes (smoke tests)")
+    add_device_arg(ap)
+    return ap
+
+
+def main(argv=None):
+    args = parser().parse_args(argv)
     cfg = STAGES[args.stage]
     out = args.out or os.path.join(TRAIN_DIR, "ckpt/upsampler_%s" % args.stage)
     torch.set_num_threads(args.threads)
     seed = cfg["seed"]
     seed_all(seed)
-    data = PairData(args.data, cfg["low"], cfg["high"])
+    device = torch.device(args.device)
+    data = PairData(args.data, cfg["low"], cfg["high"], args.limit)
     diff = Diffusion.cosine(1000)
     model = build_upsampler(dict(ch=cfg["ch"], mult=cfg["mult"], out_size=cfg["high"], sigma_data=cfg["sigma_data"]))
+    model.to(device)
     ema = copy.deepcopy(model).eval()
     for p in ema.parameters():
         p.requires_grad_(False)
@@ -161,14 +180,10 @@ def main():
     end = step + args.bench if args.bench else args.steps
     while step < end:
         g = step_generator(seed, step)
-        x0, cond = make_batch(data, cfg, g)
-        b = x0.shape[0]
-        t = torch.randint(0, diff.T, (b,), generator=g)
-        noise = torch.randn(x0.shape, generator=g)
         lr = args.lr * min(1.0, (step + 1) / args.warmup)
         for pg in opt.param_groups:
             pg["lr"] = lr
-        loss = model.loss(x0, cond, t, noise)
+        loss = step_loss(model, diff, data, cfg, g, device)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         gn = torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)

@@ -16,7 +16,7 @@ import torch.nn.functional as F
 
 def timestep_embedding(t, dim, max_period=10000):
     half = dim // 2
-    freqs = torch.exp(-math.log(max_period) * torch.arange(half, dtype=torch.float32) / half)
+    freqs = torch.exp(-math.log(max_period) * torch.arange(half, dtype=torch.float32, device=t.device) / half)
     args = t.float()[:, None] * freqs[None]
     return torch.cat([torch.cos(args), torch.sin(args)], dim=-1)
 
@@ -161,18 +161,18 @@ class Decoder(nn.Module):
         hs = [h]
         for blk in self.down:
             for layer in blk:
-                h = self._apply(layer, h, emb, ctx)
+                h = self._run_layer(layer, h, emb, ctx)
             hs.append(h)
         for layer in self.mid:
-            h = self._apply(layer, h, emb, ctx)
+            h = self._run_layer(layer, h, emb, ctx)
         for blk in self.up:
             h = torch.cat([h, hs.pop()], dim=1)
             for layer in blk:
-                h = self._apply(layer, h, emb, ctx)
+                h = self._run_layer(layer, h, emb, ctx)
         return self.out(h)
 
     @staticmethod
-    def _apply(layer, h, emb, ctx):
+    def _run_layer(layer, h, emb, ctx):  # not _apply: that is nn.Module's hook behind .to() / .cuda()
         if isinstance(layer, ResBlock):
             return layer(h, emb)
         if isinstance(layer, AttnBlock):

@@ -72,7 +72,7 @@ def upsample_lowres(low, size, mode="bilinear"):
 
 def gaussian_kernel(sigma, k):
     """(B,) sigmas -> (B, k, k) normalised Gaussian kernels."""
-    r = torch.arange(k, dtype=torch.float32) - (k - 1) / 2
+    r = torch.arange(k, dtype=torch.float32, device=sigma.device) - (k - 1) / 2
     g = torch.exp(-(r[None, :] ** 2) / (2 * sigma[:, None] ** 2))
     g = g / g.sum(1, keepdim=True)
     return g[:, :, None] * g[:, None, :]
@@ -84,7 +84,7 @@ def blur(x, sigma, k):
     s = sigma.clamp(min=1e-3)
     ker = gaussian_kernel(s, k)  # B,k,k
     ker = torch.where((sigma > 0)[:, None, None], ker, torch.zeros_like(ker))
-    ident = torch.zeros(k, k)
+    ident = torch.zeros(k, k, device=x.device)
     ident[k // 2, k // 2] = 1
     ker = torch.where((sigma > 0)[:, None, None], ker, ident[None])
     xp = F.pad(x.reshape(1, b * c, h, w), (k // 2,) * 4, mode="reflect")
