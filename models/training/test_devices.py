@@ -86,6 +86,7 @@ def tearDownModule():
 def models():
     """One instance of every nn.Module class of the training code, by name."""
     import bundle_modules
+    from classifier_model import GuidanceGradient, NoisyClassifier
     import export_extra
     import export_onnx
     clip = MiniClip()
@@ -97,6 +98,7 @@ def models():
         "text_export": export_onnx.TextEncoderExport(clip.text),
         "image_export": export_extra.ImageEncoderExport(clip.image),
         "text_module": bundle_modules.TextEncoderModule(clip.text),
+        "classifier": NoisyClassifier(), "guidance": GuidanceGradient(NoisyClassifier()),
     }
 
 
