@@ -34,6 +34,8 @@ public record StackStatus(Path stateDir, String bootstrapServers, String gateway
         StringBuilder b = new StringBuilder();
         b.append("kafka bootstrap servers: ").append(bootstrapServers).append('\n');
         b.append("gateway (unclip.v1.ImageService, gRPC): ").append(gatewayAddress).append('\n');
+        b.append("gateway HTTP (OpenAI Images API, JSON door; https on a secure stack): http://").append(gatewayAddress)
+                .append("/v1\n");
         for (StackProcess p : processes) {
             b.append(String.format(Locale.ROOT, "  %-16s pid %-8d %-7s localhost:%-6d %s%n", p.name(), p.pid(),
                     p.alive() ? "up" : "DOWN", p.port(), p.log()));
