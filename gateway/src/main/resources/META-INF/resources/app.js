@@ -126,35 +126,39 @@ function stageKey(stage, cascadeStep) {
   return `${stage}/${cascadeStep || 0}`;
 }
 
-/** One bar per planned stage run; the n-th UPSAMPLER of the plan is cascade step n. */
+/** A bar for one stage run; the n-th of a stage in the plan is its cascade step n. */
+function addStage(stage, step, numbered) {
+  const label = `${STAGE_LABELS[stage] ?? stage}${numbered ? ` ${step + 1}` : ''}`;
+  const li = document.createElement('li');
+  const name = document.createElement('span');
+  name.textContent = label;
+  const bar = document.createElement('progress');
+  bar.max = 1;
+  bar.value = 0;
+  bar.setAttribute('aria-label', `${label} progress`);
+  const text = document.createElement('span');
+  text.className = 'stage-text';
+  text.textContent = 'waiting';
+  li.append(name, bar, text);
+  li.dataset.stage = stageKey(stage, step);
+  $('stages').append(li);
+  const entry = { li, bar, text, label };
+  job.stages.set(stageKey(stage, step), entry);
+  return entry;
+}
+
 function showPlan(plan) {
-  const list = $('stages');
-  list.replaceChildren();
-  job.stages = new Map();
   const seen = {};
   for (const stage of plan) {
-    const step = seen[stage] = (seen[stage] ?? -1) + 1;
-    const upsamplers = plan.filter(s => s === stage).length;
-    const label = `${STAGE_LABELS[stage] ?? stage}${upsamplers > 1 ? ` ${step + 1}` : ''}`;
-    const li = document.createElement('li');
-    const name = document.createElement('span');
-    name.textContent = label;
-    const bar = document.createElement('progress');
-    bar.max = 1;
-    bar.value = 0;
-    bar.setAttribute('aria-label', `${label} progress`);
-    const text = document.createElement('span');
-    text.className = 'stage-text';
-    text.textContent = 'waiting';
-    li.append(name, bar, text);
-    li.dataset.stage = stageKey(stage, step);
-    list.append(li);
-    job.stages.set(stageKey(stage, step), { li, bar, text, label });
+    seen[stage] = (seen[stage] ?? -1) + 1;
+    addStage(stage, seen[stage], plan.filter(s => s === stage).length > 1);
   }
 }
 
+/** The bar of an event's stage run; a gateway without the bundle announces no plan, so bars come as stages do. */
 function stageOf(event) {
-  return job.stages.get(stageKey(event.stage, event.cascadeStep));
+  return job.stages.get(stageKey(event.stage, event.cascadeStep))
+    ?? addStage(event.stage, event.cascadeStep || 0, event.stage === 'UPSAMPLER');
 }
 
 const handlers = {
@@ -167,28 +171,24 @@ const handlers = {
   },
   stageStarted(s) {
     const stage = stageOf(s);
-    if (!stage) return;
     stage.li.className = 'running';
     stage.text.textContent = (s.attempt ?? 1) > 1 ? `running (attempt ${s.attempt})` : 'running';
     setState('running', `Running: ${stage.label}`);
   },
   progress(p) {
     const stage = stageOf(p);
-    if (stage) {
-      stage.bar.max = p.total || 1;
-      stage.bar.value = p.step ?? 0;
-      stage.text.textContent = `${p.step ?? 0}/${p.total}`;
-    }
+    stage.bar.max = p.total || 1;
+    stage.bar.value = p.step ?? 0;
+    stage.text.textContent = `${p.step ?? 0}/${p.total}`;
     if (p.previewPng) {
       $('preview').src = `data:image/png;base64,${p.previewPng}`;
       $('preview-caption').textContent =
-        `${stage?.label ?? p.stage} step ${p.step ?? 0}/${p.total}, image ${(p.imageIndex ?? 0) + 1}`;
+        `${stage.label} step ${p.step ?? 0}/${p.total}, image ${(p.imageIndex ?? 0) + 1}`;
       $('preview-box').hidden = false;
     }
   },
   stageFinished(f) {
     const stage = stageOf(f);
-    if (!stage) return;
     stage.li.className = 'finished';
     stage.bar.value = stage.bar.max;
     stage.text.textContent = `${f.timings?.wallMs ?? 0} ms`;
@@ -225,6 +225,7 @@ async function run(path, body, kind) {
     started: performance.now() };
   $('job').hidden = false;
   $('job-id').textContent = '';
+  delete $('job').dataset.jobId;
   $('stages').replaceChildren();
   $('preview-box').hidden = true;
   $('preview').removeAttribute('src');
