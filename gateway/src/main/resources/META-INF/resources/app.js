@@ -204,6 +204,12 @@ const handlers = {
     setState('failed', `Failed: ${f.message || f.code}`);
     if (inputFor(f.field)) showFieldError(inputFor(f.field), f.message);
   },
+  // a refusal after the stream began (a race for the gateway's last stream slot): OpenAI's error shape
+  error(e) {
+    job.done = true;
+    setState('failed', `Refused: ${e.message}`);
+    if (inputFor(e.param)) showFieldError(inputFor(e.param), e.message);
+  },
   cancelled(c) {
     job.done = true;
     const during = c.stage && c.stage !== 'STAGE_NAME_UNSPECIFIED' ? ` during ${STAGE_LABELS[c.stage] ?? c.stage}` : '';
