@@ -121,6 +121,13 @@ class WebPageTest {
     }
 
     @Test
+    void thePagesEventStreamParserHandlesEveryFraming() throws Exception {
+        Run tests = run(scripts, List.of(node, "--test", "event-stream-parser.test.mjs"), Duration.ofMinutes(1));
+        assertEquals(0, tests.code(), tests.output());
+        assertTrue(tests.output().contains("# fail 0") && !tests.output().contains("# pass 0"), tests.output());
+    }
+
+    @Test
     void aUserWatchesAGenerationInChromiumAndCancelsALongOne() throws Exception {
         Path report = out.resolve("report.json");
         Files.createDirectories(out);
