@@ -19,10 +19,8 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 
-import io.grpc.Status;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.kafka.KafkaClientMetrics;
-import io.grpc.StatusRuntimeException;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import io.unclip.api.v1.FailureCode;
@@ -201,10 +199,6 @@ public class Pipeline {
             return "distributed pipeline stopped: the event consumer failed: " + f.failure();
         }
         return reason;
-    }
-
-    public StatusRuntimeException unavailable() {
-        return Status.UNAVAILABLE.withDescription(reason()).asRuntimeException();
     }
 
     /** The bundle's cascade, when unclip.models.dir is set and readable. */

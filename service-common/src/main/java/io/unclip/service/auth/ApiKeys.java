@@ -42,6 +42,10 @@ public final class ApiKeys {
         }
     }
 
+    /** Why a call may not go ahead: no or an unknown key ({@code unauthenticated}), or a key not allowed the method. */
+    public record Refusal(boolean unauthenticated, String message) {
+    }
+
     private record Entry(byte[] hash, Key key) {
     }
 
@@ -84,6 +88,31 @@ public final class ApiKeys {
             }
         }
         return Optional.ofNullable(found);
+    }
+
+    /**
+     * Why a call with this {@code Authorization} value ({@code Bearer <key>}) may not call {@code fullMethod}, or
+     * empty when it may: the one rule of every door (gRPC metadata, HTTP header).
+     *
+     * @param howToSend what a caller without a key should do, for the message
+     */
+    public Optional<Refusal> refusal(String authorization, String fullMethod, String howToSend) {
+        if (authorization == null || authorization.isBlank()) {
+            return Optional.of(new Refusal(true, "this service needs an API key: " + howToSend));
+        }
+        if (!authorization.regionMatches(true, 0, "Bearer ", 0, 7)) {
+            return Optional.of(new Refusal(true, "authorization must be 'Bearer <key>'"));
+        }
+        Optional<Key> key = lookup(authorization.substring(7).strip());
+        if (key.isEmpty()) {
+            return Optional.of(new Refusal(true, "API key not recognised (revoked, mistyped, or for another"
+                    + " deployment)"));
+        }
+        if (!key.get().allows(fullMethod)) {
+            return Optional.of(new Refusal(false, "API key '" + key.get().name() + "' may not call " + fullMethod
+                    + " (it may call " + String.join(", ", key.get().methods()) + ")"));
+        }
+        return Optional.empty();
     }
 
     /** Why the last reload was refused (the previous keys still apply), or null. */

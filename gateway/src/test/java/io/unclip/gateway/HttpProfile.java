@@ -1,0 +1,42 @@
+package io.unclip.gateway;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+import io.quarkus.test.junit.QuarkusTestProfile;
+import io.unclip.kafka.testkit.KafkaResource;
+import io.unclip.service.auth.ApiKeys;
+
+/**
+ * The gateway of the HTTP door tests: a real broker, a keys file (one key for everything, one that may only read
+ * jobs) and a small stream limit, so that 401, 403 and 429 can be reached.
+ */
+public class HttpProfile implements QuarkusTestProfile {
+    static final String KEY = ApiKeys.newKey();
+    static final String READER = ApiKeys.newKey();
+    static final int MAX_STREAMS = 3;
+
+    @Override
+    public List<TestResourceEntry> testResources() {
+        return List.of(new TestResourceEntry(KafkaResource.class));
+    }
+
+    @Override
+    public Map<String, String> getConfigOverrides() {
+        try {
+            Path keys = Files.createTempFile("unclip-http-keys", ".txt");
+            Files.writeString(keys, ApiKeys.line(KEY, "tests", List.of()) + "\n"
+                    + ApiKeys.line(READER, "reader", List.of("unclip.v1.ImageService/GetJob")) + "\n");
+            keys.toFile().deleteOnExit();
+            return Map.of("unclip.kafka.partitions", "2",
+                    "unclip.auth.keys-file", keys.toString(),
+                    "unclip.gateway.max-streams", String.valueOf(MAX_STREAMS));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}
