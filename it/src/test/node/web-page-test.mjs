@@ -214,13 +214,15 @@ async function main() {
     await page.click('#cancel');
     const cancelled = await waitForJob(page, last.jobId);
     const cancelledAfterMs = Math.round(await page.evaluate(() => performance.now()) - cancelClicked);
-    const decoder = await page.$eval('#stages li[data-stage="DECODER/0"]', li => ({
-      className: li.className, value: li.querySelector('progress').value, max: li.querySelector('progress').max }));
+    const stages = await page.$$eval('#stages li', lis => lis.map(li => ({ stage: li.dataset.stage,
+      className: li.className, value: li.querySelector('progress').value, max: li.querySelector('progress').max })));
+    const decoder = stages.find(s => s.stage === 'DECODER/0');
     const status = await getJob(cancelled.jobId);
-    report.cancel = { jobId: cancelled.jobId, state: cancelled.text, cancelledAfterMs, decoder, getJob: status,
+    report.cancel = { jobId: cancelled.jobId, state: cancelled.text, cancelledAfterMs, decoder, stages, getJob: status,
       screenshot: await shot(page, 'cancelled') };
     check('the cancelled job says so', cancelled.state === 'cancelled', cancelled);
-    check('the decoder stopped before its last step', decoder.value < decoder.max, decoder);
+    // (the tiny bundle's decoder may still finish its 1000 steps on a fast machine; the last stage cannot)
+    check('the job stopped before its last stage finished', stages.at(-1).className !== 'finished', stages);
     check('GET of the job says CANCELLED', status.status === 200 && status.body.state === 'CANCELLED', status);
 
     // narrow screens: one column, nothing wider than the window
