@@ -5,7 +5,8 @@
 //
 //   node web-page-test.mjs --url http://localhost:8080/ --report report.json --shots shots/
 //       [--prompt P] [--size 128] [--images 2] [--seed 7] [--steps 20] [--guidance 3]
-//       [--cancel-steps 1000] [--browser /usr/bin/chromium] [--timeout-ms 120000] [--quick]
+//       [--cancel-steps 1000] [--mid-shot-frames 1] [--browser /usr/bin/chromium] [--timeout-ms 120000] [--quick]
+// The mid-generation screenshot is taken at the --mid-shot-frames-th preview frame.
 // --quick stops after the generation and the cancel (no variations, interpolation or bad field).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -25,6 +26,7 @@ const { values: opt } = parseArgs({
     guidance: { type: 'string', default: '3' },
     'preview-interval': { type: 'string', default: '2' },
     'cancel-steps': { type: 'string', default: '1000' },
+    'mid-shot-frames': { type: 'string', default: '1' },
     browser: { type: 'string', default: '/usr/bin/chromium' },
     'timeout-ms': { type: 'string', default: '120000' },
     quick: { type: 'boolean', default: false },
@@ -147,7 +149,8 @@ async function main() {
     await fill(page, '#previewInterval', opt['preview-interval']);
     const clicked = await page.evaluate(() => performance.now());
     await page.click('#generate');
-    await page.waitForFunction(() => window.previewFrames.length > 0, { timeout: TIMEOUT, polling: 'mutation' });
+    await page.waitForFunction(n => window.previewFrames.length >= n || document.getElementById('job-state').dataset
+      .state === 'succeeded', { timeout: TIMEOUT, polling: 'mutation' }, Number(opt['mid-shot-frames']));
     const midState = await jobState(page);
     report.midGeneration = { state: midState.state, text: midState.text,
       screenshot: await shot(page, 'generating') };
