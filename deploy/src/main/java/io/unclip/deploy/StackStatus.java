@@ -1,5 +1,6 @@
 package io.unclip.deploy;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
@@ -34,8 +35,12 @@ public record StackStatus(Path stateDir, String bootstrapServers, String gateway
         StringBuilder b = new StringBuilder();
         b.append("kafka bootstrap servers: ").append(bootstrapServers).append('\n');
         b.append("gateway (unclip.v1.ImageService, gRPC): ").append(gatewayAddress).append('\n');
-        b.append("gateway HTTP (OpenAI Images API, JSON door; https on a secure stack): http://").append(gatewayAddress)
-                .append("/v1\n");
+        // the same port serves HTTP and the web page; a secure stack's gateway speaks TLS only (its CA in secure/)
+        if (!gatewayAddress.isEmpty()) {
+            String scheme = Files.isRegularFile(stateDir.resolve("secure/passwords.properties")) ? "https://" : "http://";
+            b.append("gateway HTTP (OpenAI Images API, JSON door): ").append(scheme).append(gatewayAddress).append("/v1\n");
+            b.append("web page: ").append(scheme).append(gatewayAddress).append("/\n");
+        }
         for (StackProcess p : processes) {
             b.append(String.format(Locale.ROOT, "  %-16s pid %-8d %-7s localhost:%-6d %s%n", p.name(), p.pid(),
                     p.alive() ? "up" : "DOWN", p.port(), p.log()));

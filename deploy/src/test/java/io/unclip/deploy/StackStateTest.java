@@ -39,6 +39,7 @@ class StackStateTest {
         assertFalse(back.running());
         assertEquals(1, back.replicas("decoder").size());
         assertTrue(back.describe().contains("decoder-1"));
+        assertTrue(back.describe().contains("web page: http://localhost:8080/"), back.describe());
         assertFalse(Files.exists(dir.resolve(StackState.FILE + ".tmp")));
     }
 
