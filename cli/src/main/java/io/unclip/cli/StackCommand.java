@@ -121,6 +121,8 @@ final class StackCommand implements Runnable {
                 output.info("  unclip stream \"a red circle\"   (finds the stack's CA and key itself), or from elsewhere:");
                 output.info("  unclip stream --gateway " + s.gatewayAddress() + " --ca " + k.caPem() + " --api-key-file "
                         + k.apiKey() + " \"a red circle\"");
+                output.info("  OpenAI SDKs and curl: base URL https://" + s.gatewayAddress() + "/v1, API key in "
+                        + k.apiKey() + ", CA " + k.caPem() + " (deploy/README.md, \"HTTP\")");
                 output.info("  unclip submit --bootstrap " + s.bootstrapServers() + " --kafka-config "
                         + k.kafkaClientConfig() + " ...");
             }

@@ -35,10 +35,11 @@ public record StackStatus(Path stateDir, String bootstrapServers, String gateway
         StringBuilder b = new StringBuilder();
         b.append("kafka bootstrap servers: ").append(bootstrapServers).append('\n');
         b.append("gateway (unclip.v1.ImageService, gRPC): ").append(gatewayAddress).append('\n');
-        // the same port serves the web page; a secure stack's gateway speaks TLS only (its CA in secure/)
+        // the same port serves HTTP and the web page; a secure stack's gateway speaks TLS only (its CA in secure/)
         if (!gatewayAddress.isEmpty()) {
-            boolean secure = Files.isRegularFile(stateDir.resolve("secure/passwords.properties"));
-            b.append("web page: ").append(secure ? "https://" : "http://").append(gatewayAddress).append("/\n");
+            String scheme = Files.isRegularFile(stateDir.resolve("secure/passwords.properties")) ? "https://" : "http://";
+            b.append("gateway HTTP (OpenAI Images API, JSON door): ").append(scheme).append(gatewayAddress).append("/v1\n");
+            b.append("web page: ").append(scheme).append(gatewayAddress).append("/\n");
         }
         for (StackProcess p : processes) {
             b.append(String.format(Locale.ROOT, "  %-16s pid %-8d %-7s localhost:%-6d %s%n", p.name(), p.pid(),

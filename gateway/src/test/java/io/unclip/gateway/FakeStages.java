@@ -32,7 +32,7 @@ import io.unclip.service.stage.TaskContext;
 /**
  * Stand-in stage workers on real Kafka: the real StageWorker with trivial stage logic, so the
  * gateway's side can be tested without models. A prompt containing "poison" is rejected by the
- * prior; the decoder takes {@code decoderStepMillis} per step and stops when cancelled.
+ * prior; the decoder and the upsampler send a preview at their second step; the decoder takes {@code decoderStepMillis} per step and stops when cancelled.
  */
 final class FakeStages implements AutoCloseable {
     static final int STEPS = 4;
@@ -88,7 +88,8 @@ final class FakeStages implements AutoCloseable {
                     Thread.sleep(decoderStepMillis);
                     decoderStepsRun++;
                 }
-                ctx.progress(s, STEPS, stage == StageName.DECODER && s == 2 ? Tensor.zeros(1, 3, 8, 8) : null);
+                ctx.progress(s, STEPS, (stage == StageName.DECODER || stage == StageName.UPSAMPLER) && s == 2
+                        ? Tensor.zeros(1, 3, 8, 8) : null);
             }
             StageTimings t = StageTimings.newBuilder().setStage(stage).setSteps(STEPS).build();
             StageTask.Builder next = task.toBuilder().setAttempt(1).addTimings(t);
@@ -97,7 +98,8 @@ final class FakeStages implements AutoCloseable {
                 case PRIOR -> Outcome.next(next.setStage(StageName.DECODER).build(), t);
                 case DECODER -> Outcome.next(next.setStage(StageName.UPSAMPLER).setCascadeStep(0).build(), t);
                 default -> {
-                    long seed = task.getRequest().getGenerate().getSeed();
+                    long seed = task.getRequest().hasVariations() ? task.getRequest().getVariations().getSeed()
+                            : task.getRequest().getGenerate().getSeed();
                     byte[] png = PngCodec.withDefaultLimits().encode(Tensor.zeros(1, 3, 8, 8), 0, Map.of());
                     yield Outcome.done(JobResult.newBuilder().setJobId(task.getJobId()).setStatus(JobState.SUCCEEDED)
                             .setSeed(seed)

@@ -35,6 +35,27 @@ final class HttpClients {
         return HTTP.send(r.build(), HttpResponse.BodyHandlers.ofString());
     }
 
+    /** A multipart/form-data body: text fields, and one file field of PNG bytes (name "image"). */
+    static HttpRequest.Builder multipart(String url, String key, java.util.Map<String, String> fields, byte[] png) {
+        String boundary = "unclip-" + System.nanoTime();
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        for (var f : fields.entrySet()) {
+            out.writeBytes(("--" + boundary + "\r\nContent-Disposition: form-data; name=\"" + f.getKey()
+                    + "\"\r\n\r\n" + f.getValue() + "\r\n").getBytes(StandardCharsets.UTF_8));
+        }
+        if (png != null) {
+            out.writeBytes(("--" + boundary + "\r\nContent-Disposition: form-data; name=\"image\"; filename=\"a.png\""
+                    + "\r\nContent-Type: image/png\r\n\r\n").getBytes(StandardCharsets.UTF_8));
+            out.writeBytes(png);
+            out.writeBytes("\r\n".getBytes(StandardCharsets.UTF_8));
+        }
+        out.writeBytes(("--" + boundary + "--\r\n").getBytes(StandardCharsets.UTF_8));
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(60))
+                .header("Content-Type", "multipart/form-data; boundary=" + boundary)
+                .POST(HttpRequest.BodyPublishers.ofByteArray(out.toByteArray()));
+        return key == null ? b : b.header("Authorization", "Bearer " + key);
+    }
+
     /** All events of a stream, read to its end. */
     static List<Sse> events(InputStream body) throws IOException {
         List<Sse> out = new ArrayList<>();

@@ -225,6 +225,147 @@ class HttpDoorsTest {
         assertTrue(e.get("message").asText().startsWith("towards_prompt"), e.toString());
     }
 
+    // ---- the OpenAI Images API
+
+    static java.awt.image.BufferedImage png(byte[] bytes) throws Exception {
+        assertEquals((byte) 0x89, bytes[0]);
+        assertEquals('P', bytes[1]);
+        return javax.imageio.ImageIO.read(new java.io.ByteArrayInputStream(bytes));
+    }
+
+    @Test
+    void generationsB64JsonHasThePngs() throws Exception {
+        HttpResponse<String> r = send(post(url("/v1/images/generations"), HttpProfile.KEY,
+                "{\"prompt\":\"a red circle\",\"n\":2,\"size\":\"8x8\",\"model\":\"dall-e-2\",\"user\":\"u-1\","
+                        + "\"unclip\":{\"seed\":\"7\",\"decoder\":{\"guidanceScale\":3}}}"));
+        assertEquals(200, r.statusCode(), r.body());
+        assertTrue(r.headers().firstValue("Content-Type").orElse("").startsWith("application/json"));
+        JsonNode body = JSON.readTree(r.body());
+        assertTrue(body.get("created").asLong() > 1_700_000_000L, r.body());
+        assertEquals(1, body.get("data").size(), "the fake stages make one image: " + r.body());
+        var img = png(java.util.Base64.getDecoder().decode(body.get("data").get(0).get("b64_json").asText()));
+        assertEquals(8, img.getWidth());
+        assertEquals(8, img.getHeight());
+        assertEquals("7", body.path("unclip").path("seed").asText());
+        assertEquals(JobState.SUCCEEDED, job(body.path("unclip").path("job_id").asText()).getState());
+    }
+
+    @Test
+    void generationsUrlPointsAtTheGatewaysFile() throws Exception {
+        HttpResponse<String> r = send(post(url("/v1/images/generations"), HttpProfile.KEY,
+                "{\"prompt\":\"a red circle\",\"response_format\":\"url\"}"));
+        assertEquals(200, r.statusCode(), r.body());
+        String link = JSON.readTree(r.body()).get("data").get(0).get("url").asText();
+        assertTrue(link.startsWith(base.toString() + "v1/images/files/"), link);
+        // a capability URL: no key needed
+        HttpResponse<byte[]> file = HttpClients.HTTP.send(HttpRequest.newBuilder(URI.create(link)).build(),
+                HttpResponse.BodyHandlers.ofByteArray());
+        assertEquals(200, file.statusCode());
+        assertEquals("image/png", file.headers().firstValue("Content-Type").orElse(""));
+        assertEquals(8, png(file.body()).getWidth());
+        HttpResponse<String> missing = send(HttpRequest.newBuilder(URI.create(link.replace("/0.png", "/5.png"))));
+        error(missing, 404);
+        error(send(HttpRequest.newBuilder(URI.create(url("/v1/images/files/" + java.util.UUID.randomUUID()
+                + "/0.png")))), 404);
+    }
+
+    @Test
+    void streamSendsAtMostNPartialImagesThenTheCompletedImage() throws Exception {
+        // 8x8: the decoder alone; its preview at step 2 of 4 is half-way, the one partial image of N = 2
+        HttpResponse<InputStream> r = HttpClients.HTTP.send(post(url("/v1/images/generations"), HttpProfile.KEY,
+                "{\"prompt\":\"a red circle\",\"size\":\"8x8\",\"stream\":true,\"partial_images\":2}")
+                .header("Accept", "application/json").build(), HttpResponse.BodyHandlers.ofInputStream());
+        assertEquals(200, r.statusCode());
+        assertTrue(r.headers().firstValue("Content-Type").orElse("").startsWith("text/event-stream"));
+        List<HttpClients.Sse> events = HttpClients.events(r.body());
+        List<String> names = events.stream().map(HttpClients.Sse::event).toList();
+        assertEquals(List.of("image_generation.partial_image", "image_generation.completed"), names, names.toString());
+        JsonNode partial = JSON.readTree(events.get(0).data());
+        assertEquals("image_generation.partial_image", partial.get("type").asText());
+        assertEquals(0, partial.get("partial_image_index").asInt());
+        png(java.util.Base64.getDecoder().decode(partial.get("b64_json").asText()));
+        JsonNode done = JSON.readTree(events.get(1).data());
+        assertEquals("image_generation.completed", done.get("type").asText());
+        assertEquals(8, png(java.util.Base64.getDecoder().decode(done.get("b64_json").asText())).getWidth());
+
+        // the largest size: decoder and two upsamplers; N = 1 takes the preview past half of it (the upsampler's)
+        r = HttpClients.HTTP.send(post(url("/v1/images/generations"), HttpProfile.KEY,
+                "{\"prompt\":\"a red circle\",\"stream\":true,\"partial_images\":1}").build(),
+                HttpResponse.BodyHandlers.ofInputStream());
+        events = HttpClients.events(r.body());
+        assertEquals(List.of("image_generation.partial_image", "image_generation.completed"),
+                events.stream().map(HttpClients.Sse::event).toList());
+        // partial_images 0: the final image alone
+        r = HttpClients.HTTP.send(post(url("/v1/images/generations"), HttpProfile.KEY,
+                "{\"prompt\":\"a red circle\",\"stream\":true}").build(), HttpResponse.BodyHandlers.ofInputStream());
+        assertEquals(List.of("image_generation.completed"),
+                HttpClients.events(r.body()).stream().map(HttpClients.Sse::event).toList());
+    }
+
+    @Test
+    void aFailedJobIsItsStatusAndAnErrorEventInAStream() throws Exception {
+        JsonNode e = error(send(post(url("/v1/images/generations"), HttpProfile.KEY,
+                "{\"prompt\":\"a poison circle\"}")), 400);
+        assertTrue(e.get("message").asText().contains("prompt: poisoned"), e.toString());
+        HttpResponse<InputStream> r = HttpClients.HTTP.send(post(url("/v1/images/generations"), HttpProfile.KEY,
+                "{\"prompt\":\"a poison circle\",\"stream\":true}").build(), HttpResponse.BodyHandlers.ofInputStream());
+        List<HttpClients.Sse> events = HttpClients.events(r.body());
+        assertEquals("error", events.get(events.size() - 1).event(), events.toString());
+        assertTrue(JSON.readTree(events.get(events.size() - 1).data()).path("error").path("message").asText()
+                .contains("poisoned"), events.toString());
+    }
+
+    @Test
+    void badOpenAiParametersAre400NamingTheParameter() throws Exception {
+        record Case(String body, String param) {
+        }
+        for (Case c : List.of(
+                new Case("{\"prompt\":\"a\",\"size\":\"64x64\"}", "size"),
+                new Case("{\"prompt\":\"a\",\"size\":\"32x8\"}", "size"),
+                new Case("{\"prompt\":\"a\",\"size\":\"big\"}", "size"),
+                new Case("{\"prompt\":\"a\",\"n\":9}", "n"),
+                new Case("{\"prompt\":\"a\",\"n\":\"two\"}", "n"),
+                new Case("{\"n\":1}", "prompt"),
+                new Case("{\"prompt\":\"a\",\"response_format\":\"jpeg\"}", "response_format"),
+                new Case("{\"prompt\":\"a\",\"output_format\":\"webp\"}", "output_format"),
+                new Case("{\"prompt\":\"a\",\"background\":\"transparent\"}", "background"),
+                new Case("{\"prompt\":\"a\",\"stream\":true,\"partial_images\":4}", "partial_images"),
+                new Case("{\"prompt\":\"a\",\"seed\":1}", "seed"),
+                new Case("{\"prompt\":\"a\",\"unclip\":{\"decoder\":{\"guidanceScale\":99}}}",
+                        "unclip.decoder.guidance_scale"),
+                new Case("{\"prompt\":\"a\",\"unclip\":{\"size\":8}}", "unclip.size"),
+                new Case("{\"prompt\":\"a\",\"unclip\":{\"sede\":8}}", "unclip"),
+                new Case("[1]", "body"))) {
+            JsonNode e = error(send(post(url("/v1/images/generations"), HttpProfile.KEY, c.body())), 400);
+            assertEquals(c.param(), e.get("param").asText(), c.body() + " -> " + e);
+            assertEquals("invalid_request_error", e.get("type").asText());
+        }
+        JsonNode e = error(send(post(url("/v1/images/generations"), HttpProfile.KEY,
+                "{\"prompt\":\"a\",\"size\":\"64x64\"}")), 400);
+        assertTrue(e.get("message").asText().contains("8x8, 32x32, 128x128"), e.toString());
+    }
+
+    @Test
+    void variationsTakeAMultipartUpload() throws Exception {
+        byte[] src = io.unclip.kafka.testkit.TestImages.encode("png", 64, 64).toByteArray();
+        HttpResponse<String> r = send(HttpClients.multipart(url("/v1/images/variations"), HttpProfile.KEY,
+                java.util.Map.of("n", "1", "size", "8x8", "response_format", "b64_json", "user", "u-2",
+                        "unclip", "{\"seed\":\"3\"}"), src));
+        assertEquals(200, r.statusCode(), r.body());
+        JsonNode body = JSON.readTree(r.body());
+        assertEquals(8, png(java.util.Base64.getDecoder().decode(body.get("data").get(0).get("b64_json").asText()))
+                .getWidth());
+        assertEquals("3", body.path("unclip").path("seed").asText());
+        JsonNode e = error(send(HttpClients.multipart(url("/v1/images/variations"), HttpProfile.KEY,
+                java.util.Map.of("n", "1"), null)), 400);
+        assertEquals("image", e.get("param").asText());
+        e = error(send(HttpClients.multipart(url("/v1/images/variations"), HttpProfile.KEY, java.util.Map.of(),
+                io.unclip.kafka.testkit.TestImages.truncatedPng(40, 40).toByteArray())), 400);
+        assertEquals("image", e.get("param").asText());
+        e = error(send(HttpClients.multipart(url("/v1/images/variations"), HttpProfile.READER, java.util.Map.of(),
+                src)), 403);
+    }
+
     // ---- keys
 
     @Test
@@ -234,6 +375,8 @@ class HttpDoorsTest {
         assertTrue(e.get("message").asText().contains("Authorization: Bearer"), e.toString());
         error(send(post(url("/v1/unclip/generate"), "uk_not-a-key", body)), 401);
         error(send(post(url("/v1/unclip/generate"), null, body).header("Authorization", "Basic YTpi")), 401);
+        e = error(send(post(url("/v1/images/generations"), null, body)), 401);
+        assertEquals("invalid_api_key", e.get("code").asText());
         // the reader key may call GetJob only, at this door as at the gRPC one
         e = error(send(post(url("/v1/unclip/generate"), HttpProfile.READER, body)), 403);
         assertTrue(e.get("message").asText().contains("unclip.v1.ImageService/Generate"), e.toString());

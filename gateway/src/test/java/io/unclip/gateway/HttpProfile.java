@@ -13,7 +13,7 @@ import io.unclip.service.auth.ApiKeys;
 
 /**
  * The gateway of the HTTP door tests: a real broker, a keys file (one key for everything, one that may only read
- * jobs) and a small stream limit, so that 401, 403 and 429 can be reached.
+ * jobs), a small stream limit, so that 401, 403 and 429 can be reached, and the engine's tiny bundle.
  */
 public class HttpProfile implements QuarkusTestProfile {
     static final String KEY = ApiKeys.newKey();
@@ -34,7 +34,9 @@ public class HttpProfile implements QuarkusTestProfile {
             keys.toFile().deleteOnExit();
             return Map.of("unclip.kafka.partitions", "2",
                     "unclip.auth.keys-file", keys.toString(),
-                    "unclip.gateway.max-streams", String.valueOf(MAX_STREAMS));
+                    "unclip.gateway.max-streams", String.valueOf(MAX_STREAMS),
+                    // the engine's tiny bundle: the gateway knows its sizes (8, 32, 128) and each job's plan
+                    "unclip.models.dir", System.getProperty("unclip.test.bundle"));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
