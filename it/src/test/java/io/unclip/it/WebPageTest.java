@@ -34,8 +34,8 @@ import io.unclip.deploy.StackStatus;
  * The gateway's web page in a real browser: headless Chromium (driven by it/src/test/node/web-page-test.mjs through
  * puppeteer-core) against the local stack on the tiny bundle. The script refuses a bad field, generates with live
  * previews, makes variations and an interpolation from the gallery, cancels a long job and checks a narrow window;
- * this test checks its report and asks the gateway itself about the jobs the page ran. Skipped when Chromium or
- * Node.js is missing (.ci/run installs both).
+ * this test checks its report and asks the gateway itself about the jobs the page ran. Each test is skipped, saying
+ * why, when Chromium or Node.js is missing (.ci/run installs both); then no stack is started.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class WebPageTest {
@@ -54,15 +54,27 @@ class WebPageTest {
     StackStatus stack;
     String base;
 
+    /** Why the browser tests cannot run here (each is reported skipped with it), or null. */
+    String missing;
+
     @BeforeAll
     void up() throws Exception {
-        assumeTrue(Files.isExecutable(chromium), "no Chromium at " + chromium
-                + ": the web page test needs it (apt-get install chromium, or -Dunclip.chromium=PATH); .ci/run installs it");
         node = onPath("node").orElse(null);
-        assumeTrue(node != null, "no node on PATH: the web page test needs Node.js 18+ (apt-get install nodejs npm)");
-        if (!Files.isDirectory(scripts.resolve("node_modules/puppeteer-core"))) {
-            Optional<String> npm = onPath("npm");
-            assumeTrue(npm.isPresent(), "no npm on PATH to install " + scripts + "'s modules (apt-get install npm)");
+        Optional<String> npm = onPath("npm");
+        boolean installed = Files.isDirectory(scripts.resolve("node_modules/puppeteer-core"));
+        if (!Files.isExecutable(chromium)) {
+            missing = "no Chromium at " + chromium + ": the web page test needs it (apt-get install chromium, or"
+                    + " -Dunclip.chromium=PATH); .ci/run installs it";
+        } else if (node == null) {
+            missing = "no node on PATH: the web page test needs Node.js 18+ (apt-get install nodejs npm)";
+        } else if (!installed && npm.isEmpty()) {
+            missing = "no npm on PATH to install " + scripts + "'s modules (apt-get install npm)";
+        }
+        if (missing != null) {
+            System.out.println("WebPageTest skipped: " + missing);
+            return;
+        }
+        if (!installed) {
             Run ci = run(scripts, List.of(npm.get(), "ci", "--no-audit", "--no-fund"), Duration.ofMinutes(5));
             assertEquals(0, ci.code(), "npm ci in " + scripts + ":\n" + ci.output());
         }
@@ -108,6 +120,7 @@ class WebPageTest {
 
     @Test
     void theGatewayServesThePageAndItsScripts() throws Exception {
+        assumeTrue(missing == null, missing);
         HttpResponse<String> page = get("/");
         assertEquals(200, page.statusCode());
         assertTrue(page.headers().firstValue("content-type").orElse("").startsWith("text/html"), page.headers().toString());
@@ -122,6 +135,7 @@ class WebPageTest {
 
     @Test
     void thePagesEventStreamParserHandlesEveryFraming() throws Exception {
+        assumeTrue(node != null, "no node on PATH: the parser test needs Node.js 18+ (apt-get install nodejs)");
         Run tests = run(scripts, List.of(node, "--test", "event-stream-parser.test.mjs"), Duration.ofMinutes(1));
         assertEquals(0, tests.code(), tests.output());
         assertTrue(tests.output().contains("# fail 0") && !tests.output().contains("# pass 0"), tests.output());
@@ -129,6 +143,7 @@ class WebPageTest {
 
     @Test
     void aUserWatchesAGenerationInChromiumAndCancelsALongOne() throws Exception {
+        assumeTrue(missing == null, missing);
         Path report = out.resolve("report.json");
         Files.createDirectories(out);
         Files.deleteIfExists(report);
