@@ -205,9 +205,12 @@ public final class StepScheduler implements Batching {
 
     /** One denoising step of every active request, then retires the finished and the cancelled. */
     private void step() {
+        List<Runnable> outcomes = new ArrayList<>(); // told after the stats count them as retired
         active.removeIf(a -> {
             if (a.ticket.cancelled()) {
-                a.ticket.fail(new SamplingCancelledException(a.job.state().stepsDone(), a.job.state().totalSteps()));
+                RuntimeException e = new SamplingCancelledException(a.job.state().stepsDone(),
+                        a.job.state().totalSteps());
+                outcomes.add(() -> a.ticket.fail(e));
                 return true;
             }
             return false;
@@ -265,16 +268,19 @@ public final class StepScheduler implements Batching {
         }
         active.removeIf(a -> {
             if (a.failed != null) {
-                a.ticket.fail(a.failed);
+                RuntimeException e = a.failed;
+                outcomes.add(() -> a.ticket.fail(e));
                 return true;
             }
             if (a.job.state().finished()) {
-                a.ticket.complete(a.job.state().sample());
+                Tensor sample = a.job.state().sample();
+                outcomes.add(() -> a.ticket.complete(sample));
                 return true;
             }
             return false;
         });
         activeCount = active.size();
+        outcomes.forEach(Runnable::run);
     }
 
     /** Runs {@code work} on each request (in parallel inside {@link #SAMPLING}); a failure fails that request only. */
