@@ -14,7 +14,7 @@ public final class PriorOptions {
             description = "Prior timestep respacing." + SamplerOptions.RESPACING)
     String priorRespacing;
 
-    @Option(names = "--prior-sampler", paramLabel = "ddpm|ddim", description = "Prior sampler.")
+    @Option(names = "--prior-sampler", paramLabel = "ddpm|ddim|consistency", description = "Prior sampler.")
     String priorSampler;
 
     @Option(names = "--prior-eta", paramLabel = "ETA", description = "Prior DDIM eta in [0, 1] (with the ddim sampler).")

@@ -20,7 +20,7 @@ public final class SamplerOptions {
     @Option(names = "--decoder-respacing", paramLabel = "SPEC", description = "Decoder timestep respacing." + RESPACING)
     String decoderRespacing;
 
-    @Option(names = {"--decoder-sampler", "--sampler"}, paramLabel = "ddpm|ddim", description = "Decoder sampler.")
+    @Option(names = {"--decoder-sampler", "--sampler"}, paramLabel = "ddpm|ddim|consistency", description = "Decoder sampler.")
     String decoderSampler;
 
     @Option(names = {"--decoder-eta", "--eta"}, paramLabel = "ETA",
@@ -43,7 +43,7 @@ public final class SamplerOptions {
             description = "Timestep respacing of every upsampler." + RESPACING)
     String srRespacing;
 
-    @Option(names = {"--sr-sampler", "--upsampler-sampler"}, paramLabel = "ddpm|ddim",
+    @Option(names = {"--sr-sampler", "--upsampler-sampler"}, paramLabel = "ddpm|ddim|consistency",
             description = "Sampler of every upsampler.")
     String srSampler;
 

@@ -32,9 +32,14 @@ public final class DiffusionSampler {
         return new DiffusionSampler(new DdimStep(diffusion, spec, eta));
     }
 
+    /** Multistep consistency sampling, for consistency-distilled models ({@link ConsistencyStep}). */
+    public static DiffusionSampler consistency(GaussianDiffusion diffusion, ModelOutputSpec spec) {
+        return new DiffusionSampler(new ConsistencyStep(diffusion, spec));
+    }
+
     /**
-     * A sampler by name, as model manifests spell it: {@code ddpm} (eta must be 0) or
-     * {@code ddim} with the given eta.
+     * A sampler by name, as model manifests spell it: {@code ddpm} or {@code consistency} (eta must
+     * be 0), or {@code ddim} with the given eta.
      */
     public static DiffusionSampler named(String kind, GaussianDiffusion diffusion, ModelOutputSpec spec, double eta) {
         String k = kind == null ? "" : kind.trim().toLowerCase(java.util.Locale.ROOT);
@@ -46,8 +51,13 @@ public final class DiffusionSampler {
                 return ddpm(diffusion, spec);
             case "ddim":
                 return ddim(diffusion, spec, eta);
+            case "consistency":
+                if (eta != 0) {
+                    throw new IllegalArgumentException("eta applies to ddim only; consistency got eta = " + eta);
+                }
+                return consistency(diffusion, spec);
             default:
-                throw new IllegalArgumentException("unknown sampler '" + kind + "' (expected ddpm or ddim)");
+                throw new IllegalArgumentException("unknown sampler '" + kind + "' (expected ddpm, ddim or consistency)");
         }
     }
 

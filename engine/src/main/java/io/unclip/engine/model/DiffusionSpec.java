@@ -13,8 +13,8 @@ import java.util.OptionalDouble;
  * @param prediction     what the model predicts: {@code epsilon} or {@code x0}
  * @param variance       {@code fixed_small}, {@code fixed_large} or {@code learned_range}
  * @param clipRange      x0 is clipped to [-clipRange, clipRange]; empty for no clipping
- * @param sampler        default sampler: {@code ddpm} or {@code ddim}
- * @param respacing      default respacing string: "25", "10,15,20" or "ddim25"
+ * @param sampler        default sampler: {@code ddpm}, {@code ddim} or {@code consistency}
+ * @param respacing      default respacing string: "25", "10,15,20", "ddim25", "trailing4", ...
  * @param eta            DDIM eta (0 = deterministic)
  * @param guidanceScale  default classifier-free guidance scale (1 = no guidance)
  */
@@ -25,7 +25,7 @@ public record DiffusionSpec(String schedule, int trainTimesteps, String predicti
     public static final List<String> SCHEDULES = List.of("linear", "cosine", "squaredcos_cap_v2");
     public static final List<String> PREDICTIONS = List.of("epsilon", "x0");
     public static final List<String> VARIANCES = List.of("fixed_small", "fixed_large", "learned_range");
-    public static final List<String> SAMPLERS = List.of("ddpm", "ddim");
+    public static final List<String> SAMPLERS = List.of("ddpm", "ddim", "consistency");
 
     /** Whether the model outputs twice the sample's channels (mean and variance interpolation). */
     public boolean learnedVariance() {

@@ -3,10 +3,11 @@ package io.unclip.engine.stage;
 /**
  * Per-request changes to a diffusion stage's manifest defaults; a null field keeps the default.
  *
- * @param sampler       "ddpm" or "ddim"
+ * @param sampler       "ddpm", "ddim" or "consistency" ({@link io.unclip.engine.model.DiffusionSpec#SAMPLERS})
  * @param steps         number of sampling steps, 1..train_timesteps: shorthand for a respacing
- *                      string ("ddimN" when the manifest's default respacing is a ddim stride and
- *                      N has one, else "N", evenly spread); not together with {@code respacing}
+ *                      string in the family of the manifest's default ("ddimN" when that is a ddim
+ *                      stride and N has one, "trailingN" for "trailing...", and so on; else "N",
+ *                      evenly spread); not together with {@code respacing}
  * @param respacing     a respacing string ({@link io.unclip.engine.diffusion.Respacing#parse}: "25",
  *                      "10,15,20", "ddim25", "trailing25", ...)
  * @param eta           DDIM noise scale in [0, 1]; only with the ddim sampler
@@ -42,8 +43,9 @@ public record SamplerOverrides(String sampler, Integer steps, String respacing, 
      */
     public SamplerOverrides check(String field) {
         String s = sampler == null ? null : sampler.trim().toLowerCase(java.util.Locale.ROOT);
-        if (s != null && !s.equals("ddpm") && !s.equals("ddim")) {
-            throw new InvalidRequestException(field + ".sampler", "is '" + sampler + "', expected ddpm or ddim");
+        if (s != null && !io.unclip.engine.model.DiffusionSpec.SAMPLERS.contains(s)) {
+            throw new InvalidRequestException(field + ".sampler", "is '" + sampler + "', expected "
+                    + String.join(", ", io.unclip.engine.model.DiffusionSpec.SAMPLERS));
         }
         if (steps != null && respacing != null) {
             throw new InvalidRequestException(field + ".steps", "give steps or respacing, not both");
@@ -70,7 +72,7 @@ public record SamplerOverrides(String sampler, Integer steps, String respacing, 
             if (!(eta >= 0 && eta <= 1)) {
                 throw new InvalidRequestException(field + ".eta", "must be in [0, 1], got " + eta);
             }
-            if ("ddpm".equals(s) && eta != 0) {
+            if (s != null && !s.equals("ddim") && eta != 0) {
                 throw new InvalidRequestException(field + ".eta", "applies to the ddim sampler only");
             }
         }

@@ -20,10 +20,10 @@ import java.util.OptionalDouble;
  * The sampling parameters a diffusion stage run actually used: the manifest's defaults with the
  * request's {@link SamplerOverrides} applied and validated.
  *
- * @param sampler       "ddpm" or "ddim"
+ * @param sampler       "ddpm", "ddim" or "consistency"
  * @param respacing     respacing string
  * @param steps         sampling steps the respacing keeps (= model calls)
- * @param eta           DDIM eta (0 for ddpm)
+ * @param eta           DDIM eta (0 for the other samplers)
  * @param guidanceScale classifier-free guidance scale; 1 = no guidance (N model rows, not 2N)
  * @param clipRange     x0 clamp; empty = none
  * @param classifierScale ADM classifier guidance scale; 0 = none
@@ -52,7 +52,7 @@ public record SamplerSettings(String sampler, String respacing, int steps, doubl
             if (n < 1 || n > t) {
                 throw new InvalidRequestException(field + ".steps", "must be between 1 and " + t + ", got " + n);
             }
-            respacing = spec.respacing().startsWith("ddim") && hasDdimStride(n, t) ? "ddim" + n : Integer.toString(n);
+            respacing = shorthand(spec.respacing(), n, t);
         } else if (o.respacing() != null) {
             respacing = o.respacing().trim();
         }
@@ -66,9 +66,9 @@ public record SamplerSettings(String sampler, String respacing, int steps, doubl
         double eta;
         if (o.eta() != null) {
             eta = o.eta();
-            if (sampler.equals("ddpm") && eta != 0) {
-                throw new InvalidRequestException(field + ".eta", "applies to the ddim sampler only (this run uses"
-                        + " ddpm)");
+            if (!sampler.equals("ddim") && eta != 0) {
+                throw new InvalidRequestException(field + ".eta", "applies to the ddim sampler only (this run uses "
+                        + sampler + ")");
             }
         } else {
             eta = sampler.equals("ddim") ? spec.eta() : 0.0;
@@ -109,6 +109,21 @@ public record SamplerSettings(String sampler, String respacing, int steps, doubl
                     + " guide (no image_embeds input); use 1");
         }
         return s;
+    }
+
+    /** {@code n} steps spaced like the manifest's default respacing: its ddim stride or diffusers spacing. */
+    private static String shorthand(String defaultRespacing, int n, int t) {
+        String d = defaultRespacing.trim();
+        if (d.startsWith("ddim")) {
+            return hasDdimStride(n, t) ? "ddim" + n : Integer.toString(n);
+        }
+        for (io.unclip.engine.diffusion.TimestepSpacing spacing : io.unclip.engine.diffusion.TimestepSpacing.values()) {
+            String name = spacing.name().toLowerCase(Locale.ROOT);
+            if (d.startsWith(name)) {
+                return name + n;
+            }
+        }
+        return Integer.toString(n);
     }
 
     private static boolean hasDdimStride(int n, int t) {

@@ -196,7 +196,7 @@ class ModelRepositoryTest {
         assertRefused("decoder/manifest.json: field 'diffusion.variance' is 'learned', expected one of fixed_small,"
                 + " fixed_large, learned_range", () -> repository.load(bundle));
         edit("decoder", m -> diffusion(m).put("variance", "learned_range").put("sampler", "plms"));
-        assertRefused("decoder/manifest.json: field 'diffusion.sampler' is 'plms', expected one of ddpm, ddim",
+        assertRefused("decoder/manifest.json: field 'diffusion.sampler' is 'plms', expected one of ddpm, ddim, consistency",
                 () -> repository.load(bundle));
         edit("decoder", m -> m.put("kind", "vae"));
         assertRefused("decoder/manifest.json: field 'kind' is 'vae', expected one of text_encoder, prior, decoder,"

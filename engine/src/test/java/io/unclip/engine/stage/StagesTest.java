@@ -237,6 +237,16 @@ class StagesTest {
         assertEquals("ddim10", prior.settings(SamplerOverrides.none().withSteps(10)).respacing());
         assertEquals("999", prior.settings(SamplerOverrides.none().withSteps(999)).respacing());
         assertEquals(1.0, prior.settings(SamplerOverrides.none().withGuidanceScale(1.0)).guidanceScale());
+        // a consistency decoder's trailing spacing: steps stay trailing, and eta is refused
+        io.unclip.engine.model.DiffusionSpec cd = new io.unclip.engine.model.DiffusionSpec("cosine", 1000, "epsilon",
+                "learned_range", java.util.OptionalDouble.of(1.0), "consistency", "trailing4", 0.0, 1.0);
+        SamplerSettings two = SamplerSettings.resolve("decoder", cd, SamplerOverrides.none().withSteps(2));
+        assertEquals("consistency, trailing2 (2 steps), eta 0, guidance 1, clip 1", two.describe());
+        assertTrue(two.sampler(cd).step() instanceof io.unclip.engine.diffusion.ConsistencyStep);
+        assertMessage("decoder.eta: applies to the ddim sampler only (this run uses consistency)",
+                () -> SamplerSettings.resolve("decoder", cd, SamplerOverrides.none().withEta(0.2)));
+        assertEquals("ddim, trailing4 (4 steps), eta 0, guidance 1, clip 1", SamplerSettings.resolve("decoder", cd,
+                SamplerOverrides.none().withSampler("ddim")).describe());
     }
 
     @Test
@@ -245,7 +255,7 @@ class StagesTest {
                 () -> decoder.settings(SamplerOverrides.none().withSteps(0)));
         assertMessage("decoder.eta: applies to the ddim sampler only (this run uses ddpm)",
                 () -> decoder.settings(SamplerOverrides.none().withEta(0.3)));
-        assertMessage("decoder.sampler: is 'plms', expected ddpm or ddim",
+        assertMessage("decoder.sampler: is 'plms', expected ddpm, ddim, consistency",
                 () -> decoder.settings(SamplerOverrides.none().withSampler("plms")));
         assertMessage("decoder.guidance_scale: must be in [0, 50], got 51.0",
                 () -> decoder.settings(SamplerOverrides.none().withGuidanceScale(51.0)));

@@ -48,6 +48,7 @@ public final class StageCodec {
         String sampler = switch (p.getSampler()) {
             case DDPM -> "ddpm";
             case DDIM -> "ddim";
+            case CONSISTENCY -> "consistency";
             case SAMPLER_UNSPECIFIED -> null;
             default -> throw new InvalidRequestException(Checks.path(field, "sampler"),
                     "unknown sampler " + p.getSamplerValue());
@@ -75,7 +76,7 @@ public final class StageCodec {
     public static SamplerParams params(SamplerOverrides o) {
         SamplerParams.Builder b = SamplerParams.newBuilder();
         if (o.sampler() != null) {
-            b.setSampler("ddim".equalsIgnoreCase(o.sampler().trim()) ? Sampler.DDIM : Sampler.DDPM);
+            b.setSampler(sampler(o.sampler()));
         }
         if (o.steps() != null) {
             b.setSteps(o.steps());
@@ -99,10 +100,18 @@ public final class StageCodec {
         return b.build();
     }
 
+    private static Sampler sampler(String name) {
+        return switch (name.trim().toLowerCase(java.util.Locale.ROOT)) {
+            case "ddim" -> Sampler.DDIM;
+            case "consistency" -> Sampler.CONSISTENCY;
+            default -> Sampler.DDPM;
+        };
+    }
+
     /** The settings a stage run used, for GenerationParams (every field set). */
     public static SamplerParams effective(SamplerSettings s) {
         SamplerParams.Builder b = SamplerParams.newBuilder()
-                .setSampler("ddim".equals(s.sampler()) ? Sampler.DDIM : Sampler.DDPM)
+                .setSampler(sampler(s.sampler()))
                 .setSteps(s.steps())
                 .setRespacing(s.respacing())
                 .setEta((float) s.eta())
