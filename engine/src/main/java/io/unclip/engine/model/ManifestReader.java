@@ -33,8 +33,6 @@ final class ManifestReader {
     static final int MANIFEST_VERSION = 1;
 
     private static final Pattern STAGE_NAME = Pattern.compile("[A-Za-z0-9_][A-Za-z0-9_.-]*");
-    private static final Pattern RESPACING_SECTIONS = Pattern.compile("\\d+(,\\d+)*");
-    private static final Pattern RESPACING_DDIM = Pattern.compile("ddim(\\d+)");
 
     private final ObjectMapper mapper = new ObjectMapper()
             .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
@@ -61,12 +59,47 @@ final class ManifestReader {
                 throw root.error("stages", "lists '" + stage + "' twice");
             }
         }
+        Optional<Path> base = root.optionalText("base").map(b -> baseDir(root, bundleDir, b));
+        if (base.isPresent()) {
+            for (String stage : stages) {
+                if (!Files.isDirectory(bundleDir.resolve(stage)) && !Files.isDirectory(base.get().resolve(stage))) {
+                    throw new ModelRepositoryException(bundleDir.resolve(stage), stage + "/: stage directory listed"
+                            + " in bundle.json is in neither this bundle nor its base " + base.get());
+                }
+            }
+        }
         return new BundleManifest(bundleDir, root.text("name"), root.textOrNumber("version"),
-                root.optionalText("description"), stages);
+                root.optionalText("description"), stages, base);
+    }
+
+    /** bundleDir/stage, or for an overlay bundle that lacks it, the base's. */
+    private Path stageDir(Path bundleDir, String stage) {
+        Path dir = bundleDir.resolve(stage);
+        if (!Files.isDirectory(dir) && Files.isRegularFile(bundleDir.resolve("bundle.json"))) {
+            Optional<Path> base = readBundle(bundleDir).base();
+            if (base.isPresent()) {
+                return base.get().resolve(stage);
+            }
+        }
+        return dir;
+    }
+
+    /** The base of an overlay bundle: a relative path to a directory holding a bundle.json. */
+    private static Path baseDir(JsonFields root, Path bundleDir, String base) {
+        Path rel = Path.of(base);
+        if (rel.isAbsolute()) {
+            throw root.error("base", "is '" + base + "': give a path relative to this bundle (e.g. \"..\")");
+        }
+        Path dir = bundleDir.resolve(rel).normalize();
+        if (dir.equals(bundleDir.normalize()) || !Files.isRegularFile(dir.resolve("bundle.json"))) {
+            throw root.error("base", "is '" + base + "', which is not another bundle directory (no bundle.json at "
+                    + dir + ")");
+        }
+        return dir;
     }
 
     StageManifest readStage(Path bundleDir, String stage) {
-        Path dir = bundleDir.resolve(stage);
+        Path dir = stageDir(bundleDir, stage);
         if (!Files.isDirectory(dir)) {
             throw new ModelRepositoryException(dir, stage + "/: stage directory listed in bundle.json is missing");
         }
@@ -404,47 +437,16 @@ final class ManifestReader {
      *
      * @return null when valid, else why not
      */
+    /** What is wrong with a manifest's respacing, in the one grammar requests use too; null when nothing. */
     static String respacingProblem(String respacing, int timesteps) {
-        var ddim = RESPACING_DDIM.matcher(respacing);
-        if (ddim.matches()) {
-            long n = parseCount(ddim.group(1));
-            if (n < 1 || n > timesteps) {
-                return "ddim step count must be between 1 and train_timesteps (" + timesteps + ")";
-            }
-            for (int stride = 1; stride < timesteps; stride++) { // improved-diffusion tries 1..T-1
-                if ((timesteps + stride - 1) / stride == n) {
-                    return null;
-                }
-            }
-            return "no integer stride gives exactly " + n + " of " + timesteps + " steps";
+        try {
+            io.unclip.engine.diffusion.Respacing.parse(respacing, timesteps);
+            return null;
+        } catch (IllegalArgumentException e) {
+            return e.getMessage();
         }
-        if (!RESPACING_SECTIONS.matcher(respacing).matches()) {
-            return "expected a step count (\"25\"), counts per section (\"10,15,20\") or \"ddimN\"";
-        }
-        String[] parts = respacing.split(",");
-        if (parts.length > timesteps) {
-            return "more sections than train_timesteps (" + timesteps + ")";
-        }
-        int base = timesteps / parts.length;
-        int extra = timesteps % parts.length;
-        for (int i = 0; i < parts.length; i++) {
-            long count = parseCount(parts[i]);
-            int size = base + (i < extra ? 1 : 0);
-            if (count < 1 || count > size) {
-                return "section " + (i + 1) + " asks for " + parts[i] + " steps, it has " + size
-                        + " timesteps (at least 1 step each)";
-            }
-        }
-        return null;
     }
 
-    private static long parseCount(String digits) {
-        try {
-            return Long.parseLong(digits);
-        } catch (NumberFormatException e) {
-            return Long.MAX_VALUE; // too many digits: reported as out of range
-        }
-    }
 
     private static Resolution resolution(JsonFields r) {
         Resolution res = new Resolution(r.optionalInteger("input", 1), r.optionalInteger("output", 1),

@@ -2,6 +2,7 @@ package io.unclip.engine.model;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.unclip.engine.onnx.Fixtures;
@@ -17,22 +18,18 @@ import org.junit.jupiter.api.io.TempDir;
 class ManifestFormatTest {
 
     @Test
-    void respacingFollowsImprovedDiffusion() {
-        assertNull(ManifestReader.respacingProblem("25", 1000));
-        assertNull(ManifestReader.respacingProblem("1000", 1000));
-        assertNull(ManifestReader.respacingProblem("10,15,20", 1000));
-        assertNull(ManifestReader.respacingProblem("ddim25", 1000));
-        assertNull(ManifestReader.respacingProblem("ddim27", 1000)); // stride 38
-        assertNull(ManifestReader.respacingProblem("ddim1000", 1000));
-        assertEquals("no integer stride gives exactly 1 of 1000 steps", ManifestReader.respacingProblem("ddim1", 1000));
-        assertEquals("section 1 asks for 1001 steps, it has 1000 timesteps (at least 1 step each)",
-                ManifestReader.respacingProblem("1001", 1000));
-        assertEquals("section 2 asks for 0 steps, it has 500 timesteps (at least 1 step each)",
-                ManifestReader.respacingProblem("5,0", 1000));
-        assertEquals("ddim step count must be between 1 and train_timesteps (1000)",
-                ManifestReader.respacingProblem("ddim99999999999999999999", 1000));
-        assertTrue(ManifestReader.respacingProblem("25 steps", 1000).startsWith("expected a step count"));
-        assertTrue(ManifestReader.respacingProblem("", 1000).startsWith("expected a step count"));
+    void respacingIsTheOneGrammarOfRequestsToo() {
+        for (String ok : new String[] {"25", "1000", "10,15,20", "ddim25", "ddim27", "ddim1000", "trailing4",
+                "leading25", "linspace10"}) {
+            assertNull(ManifestReader.respacingProblem(ok, 1000), ok);
+        }
+        for (String bad : new String[] {"ddim1", "1001", "5,0", "ddim99999999999999999999", "25 steps", "",
+                "trailing0", "trailing1001"}) {
+            String problem = ManifestReader.respacingProblem(bad, 1000);
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> io.unclip.engine.diffusion.Respacing.parse(bad, 1000));
+            assertEquals(e.getMessage(), problem, bad);
+        }
     }
 
     /** The example in engine/MANIFEST.md is a valid manifest. */

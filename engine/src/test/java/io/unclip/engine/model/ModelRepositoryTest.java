@@ -218,14 +218,15 @@ class ModelRepositoryTest {
     @Test
     void respacingIsCheckedAgainstTrainTimesteps() {
         edit("decoder", m -> diffusion(m).put("respacing", "fast"));
-        assertRefusedStartingWith("decoder/manifest.json: field 'diffusion.respacing' is 'fast': expected a step count",
+        assertRefused("decoder/manifest.json: field 'diffusion.respacing' is 'fast': respacing 'fast': 'fast' is not a"
+                + " step count (expected e.g. \"25\", \"10,15,20\", \"ddim25\" or \"trailing25\")",
                 () -> repository.load(bundle));
         edit("decoder", m -> diffusion(m).put("respacing", "ddim600"));
-        assertRefused("decoder/manifest.json: field 'diffusion.respacing' is 'ddim600': no integer stride gives exactly"
-                + " 600 of 1000 steps", () -> repository.load(bundle));
+        assertRefused("decoder/manifest.json: field 'diffusion.respacing' is 'ddim600': cannot create exactly 600 steps"
+                + " from 1000 with an integer stride (ddim600)", () -> repository.load(bundle));
         edit("decoder", m -> diffusion(m).put("respacing", "400,400,400"));
-        assertRefused("decoder/manifest.json: field 'diffusion.respacing' is '400,400,400': section 1 asks for 400"
-                + " steps, it has 334 timesteps (at least 1 step each)", () -> repository.load(bundle));
+        assertRefused("decoder/manifest.json: field 'diffusion.respacing' is '400,400,400': respacing '400,400,400':"
+                + " cannot divide section 0 of 334 steps into 400", () -> repository.load(bundle));
         edit("decoder", m -> diffusion(m).put("respacing", "10,15,20"));
         repository.load(bundle).close();
     }
@@ -412,6 +413,37 @@ class ModelRepositoryTest {
         editBundle(b -> ((ArrayNode) b.get("stages")).add("../elsewhere"));
         assertRefused("bundle.json: field 'stages' has '../elsewhere', which is not a plain directory name",
                 () -> repository.load(bundle));
+    }
+
+    @Test
+    void anOverlayBundleTakesTheStagesItLacksFromItsBase() throws IOException {
+        Path variant = bundle.resolve("variant");
+        Fixtures.copyTree(bundle.resolve("decoder"), variant.resolve("decoder"));
+        editJson(variant.resolve("decoder").resolve("manifest.json"), m -> diffusion(m).put("respacing", "trailing2"));
+        Files.writeString(variant.resolve("bundle.json"), "{\"name\": \"tiny-variant\", \"version\": \"1\", \"base\": \"..\","
+                + " \"stages\": [\"text_encoder\", \"prior\", \"decoder\", \"upsampler_32\"]}");
+        try (ModelBundle b = repository.load(variant)) {
+            assertEquals("tiny-variant", b.name());
+            assertEquals(List.of("text_encoder", "prior", "decoder", "upsampler_32"), List.copyOf(b.stages().keySet()));
+            assertEquals(variant.resolve("decoder"), b.stage("decoder").manifest().dir());
+            assertEquals("trailing2", b.stage("decoder").manifest().diffusion().orElseThrow().respacing());
+            assertEquals(bundle.resolve("prior"), b.stage("prior").manifest().dir());
+        }
+        try (ModelBundle b = repository.load(bundle)) {
+            assertEquals("25", b.stage("decoder").manifest().diffusion().orElseThrow().respacing(), "the base is as it was");
+        }
+        Files.writeString(variant.resolve("bundle.json"), "{\"name\": \"v\", \"version\": \"1\", \"base\": \"..\","
+                + " \"stages\": [\"decoder\", \"upsampler_9\"]}");
+        assertRefusedStartingWith("upsampler_9/: stage directory listed in bundle.json is in neither this bundle nor its"
+                + " base", () -> repository.load(variant));
+        Files.writeString(variant.resolve("bundle.json"), "{\"name\": \"v\", \"version\": \"1\", \"base\": \"/etc\","
+                + " \"stages\": [\"decoder\"]}");
+        assertRefusedStartingWith("bundle.json: field 'base' is '/etc': give a path relative to this bundle",
+                () -> repository.load(variant));
+        Files.writeString(variant.resolve("bundle.json"), "{\"name\": \"v\", \"version\": \"1\", \"base\": \"decoder\","
+                + " \"stages\": [\"decoder\"]}");
+        assertRefusedStartingWith("bundle.json: field 'base' is 'decoder', which is not another bundle directory",
+                () -> repository.load(variant));
     }
 
     // ---- helpers ----
