@@ -31,6 +31,7 @@ from torch.utils._pytree import tree_flatten
 
 import train_captioner
 import train_clip
+import train_consistency
 import train_decoder
 import train_prior
 import train_upsampler
@@ -219,6 +220,18 @@ class MetaForwardTest(unittest.TestCase):
                                                Diffusion.cosine(1000), data, g, args, device)[0]
             self.check_step(step)
 
+    def test_consistency_step(self):
+        data = ShapesData(data_dir("d32"), 32, 64)
+        args = train_consistency.parser().parse_args(["--batch", "4"])
+        grid = train_consistency.solver_grid(1000, args.grid)
+
+        def step(device, g):
+            teacher = Decoder().to(device).eval()
+            return train_consistency.step_loss(Decoder().to(device), teacher, teacher, MiniClip().eval().to(device),
+                                               train_consistency.Consistency(Diffusion.cosine(1000)), grid, data, g,
+                                               args, device)[0]
+        self.check_step(step)
+
     def test_prior_step(self):
         args = train_prior.parser().parse_args(["--batch", "8"])
         data = ShapesData(data_dir("d32"), 32, 64)
@@ -333,6 +346,11 @@ class TrainerSmokeTest(unittest.TestCase):
                 run("train_decoder.py", "--data", pack, "--val", pack, *clip, "--out", o + "/decoder", "--steps", "3",
                     "--limit", "64", "--device", "cpu")
                 self.check_ckpt(o + "/decoder/last.pt", 3)
+                # distils the shipped decoder (the teacher comes from the bundle, the conditioning from this CLIP)
+                run("train_consistency.py", "--data", pack, *clip, "--out", o + "/consistency", "--sample-every", "2",
+                    *common)
+                self.check_ckpt(o + "/consistency/last.pt", 2)
+                self.assertTrue(os.path.exists(o + "/consistency/samples/step_0000002.png"))
                 run("train_prior.py", "--data", d32, *clip, "--out", o + "/prior", *common)
                 self.check_ckpt(o + "/prior/last.pt", 2)
                 for stage, root in (("128", d32), ("512", d512)):

@@ -180,8 +180,9 @@ class ShippedBundleTest {
         assertEquals(((3 + 5 + 14) % 17) / 8.0f - 1, f[11]); // c=1, y=1, x=2
     }
 
+    /** Small enough to clone quickly and to travel to a lent GPU (its working tree is capped at 64 MiB). */
     @Test
-    void bundleStaysUnder40Megabytes() throws IOException {
+    void bundleStaysUnder50Megabytes() throws IOException {
         long bytes;
         try (Stream<Path> files = Files.walk(dir)) {
             bytes = files.filter(Files::isRegularFile).mapToLong(p -> {
@@ -192,6 +193,6 @@ class ShippedBundleTest {
                 }
             }).sum();
         }
-        assertTrue(bytes < 40L * 1024 * 1024, "bundle is " + bytes + " bytes");
+        assertTrue(bytes < 50L * 1024 * 1024, "bundle (with its consistency overlay) is " + bytes + " bytes");
     }
 }
