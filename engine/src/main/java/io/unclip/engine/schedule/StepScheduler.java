@@ -63,6 +63,8 @@ public final class StepScheduler implements Batching {
     private final Condition arrived = lock.newCondition();
     private final PriorityQueue<Active> waiting;
     private final List<Active> active = new ArrayList<>(); // the stepping thread's only
+    // retired requests' outcomes, told after the stats count them as retired (the stepping thread's, reused per step)
+    private final List<Runnable> outcomes = new ArrayList<>();
     private final AtomicLong sequence = new AtomicLong();
     private long calls;
     private long rows;
@@ -205,7 +207,6 @@ public final class StepScheduler implements Batching {
 
     /** One denoising step of every active request, then retires the finished and the cancelled. */
     private void step() {
-        List<Runnable> outcomes = new ArrayList<>(); // told after the stats count them as retired
         active.removeIf(a -> {
             if (a.ticket.cancelled()) {
                 RuntimeException e = new SamplingCancelledException(a.job.state().stepsDone(),
@@ -280,7 +281,11 @@ public final class StepScheduler implements Batching {
             return false;
         });
         activeCount = active.size();
-        outcomes.forEach(Runnable::run);
+        try {
+            outcomes.forEach(Runnable::run);
+        } finally {
+            outcomes.clear();
+        }
     }
 
     /** Runs {@code work} on each request (in parallel inside {@link #SAMPLING}); a failure fails that request only. */
