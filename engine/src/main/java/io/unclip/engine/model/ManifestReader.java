@@ -430,13 +430,6 @@ final class ManifestReader {
         return new DiffusionSpec(schedule, timesteps, prediction, variance, clip, sampler, respacing, eta, guidance);
     }
 
-    /**
-     * Checks a respacing string the way improved-diffusion's space_timesteps accepts it:
-     * "ddimN" needs an integer stride giving exactly N steps; "a,b,c" splits T into equal
-     * sections and takes at most a section's size from each.
-     *
-     * @return null when valid, else why not
-     */
     /** What is wrong with a manifest's respacing, in the one grammar requests use too; null when nothing. */
     static String respacingProblem(String respacing, int timesteps) {
         try {
