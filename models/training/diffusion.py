@@ -58,7 +58,9 @@ class Diffusion:
         self.sqrt_recip_ac = np.sqrt(1.0 / self.ac)
         self.sqrt_recipm1_ac = np.sqrt(1.0 / self.ac - 1)
         self.post_var = betas * (1.0 - self.ac_prev) / (1.0 - self.ac)
-        self.post_log_var = np.log(np.append(self.post_var[1], self.post_var[1:]))
+        # improved-diffusion clips log(0) at t = 0 with the next step's variance; a 1-step chain has none
+        self.post_log_var = (np.log(np.append(self.post_var[1], self.post_var[1:])) if self.T > 1
+                             else np.full(1, np.log(np.float64(1e-20))))
         self.post_c1 = betas * np.sqrt(self.ac_prev) / (1.0 - self.ac)
         self.post_c2 = (1.0 - self.ac_prev) * np.sqrt(alphas) / (1.0 - self.ac)
 

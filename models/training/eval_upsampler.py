@@ -5,6 +5,7 @@ DDIM eta 0, single-section respacing, x0 clipped to [-1, 1].
 
   python3 eval_upsampler.py --stage 128 [--n 16] [--steps 10]      # val-s2-2k: clean 32 -> 128, full images
   python3 eval_upsampler.py --stage 512 [--n 4] [--crop 256]       # upval-s4-64: clean 128 -> 512, centre crops
+  python3 eval_upsampler.py --stage 512 --bundle ../bundle         # the shipped weights, read from the ONNX file
 Writes a PNG strip (bilinear | sample | ground truth) to ckpt/upsampler_<stage>/eval_*.png.
 """
 import argparse
@@ -33,6 +34,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--stage", choices=sorted(STAGES), required=True)
     ap.add_argument("--ckpt", default=None)
+    ap.add_argument("--bundle", default=None, help="evaluate this bundle's upsampler_<stage> instead of a checkpoint")
     ap.add_argument("--n", type=int, default=None)
     ap.add_argument("--steps", type=int, default=10)
     ap.add_argument("--crop", type=int, default=256, help="stage 512: evaluate a centre crop of this size")
@@ -41,10 +43,14 @@ def main():
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     cfg = STAGES[args.stage]
-    ck = load_ckpt(args.ckpt or os.path.join(TRAIN_DIR, "ckpt/upsampler_%s/last.pt" % args.stage))
-    model = build_upsampler(ck["config"])
-    model.load_state_dict(ck["ema"])
-    model.eval()
+    if args.bundle:
+        from bundle_modules import load_upsampler
+        model, ck = load_upsampler(args.bundle, "upsampler_%s" % args.stage), {"step": 0}
+    else:
+        ck = load_ckpt(args.ckpt or os.path.join(TRAIN_DIR, "ckpt/upsampler_%s/last.pt" % args.stage))
+        model = build_upsampler(ck["config"])
+        model.load_state_dict(ck["ema"])
+        model.eval()
     if args.stage == "128":
         root, n = os.path.join(TRAIN_DIR, "data/val-s2-2k"), args.n or 16
     else:
@@ -77,7 +83,7 @@ def main():
                 eps = (x - np.sqrt(ac) * x0) / np.sqrt(1 - ac)
                 x = np.sqrt(acp) * x0 + np.sqrt(1 - acp) * eps
         out = x
-    res = {"stage": args.stage, "step": ck["step"], "n": n, "ddim_steps": args.steps,
+    res = {"stage": args.stage, "step": ck["step"], "weights": args.bundle or "checkpoint", "n": n, "ddim_steps": args.steps,
            "psnr_model": round(float(psnr(out, high).mean()), 2), "psnr_bilinear": round(float(psnr(base, high).mean()), 2),
            "exact8_model": round(float(within(out, high).mean()), 4),
            "exact8_bilinear": round(float(within(base, high).mean()), 4)}
@@ -85,6 +91,7 @@ def main():
     k = min(n, 4)
     strip = np.concatenate([np.concatenate([u8(base[:k])[i], u8(out[:k])[i], u8(high[:k])[i]], 1) for i in range(k)], 0)
     d = os.path.join(TRAIN_DIR, "ckpt/upsampler_%s" % args.stage)
+    os.makedirs(d, exist_ok=True)
     save_png(os.path.join(d, "eval_step%07d_ddim%d.png" % (ck["step"], args.steps)), strip)
     with open(os.path.join(d, "eval.jsonl"), "a") as f:
         f.write(json.dumps(res) + "\n")

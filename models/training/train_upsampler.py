@@ -12,6 +12,8 @@ Resumable with identical per-step randomness (step_generator); checkpoints writt
 
   nohup /usr/bin/python3 train_upsampler.py --stage 128 >> /root/unclip-train/logs/upsampler_128.log 2>&1 &
   nohup /usr/bin/python3 train_upsampler.py --stage 512 >> /root/unclip-train/logs/upsampler_512.log 2>&1 &
+  # fine-tune the shipped weights (fresh optimiser), e.g. with fewer blurred inputs and more uniform crops:
+  train_upsampler.py --stage 512 --init ../bundle --out $D/ckpt/upsampler_512_ft --lr 2e-4 --blur-p 0.3 --edge-p 0.25
 """
 import argparse
 import copy
@@ -70,7 +72,7 @@ def make_batch(data, cfg, g):
     # 4 candidate crops per sample; for half the samples keep the one where bilinear is worst (edges), else the first
     oy = torch.randint(0, H - crop + 1, (b, 4), generator=g).tolist()
     ox = torch.randint(0, H - crop + 1, (b, 4), generator=g).tolist()
-    pick_edge = (torch.rand(b, generator=g) < 0.5).tolist()
+    pick_edge = (torch.rand(b, generator=g) < cfg.get("edge_p", 0.5)).tolist()
     x0s, conds = [], []
     for i in range(b):
         cands = []
@@ -135,13 +137,23 @@ def parser():
     ap.add_argument("--save-every-s", type=float, default=180)
     ap.add_argument("--bench", type=int, default=0, help="time N steps and exit (no checkpoint)")
     ap.add_argument("--limit", type=int, default=None, help="use only the first N scenes (smoke tests)")
+    ap.add_argument("--init", default=None, help="start from this bundle's upsampler_<stage> weights (a fine-tune;"
+                    " fresh optimiser) when OUT has no checkpoint yet")
+    ap.add_argument("--blur-p", type=float, default=None, help="probability of blurring the low-res input"
+                    " (default: the stage's)")
+    ap.add_argument("--edge-p", type=float, default=None, help="share of crops chosen where bilinear is worst"
+                    " (default 0.5); the rest are uniform, so flat areas are learnt too")
     add_device_arg(ap)
     return ap
 
 
 def main(argv=None):
     args = parser().parse_args(argv)
-    cfg = STAGES[args.stage]
+    cfg = dict(STAGES[args.stage])
+    if args.blur_p is not None:
+        cfg["blur_p"] = args.blur_p
+    if args.edge_p is not None:
+        cfg["edge_p"] = args.edge_p
     out = args.out or os.path.join(TRAIN_DIR, "ckpt/upsampler_%s" % args.stage)
     torch.set_num_threads(args.threads)
     seed = cfg["seed"]
@@ -164,6 +176,15 @@ def main(argv=None):
         opt.load_state_dict(ck["opt"])
         step = ck["step"]
         print("resumed upsampler_%s at step %d" % (args.stage, step), flush=True)
+    elif args.init:
+        from bundle_modules import load_upsampler
+        init = load_upsampler(args.init, "upsampler_%s" % args.stage)
+        if init.config != model.config:
+            raise SystemExit("--init %s: upsampler_%s is %s, this stage trains %s" % (args.init, args.stage,
+                                                                                       init.config, model.config))
+        model.load_state_dict(init.state_dict())
+        ema.load_state_dict(init.state_dict())
+        print("initialised upsampler_%s from %s" % (args.stage, args.init), flush=True)
     log = Logger(os.path.join(out, "metrics.jsonl")) if not args.bench else None
     if log:
         log.log(event="start", step=step, params=count_params(model), config=model.config, stage_cfg=cfg,

@@ -49,6 +49,7 @@ abstract class BaseCommand implements Callable<Integer> {
             Map.entry("decoder.steps", "--decoder-steps"),
             Map.entry("decoder.guidance_scale", "--decoder-guidance"),
             Map.entry("decoder.classifier_guidance", "--classifier-guidance"),
+            Map.entry("decoder.candidates", "--decoder-candidates"),
             Map.entry("decoder.sampler", "--sampler"),
             Map.entry("decoder.eta", "--eta"),
             Map.entry("upsampler.steps", "--sr-steps"),

@@ -35,6 +35,12 @@ public final class SamplerOptions {
                     + " for its main object, scale in [0, 100] (0 = off); needs a classifier stage in the bundle.")
     Double classifierGuidance;
 
+    @Option(names = "--decoder-candidates", paramLabel = "K",
+            description = "Decode K candidates of every image (1..8) and keep the one CLIP ranks closest to the"
+                    + " prompt (without a prompt: to the image it varies); K times the decoder's work. Needs an"
+                    + " image_encoder stage in the bundle.")
+    Integer decoderCandidates;
+
     @Option(names = {"--sr-steps", "--upsampler-steps"}, paramLabel = "N",
             description = "Sampling steps of every upsampler.")
     Integer srSteps;
@@ -53,7 +59,7 @@ public final class SamplerOptions {
 
     StageOverrides overrides(StageOverrides base) {
         SamplerOverrides d = base.decoder().overriddenBy(new SamplerOverrides(decoderSampler, decoderSteps,
-                decoderRespacing, decoderEta, decoderGuidance, null, classifierGuidance));
+                decoderRespacing, decoderEta, decoderGuidance, null, classifierGuidance, decoderCandidates));
         SamplerOverrides u = base.upsampler().overriddenBy(new SamplerOverrides(srSampler, srSteps, srRespacing, srEta,
                 null, null));
         return base.withDecoder(d).withUpsampler(u);
@@ -61,6 +67,6 @@ public final class SamplerOptions {
 
     /** Whether only the options PyTorch's reference (bench --torch) also takes are set. */
     boolean referenceCanFollow() {
-        return decoderRespacing == null && classifierGuidance == null && srRespacing == null && srSampler == null && srEta == null;
+        return decoderRespacing == null && classifierGuidance == null && decoderCandidates == null && srRespacing == null && srSampler == null && srEta == null;
     }
 }

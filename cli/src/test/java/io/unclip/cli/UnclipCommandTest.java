@@ -175,6 +175,19 @@ class UnclipCommandTest {
     }
 
     @Test
+    void decoderCandidatesAreRankedAndRecorded() throws IOException {
+        Path out = tmp.resolve("k.png");
+        Result r = run(args(FAST, "generate", PROMPT, "--size", "8", "-o", out.toString(), "--decoder-candidates", "3",
+                "--json"));
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("\"rows\":3"), "the decoder samples the three candidates together: " + r.out());
+        assertEquals("ddpm, 3 (3 steps), eta 0, guidance 8, clip 1, best of 3",
+                PngCodec.withDefaultLimits().read(out).text().get("decoder"));
+        assertOneLine(2, "unclip: --decoder-candidates: must be between 1 and 8, got 9",
+                run(args(FAST, "generate", PROMPT, "--decoder-candidates", "9")));
+    }
+
+    @Test
     void plainProgressLinesAndPreviews() throws IOException {
         Path previews = tmp.resolve("previews");
         Result r = run(args(FAST, "generate", PROMPT, "--size", "32", "-o", tmp.resolve("p.png").toString(),

@@ -8,6 +8,7 @@ import io.unclip.engine.model.StageKind;
 import io.unclip.engine.model.StageManifest;
 import io.unclip.engine.stage.ClassifierStage;
 import io.unclip.engine.stage.DecoderStage;
+import io.unclip.engine.stage.ImageEncoderStage;
 import io.unclip.engine.stage.DiffusionOutput;
 import io.unclip.engine.stage.TextConditioning;
 import io.unclip.engine.tensor.Tensor;
@@ -45,7 +46,8 @@ public class DecoderHandler implements StageHandler {
 
     private final PngCodec png = PngCodec.withDefaultLimits();
     private final Lazy<DecoderStage> stage = new Lazy<>(() -> new DecoderStage(model.require().stages().get(0),
-            scheduling.scheduling(), model.require().also(StageKind.CLASSIFIER).map(ClassifierStage::new).orElse(null)));
+            scheduling.scheduling(), model.require().also(StageKind.CLASSIFIER).map(ClassifierStage::new).orElse(null),
+            model.require().also(StageKind.IMAGE_ENCODER).map(ImageEncoderStage::new).orElse(null)));
 
     @Override
     public StageName stage() {

@@ -26,6 +26,7 @@ import io.unclip.api.v1.JobEvent;
 import io.unclip.api.v1.JobRequest;
 import io.unclip.api.v1.JobResult;
 import io.unclip.api.v1.JobState;
+import io.unclip.api.v1.SamplerParams;
 import io.unclip.api.v1.StageInputs;
 import io.unclip.api.v1.StageName;
 import io.unclip.api.v1.StageTask;
@@ -70,11 +71,15 @@ class DecoderWorkerTest extends WorkerTestBase {
     }
 
     static StageTask task(String jobId, int images, int size) {
+        return task(jobId, images, size, SamplerParams.getDefaultInstance());
+    }
+
+    static StageTask task(String jobId, int images, int size, SamplerParams decoder) {
         Random r = new Random(jobId.hashCode());
         return StageTask.newBuilder().setJobId(jobId).setStage(StageName.DECODER).setAttempt(1)
                 .setRequest(JobRequest.newBuilder().setJobId(jobId).setStreamProgress(true)
                         .setGenerate(GenerateRequest.newBuilder().setPrompt("a red circle").setSeed(3)
-                                .setNumImages(images).setSize(size).setPreviewInterval(5)))
+                                .setNumImages(images).setSize(size).setPreviewInterval(5).setDecoder(decoder)))
                 .setInputs(StageInputs.newBuilder().setImageEmbeds(random(r, images, 16)).setText(text(r))
                         .setUnconditional(text(r)))
                 .setParams(GenerationParams.newBuilder().setPrompt("a red circle").setSize(size))
@@ -121,6 +126,25 @@ class DecoderWorkerTest extends WorkerTestBase {
         JobEvent last = JobEvent.parseFrom(kafka.settle(TopicProbe.on(Topics.EVENTS, "dec-1"), Duration.ZERO)
                 .get(kinds.size() - 1).value());
         assertEquals(StageName.DECODER, last.getEvent().getStageFinished().getStage());
+    }
+
+    /** The decoder service loads the bundle's image encoder too, and ranks candidates with it. */
+    @Test
+    void decoderCandidatesAreRankedInTheStageAndReported() throws Exception {
+        kafka.send(Topics.DECODER, "dec-k3", task("dec-k3", 2, 8, SamplerParams.newBuilder().setSteps(6)
+                .setCandidates(3).build()).toByteArray());
+        kafka.send(Topics.DECODER, "dec-k9", task("dec-k9", 1, 8, SamplerParams.newBuilder().setCandidates(9).build())
+                .toByteArray());
+        JobResult done = JobResult.parseFrom(kafka.first(Topics.RESULTS, "dec-k3", WAIT).value());
+        assertEquals(JobState.SUCCEEDED, done.getStatus(), done.getError().getMessage());
+        assertEquals(2, done.getImagesCount(), "one image per requested image, whatever the candidates");
+        assertEquals(3, done.getParams().getDecoder().getCandidates());
+        assertEquals(6, done.getParams().getDecoder().getSteps());
+        JobResult refused = JobResult.parseFrom(kafka.first(Topics.RESULTS, "dec-k9", WAIT).value());
+        assertEquals(JobState.FAILED, refused.getStatus());
+        assertEquals(FailureCode.INVALID_REQUEST, refused.getError().getCode());
+        assertTrue(refused.getError().getMessage().contains("decoder.candidates: must be between 1 and 8, got 9"),
+                refused.getError().getMessage());
     }
 
     @Test

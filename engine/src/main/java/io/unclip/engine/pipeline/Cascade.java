@@ -84,14 +84,15 @@ public final class Cascade implements AutoCloseable {
         this.text = first(StageKind.TEXT_ENCODER).map(s -> new TextEncoderStage(s, scheduling)).orElse(null);
         this.prior = first(StageKind.PRIOR).map(s -> new PriorStage(s, scheduling)).orElse(null);
         ClassifierStage classifier = first(StageKind.CLASSIFIER).map(ClassifierStage::new).orElse(null);
-        this.decoder = first(StageKind.DECODER).map(s -> new DecoderStage(s, scheduling, classifier)).orElse(null);
+        this.imageEncoder = first(StageKind.IMAGE_ENCODER).map(ImageEncoderStage::new).orElse(null);
+        this.decoder = first(StageKind.DECODER).map(s -> new DecoderStage(s, scheduling, classifier, imageEncoder))
+                .orElse(null);
         List<UpsamplerStage> ups = new ArrayList<>();
         for (LoadedStage s : bundle.stagesOfKind(StageKind.UPSAMPLER)) {
             ups.add(new UpsamplerStage(s, ups.size(), scheduling));
         }
         this.upsamplers = List.copyOf(ups);
         this.captioner = first(StageKind.CAPTIONER).map(s -> new CaptionerStage(s, scheduling)).orElse(null);
-        this.imageEncoder = first(StageKind.IMAGE_ENCODER).map(ImageEncoderStage::new).orElse(null);
         this.plan = CascadePlan.of(bundle);
         checkText();
     }

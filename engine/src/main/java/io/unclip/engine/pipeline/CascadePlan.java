@@ -250,10 +250,19 @@ public final class CascadePlan {
                 default -> null;
             };
             if (so != null) {
-                out.put(s.stage(), SamplerSettings.forStage(manifests.get(s.stage()), so));
+                SamplerSettings settings = SamplerSettings.forStage(manifests.get(s.stage()), so);
+                if (settings.candidates() > 1 && !has(StageKind.IMAGE_ENCODER)) {
+                    throw new InvalidRequestException("decoder.candidates", "the model bundle '" + bundle
+                            + "' has no image_encoder stage to rank candidates with");
+                }
+                out.put(s.stage(), settings);
             }
         }
         return out;
+    }
+
+    private boolean has(StageKind kind) {
+        return manifests.values().stream().anyMatch(m -> m.kind() == kind);
     }
 
     private Step require(Step step, String kind, Job job) {

@@ -25,6 +25,14 @@ import io.unclip.engine.tensor.Tensor;
  *   <li>Optional {@link Inpainting}: known pixels replaced at every step.</li>
  *   <li>Optional ADM classifier guidance ({@link ClassifierStage}), towards the labels the prompt
  *       names, when the request's {@code classifier_guidance} is above 0.</li>
+ *   <li>Optional best of {@code candidates}: K images are decoded per requested image (rows
+ *       {@code i * K + c}, candidate c reading stream (seed, "decoder", i, c), so candidate 0 is the
+ *       image decoded without ranking) and the one whose CLIP image embedding
+ *       ({@link ImageEncoderStage}) is closest to the prompt's text embedding is kept, or without a
+ *       prompt the one closest to the image embedding it was decoded from. DALL-E 2 ranks the
+ *       prior's samples this way; ranking decoded images also catches the decoder's own mistakes
+ *       (an object drawn in the wrong colour or place), at K times the decoder's cost. Previews
+ *       show candidate 0.</li>
  * </ul>
  * Thread-safe.
  */
@@ -38,6 +46,7 @@ public final class DecoderStage {
     private final int size;
     private final int channels;
     private final ClassifierStage classifier; // null: the bundle has none
+    private final ImageEncoderStage ranker; // null: the bundle has no image encoder, so no candidates
 
     public DecoderStage(LoadedStage stage) {
         this(stage, Scheduling.DEFAULT);
@@ -50,6 +59,15 @@ public final class DecoderStage {
 
     /** With a classifier for classifier guidance (null = none; then a request for it is refused). */
     public DecoderStage(LoadedStage stage, Scheduling scheduling, ClassifierStage classifier) {
+        this(stage, scheduling, classifier, null);
+    }
+
+    /**
+     * With a classifier (classifier guidance) and an image encoder (ranking candidates); either may be
+     * null, and a request that needs it is then refused.
+     */
+    public DecoderStage(LoadedStage stage, Scheduling scheduling, ClassifierStage classifier,
+                        ImageEncoderStage ranker) {
         if (stage.kind() != StageKind.DECODER) {
             throw new IllegalArgumentException(stage.name() + " is a " + stage.kind().id() + ", not a decoder");
         }
@@ -63,6 +81,7 @@ public final class DecoderStage {
                     + " px images, " + stage.name() + " makes " + size + " px");
         }
         this.classifier = classifier;
+        this.ranker = ranker;
     }
 
     /** The classifier used for classifier guidance, if the bundle has one. */
@@ -124,6 +143,79 @@ public final class DecoderStage {
             throw new IllegalArgumentException("decoder: " + text.rows() + " text rows for " + n + " images");
         }
         SamplerSettings settings = settings(request.overrides());
+        if (settings.candidates() > 1) {
+            return bestOf(settings, imageEmbeds, text, uncond, request, inpaint, prompt, ctx);
+        }
+        int[] images = request.imageIndices();
+        return sample(settings, imageEmbeds, text, uncond, RowNoise.of(request.seed(), NOISE_STREAM, 0, images),
+                inpaint == null ? null : inpaint.resized(size),
+                inpaint == null ? null : RowNoise.of(request.seed(), NOISE_STREAM + "/inpaint", 0, images), prompt, ctx);
+    }
+
+    /** K candidates of every image in one run, then the one CLIP ranks closest to its target. */
+    private DiffusionOutput bestOf(SamplerSettings settings, Tensor imageEmbeds, TextConditioning text,
+                                   TextConditioning uncond, DiffusionRequest request, Inpainting inpaint,
+                                   String prompt, RunContext ctx) {
+        if (ranker == null) {
+            throw new InvalidRequestException("decoder.candidates", "the model bundle has no image_encoder stage to"
+                    + " rank candidates with");
+        }
+        if (inpaint != null) {
+            throw new InvalidRequestException("decoder.candidates", "is not available for inpainting");
+        }
+        DiffusionOutput all = candidates(settings, imageEmbeds, text, uncond, request, prompt, ctx);
+        // the ranking is part of this stage's run: no image encoder events of its own
+        Tensor embedded = ranker.encode(all.images(), ctx.withListener(StageListener.NONE));
+        Tensor targets = text != null ? text.textEmbeds() : imageEmbeds;
+        int[] kept = CandidateRanking.best(embedded, targets, settings.candidates());
+        return new DiffusionOutput(Tensors.gatherRows(all.images(), kept), settings, all.timings());
+    }
+
+    /** Every candidate, rows {@code i * K + c}; previews only of candidate 0. */
+    DiffusionOutput candidates(SamplerSettings settings, Tensor imageEmbeds, TextConditioning text,
+                               TextConditioning uncond, DiffusionRequest request, String prompt, RunContext ctx) {
+        int n = request.rows();
+        int k = settings.candidates();
+        int[] source = new int[n * k];
+        int[] images = new int[n * k];
+        int[] candidate = new int[n * k];
+        for (int r = 0; r < n * k; r++) {
+            source[r] = r / k;
+            images[r] = request.imageIndices()[r / k];
+            candidate[r] = r % k;
+        }
+        int[] first = new int[n];
+        java.util.Arrays.setAll(first, i -> i * k);
+        return sample(settings, Tensors.gatherRows(imageEmbeds, source), text == null ? null : text.gather(source),
+                uncond, RowNoise.of(request.seed(), NOISE_STREAM, images, candidate), null, null, prompt,
+                ctx.withListener(previewsOf(ctx.listener(), first)));
+    }
+
+    /** Passes events on, with previews of only the given rows. */
+    private static StageListener previewsOf(StageListener to, int[] rows) {
+        return new StageListener() {
+            @Override
+            public void stageStarted(StageStarted event) {
+                to.stageStarted(event);
+            }
+
+            @Override
+            public void progress(StageProgress e) {
+                to.progress(e.preview() == null ? e : new StageProgress(e.stage(), e.kind(), e.cascadeStep(), e.step(),
+                        e.total(), Tensors.gatherRows(e.preview(), rows)));
+            }
+
+            @Override
+            public void stageFinished(StageTimings timings) {
+                to.stageFinished(timings);
+            }
+        };
+    }
+
+    private DiffusionOutput sample(SamplerSettings settings, Tensor imageEmbeds, TextConditioning text,
+                                   TextConditioning uncond, RowNoise noise, Inpainting inpaint, RowNoise inpaintNoise,
+                                   String prompt, RunContext ctx) {
+        int n = noise.rows();
         ClassifierGuidance steer = classifierGuidance(settings, prompt, n);
         boolean guided = settings.guided();
         Tensor embeds = guided ? Tensors.concatRows(imageEmbeds,
@@ -151,12 +243,8 @@ public final class DecoderStage {
                 putText(in, t);
             }
         };
-        int[] images = request.imageIndices();
-        DiffusionRunner.Outcome out = runner.run(new long[] {n, channels, size, size},
-                RowNoise.of(request.seed(), NOISE_STREAM, 0, images), settings, conditioning, null, true,
-                inpaint == null ? null : inpaint.resized(size),
-                inpaint == null ? null : RowNoise.of(request.seed(), NOISE_STREAM + "/inpaint", 0, images),
-                steer, 0, ctx);
+        DiffusionRunner.Outcome out = runner.run(new long[] {n, channels, size, size}, noise, settings, conditioning,
+                null, true, inpaint, inpaintNoise, steer, 0, ctx);
         Finite.output(out.sample(), "decoder", "image_embeds", "the embeddings are probably out of range");
         return new DiffusionOutput(LearnedUnconditional.clampIfAsked(manifest, out.sample()), settings, out.timings());
     }

@@ -15,16 +15,26 @@ package io.unclip.engine.stage;
  * @param clipRange     x0 clamp to [-r, r], r > 0; {@code Double.POSITIVE_INFINITY} = no clamp
  * @param classifierScale ADM classifier guidance scale in [0, {@value #MAX_CLASSIFIER_SCALE}] (0 = off);
  *                      decoder only, with a classifier stage in the bundle
+ * @param candidates    images decoded per requested image, 1..{@value #MAX_CANDIDATES}, the one CLIP
+ *                      ranks closest kept ({@link DecoderStage}); decoder only, with an image encoder
+ *                      stage in the bundle
  */
 public record SamplerOverrides(String sampler, Integer steps, String respacing, Double eta, Double guidanceScale,
-                               Double clipRange, Double classifierScale) {
-    private static final SamplerOverrides NONE = new SamplerOverrides(null, null, null, null, null, null, null);
+                               Double clipRange, Double classifierScale, Integer candidates) {
+    private static final SamplerOverrides NONE = new SamplerOverrides(null, null, null, null, null, null, null, null);
     public static final double MAX_CLASSIFIER_SCALE = 100;
+    public static final int MAX_CANDIDATES = 8;
+
+    /** Without decoder candidates. */
+    public SamplerOverrides(String sampler, Integer steps, String respacing, Double eta, Double guidanceScale,
+                            Double clipRange, Double classifierScale) {
+        this(sampler, steps, respacing, eta, guidanceScale, clipRange, classifierScale, null);
+    }
 
     /** Without classifier guidance. */
     public SamplerOverrides(String sampler, Integer steps, String respacing, Double eta, Double guidanceScale,
                             Double clipRange) {
-        this(sampler, steps, respacing, eta, guidanceScale, clipRange, null);
+        this(sampler, steps, respacing, eta, guidanceScale, clipRange, null, null);
     }
 
     /** Sampling steps of one stage, after respacing. */
@@ -36,7 +46,7 @@ public record SamplerOverrides(String sampler, Integer steps, String respacing, 
      * The rules every override obeys whatever the model (the limits are defined here, once): a
      * known sampler, steps or respacing (not both), steps in [1, {@value #MAX_STEPS}], respacing in
      * the one grammar, eta in [0, 1] and not with ddpm, guidance in [0, {@value #MAX_GUIDANCE}],
-     * clip > 0. The model's chain length is checked later, by {@link SamplerSettings#resolve}.
+     * clip > 0, candidates in [1, {@value #MAX_CANDIDATES}]. The model's chain length is checked later, by {@link SamplerSettings#resolve}.
      *
      * @param field field path prefix for messages, e.g. "decoder"
      * @return this
@@ -87,6 +97,10 @@ public record SamplerOverrides(String sampler, Integer steps, String respacing, 
             throw new InvalidRequestException(field + ".classifier_guidance", "must be in [0, "
                     + (int) MAX_CLASSIFIER_SCALE + "], got " + classifierScale);
         }
+        if (candidates != null && (candidates < 1 || candidates > MAX_CANDIDATES)) {
+            throw new InvalidRequestException(field + ".candidates", "must be between 1 and " + MAX_CANDIDATES
+                    + ", got " + Integer.toUnsignedString(candidates));
+        }
         return this;
     }
 
@@ -100,31 +114,35 @@ public record SamplerOverrides(String sampler, Integer steps, String respacing, 
     }
 
     public SamplerOverrides withSampler(String s) {
-        return new SamplerOverrides(s, steps, respacing, eta, guidanceScale, clipRange, classifierScale);
+        return new SamplerOverrides(s, steps, respacing, eta, guidanceScale, clipRange, classifierScale, candidates);
     }
 
     public SamplerOverrides withSteps(Integer n) {
-        return new SamplerOverrides(sampler, n, respacing, eta, guidanceScale, clipRange, classifierScale);
+        return new SamplerOverrides(sampler, n, respacing, eta, guidanceScale, clipRange, classifierScale, candidates);
     }
 
     public SamplerOverrides withRespacing(String r) {
-        return new SamplerOverrides(sampler, steps, r, eta, guidanceScale, clipRange, classifierScale);
+        return new SamplerOverrides(sampler, steps, r, eta, guidanceScale, clipRange, classifierScale, candidates);
     }
 
     public SamplerOverrides withEta(Double e) {
-        return new SamplerOverrides(sampler, steps, respacing, e, guidanceScale, clipRange, classifierScale);
+        return new SamplerOverrides(sampler, steps, respacing, e, guidanceScale, clipRange, classifierScale, candidates);
     }
 
     public SamplerOverrides withGuidanceScale(Double g) {
-        return new SamplerOverrides(sampler, steps, respacing, eta, g, clipRange, classifierScale);
+        return new SamplerOverrides(sampler, steps, respacing, eta, g, clipRange, classifierScale, candidates);
     }
 
     public SamplerOverrides withClipRange(Double c) {
-        return new SamplerOverrides(sampler, steps, respacing, eta, guidanceScale, c, classifierScale);
+        return new SamplerOverrides(sampler, steps, respacing, eta, guidanceScale, c, classifierScale, candidates);
     }
 
     public SamplerOverrides withClassifierScale(Double s) {
-        return new SamplerOverrides(sampler, steps, respacing, eta, guidanceScale, clipRange, s);
+        return new SamplerOverrides(sampler, steps, respacing, eta, guidanceScale, clipRange, s, candidates);
+    }
+
+    public SamplerOverrides withCandidates(Integer k) {
+        return new SamplerOverrides(sampler, steps, respacing, eta, guidanceScale, clipRange, classifierScale, k);
     }
 
     /** These overrides, with fields of {@code other} replacing them where {@code other}'s are set. */
@@ -139,6 +157,7 @@ public record SamplerOverrides(String sampler, Integer steps, String respacing, 
                 other.eta != null ? other.eta : eta,
                 other.guidanceScale != null ? other.guidanceScale : guidanceScale,
                 other.clipRange != null ? other.clipRange : clipRange,
-                other.classifierScale != null ? other.classifierScale : classifierScale);
+                other.classifierScale != null ? other.classifierScale : classifierScale,
+                other.candidates != null ? other.candidates : candidates);
     }
 }

@@ -27,13 +27,20 @@ import java.util.OptionalDouble;
  * @param guidanceScale classifier-free guidance scale; 1 = no guidance (N model rows, not 2N)
  * @param clipRange     x0 clamp; empty = none
  * @param classifierScale ADM classifier guidance scale; 0 = none
+ * @param candidates    images sampled per requested image, the best by CLIP kept (decoder); 1 = no ranking
  */
 public record SamplerSettings(String sampler, String respacing, int steps, double eta, double guidanceScale,
-                              OptionalDouble clipRange, double classifierScale) {
+                              OptionalDouble clipRange, double classifierScale, int candidates) {
     /** Without classifier guidance. */
     public SamplerSettings(String sampler, String respacing, int steps, double eta, double guidanceScale,
                            OptionalDouble clipRange) {
-        this(sampler, respacing, steps, eta, guidanceScale, clipRange, 0.0);
+        this(sampler, respacing, steps, eta, guidanceScale, clipRange, 0.0, 1);
+    }
+
+    /** One candidate per image. */
+    public SamplerSettings(String sampler, String respacing, int steps, double eta, double guidanceScale,
+                           OptionalDouble clipRange, double classifierScale) {
+        this(sampler, respacing, steps, eta, guidanceScale, clipRange, classifierScale, 1);
     }
 
     /**
@@ -84,7 +91,8 @@ public record SamplerSettings(String sampler, String respacing, int steps, doubl
             }
         }
         double classifier = o.classifierScale() != null ? o.classifierScale() : 0.0;
-        return new SamplerSettings(sampler, respacing, steps, eta, guidance, clip, classifier);
+        int candidates = o.candidates() != null ? o.candidates() : 1;
+        return new SamplerSettings(sampler, respacing, steps, eta, guidance, clip, classifier, candidates);
     }
 
     /**
@@ -103,6 +111,9 @@ public record SamplerSettings(String sampler, String respacing, int steps, doubl
                 + ": a diffusion stage without a diffusion section")), overrides);
         if (m.kind() != io.unclip.engine.model.StageKind.DECODER && s.classifierScale() != 0) {
             throw new InvalidRequestException(field + ".classifier_guidance", "applies to the decoder only");
+        }
+        if (m.kind() != io.unclip.engine.model.StageKind.DECODER && s.candidates() != 1) {
+            throw new InvalidRequestException(field + ".candidates", "applies to the decoder only");
         }
         if (m.kind() == io.unclip.engine.model.StageKind.UPSAMPLER && s.guided() && !StageRun.has(m, "image_embeds")) {
             throw new InvalidRequestException("upsampler.guidance_scale", m.stage() + " has no conditioning to"
@@ -163,7 +174,8 @@ public record SamplerSettings(String sampler, String respacing, int steps, doubl
     public String describe() {
         return sampler + ", " + respacing + " (" + steps + " steps), eta " + num(eta) + ", guidance "
                 + num(guidanceScale) + ", clip " + (clipRange.isPresent() ? num(clipRange.getAsDouble()) : "none")
-                + (classifierScale != 0 ? ", classifier guidance " + num(classifierScale) : "");
+                + (classifierScale != 0 ? ", classifier guidance " + num(classifierScale) : "")
+                + (candidates != 1 ? ", best of " + candidates : "");
     }
 
     /** As a JSON-friendly map. */
@@ -177,6 +189,9 @@ public record SamplerSettings(String sampler, String respacing, int steps, doubl
         m.put("clip_range", clipRange.isPresent() ? clipRange.getAsDouble() : null);
         if (classifierScale != 0) { // absent when off: parameters of unguided runs read as before
             m.put("classifier_guidance", classifierScale);
+        }
+        if (candidates != 1) {
+            m.put("candidates", candidates);
         }
         return m;
     }

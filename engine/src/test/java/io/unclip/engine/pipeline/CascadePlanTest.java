@@ -5,13 +5,18 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import io.unclip.engine.model.BundleManifest;
+import io.unclip.engine.model.ModelRepository;
 import io.unclip.engine.model.StageKind;
+import io.unclip.engine.model.StageManifest;
 import io.unclip.engine.onnx.Fixtures;
 import io.unclip.engine.pipeline.CascadePlan.Job;
 import io.unclip.engine.pipeline.CascadePlan.Step;
@@ -77,6 +82,34 @@ class CascadePlanTest {
                         .withUpsampler(SamplerOverrides.none().withGuidanceScale(2.0)))).getMessage());
         assertEquals("prior.steps", assertThrows(InvalidRequestException.class, () -> PLAN.settings(Job.GENERATE, 8,
                 StageOverrides.none().withPrior(SamplerOverrides.none().withSteps(0)))).field());
+    }
+
+    /** Decoder candidates are ranked by the image encoder: a bundle without one refuses them at the door. */
+    @Test
+    void decoderCandidatesNeedAnImageEncoder() {
+        StageOverrides three = StageOverrides.none().withDecoder(SamplerOverrides.none().withCandidates(3));
+        assertEquals(3, PLAN.settings(Job.GENERATE, 128, three).get("decoder").candidates());
+        assertEquals(1, PLAN.settings(Job.GENERATE, 128, null).get("decoder").candidates());
+        ModelRepository reader = new ModelRepository(null);
+        BundleManifest bundle = reader.readBundle(Fixtures.tinyBundle());
+        Map<String, StageManifest> noEncoder = new LinkedHashMap<>();
+        for (String s : bundle.stages()) {
+            StageManifest m = reader.readStage(Fixtures.tinyBundle(), s);
+            if (m.kind() != StageKind.IMAGE_ENCODER) {
+                noEncoder.put(s, m);
+            }
+        }
+        CascadePlan plan = CascadePlan.of(bundle, noEncoder);
+        InvalidRequestException e = assertThrows(InvalidRequestException.class,
+                () -> plan.settings(Job.GENERATE, 8, three));
+        assertEquals("decoder.candidates", e.field());
+        assertEquals("decoder.candidates: the model bundle 'tiny' has no image_encoder stage to rank candidates"
+                + " with", e.getMessage());
+        assertEquals(1, plan.settings(Job.GENERATE, 8, StageOverrides.none()
+                .withDecoder(SamplerOverrides.none().withCandidates(1))).get("decoder").candidates());
+        assertEquals("upsampler.candidates: applies to the decoder only", assertThrows(InvalidRequestException.class,
+                () -> PLAN.settings(Job.GENERATE, 32, StageOverrides.none()
+                        .withUpsampler(SamplerOverrides.none().withCandidates(2)))).getMessage());
     }
 
     @Test

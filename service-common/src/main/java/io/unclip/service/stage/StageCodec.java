@@ -69,7 +69,8 @@ public final class StageCodec {
                 p.hasEta() ? Double.valueOf(p.getEta()) : null,
                 p.hasGuidanceScale() ? Double.valueOf(p.getGuidanceScale()) : null,
                 clip,
-                p.hasClassifierGuidance() ? Double.valueOf(p.getClassifierGuidance()) : null).check(field);
+                p.hasClassifierGuidance() ? Double.valueOf(p.getClassifierGuidance()) : null,
+                p.hasCandidates() ? Integer.valueOf(p.getCandidates()) : null).check(field);
     }
 
     /** Engine overrides as the API's sampler parameters (the inverse of {@link #overrides}; null fields stay unset). */
@@ -97,6 +98,9 @@ public final class StageCodec {
         if (o.classifierScale() != null) {
             b.setClassifierGuidance(o.classifierScale().floatValue());
         }
+        if (o.candidates() != null) {
+            b.setCandidates(o.candidates());
+        }
         return b.build();
     }
 
@@ -122,6 +126,9 @@ public final class StageCodec {
         }
         if (s.classifierScale() != 0) {
             b.setClassifierGuidance((float) s.classifierScale());
+        }
+        if (s.candidates() != 1) {
+            b.setCandidates(s.candidates());
         }
         return b.build();
     }
