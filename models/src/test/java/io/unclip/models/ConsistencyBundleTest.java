@@ -29,14 +29,19 @@ class ConsistencyBundleTest {
     }
 
     @Test
-    void theOverlayReplacesTheDecoderOnly() {
+    void theOverlayCarriesItsTeachersConditioningAndTakesTheRestFromTheBase() {
         Path base = ShippedBundleTest.bundleDir();
         try (OrtRuntime runtime = new OrtRuntime(RuntimeOptions.defaults().withThreads(2, 1));
              ModelBundle b = new ModelRepository(runtime).load(overlay())) {
             assertEquals("shapes-demo-consistency", b.name());
             assertEquals(ShippedBundleTest.STAGES, List.copyOf(b.stages().keySet()));
             assertEquals(overlay().resolve("decoder").normalize(), b.stage("decoder").manifest().dir().normalize());
-            assertEquals(base.resolve("prior").normalize(), b.stage("prior").manifest().dir().normalize());
+            // the teacher's conditioning travels with the student; the rest is the base's
+            assertEquals(overlay().resolve("prior").normalize(), b.stage("prior").manifest().dir().normalize());
+            assertEquals(overlay().resolve("text_encoder").normalize(),
+                    b.stage("text_encoder").manifest().dir().normalize());
+            assertEquals(base.resolve("upsampler_512").normalize(),
+                    b.stage("upsampler_512").manifest().dir().normalize());
             DiffusionSpec d = b.stage("decoder").manifest().diffusion().orElseThrow();
             SamplerSettings s = SamplerSettings.resolve("decoder", d, SamplerOverrides.none());
             assertEquals("consistency, trailing4 (4 steps), eta 0, guidance 1, clip 1", s.describe());
