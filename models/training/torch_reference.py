@@ -142,7 +142,7 @@ class Cascade:
                 norm = json.load(f)
         self.mean = torch.tensor(norm["mean"]) if norm else None
         self.std = torch.tensor(norm["std"]) if norm else None
-        self.candidates = args.candidates
+        self.candidates = args.candidates or man[self.names["prior"]]["diffusion"].get("candidates", 2)
         self.n = args.num_images
         self.uncond = self.encode([""])  # cached, as the engine caches the empty prompt
 
@@ -231,7 +231,7 @@ def parse_args(argv):
     ap.add_argument("-k", "--runs", type=int, default=5)
     ap.add_argument("--warmup", type=int, default=1)
     ap.add_argument("-n", "--num-images", type=int, default=1)
-    ap.add_argument("--candidates", type=int, default=2)
+    ap.add_argument("--candidates", type=int, default=None, help="prior candidates (default: the manifest's, else 2)")
     ap.add_argument("--size", type=int)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--prior-steps", type=int)
@@ -258,7 +258,7 @@ def main(argv=None):
                                                                  c.get("tolerance"), "ok" if c["ok"] else "FAILED"))
     result = {"reference": "pytorch-eager", "torch_version": torch.__version__, "threads": torch.get_num_threads(),
               "bundle": bundle, "prompt": args.prompt, "size": cascade.size, "num_images": args.num_images,
-              "candidates": args.candidates, "runs": 0 if args.check_only else args.runs, "warmup": args.warmup,
+              "candidates": cascade.candidates, "runs": 0 if args.check_only else args.runs, "warmup": args.warmup,
               "self_check": checks, "stages": []}
     if not all(c["ok"] is not False for c in checks):
         result["error"] = "self-check failed: the rebuilt PyTorch modules do not reproduce reference.json"

@@ -91,8 +91,7 @@ final class BenchCommand extends BaseCommand {
         StageOverrides o = image.overrides(prior.overrides(StageOverrides.none()));
         Long seed = image.seed();
         GenerationRequest request = GenerationRequest.of(prompt).withNumImages(numImages)
-                .withSeed(seed == null ? 0L : seed).withSize(image.size).withOverrides(o)
-                .withPriorCandidates(prior.candidates);
+                .withSeed(seed == null ? 0L : seed).withSize(image.size).withOverrides(o);
         request.validate();
         Map<String, StageTotals> totals = new LinkedHashMap<>();
         List<Long> runWall = new ArrayList<>();
@@ -214,8 +213,8 @@ final class BenchCommand extends BaseCommand {
         }
         List<String> a = new ArrayList<>(List.of("--bundle", bundle.toString(), "--prompt", prompt,
                 "--runs", Integer.toString(runs), "--warmup", Integer.toString(warmup),
-                "--num-images", Integer.toString(numImages), "--candidates", Integer.toString(prior.candidates),
-                "--threads", Integer.toString(threads())));
+                "--num-images", Integer.toString(numImages), "--threads", Integer.toString(threads())));
+        add(a, "--candidates", prior.candidates);
         add(a, "--size", image.size);
         add(a, "--prior-steps", prior.priorSteps);
         add(a, "--prior-guidance", prior.priorGuidance);

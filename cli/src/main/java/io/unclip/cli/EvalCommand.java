@@ -114,7 +114,7 @@ final class EvalCommand extends BaseCommand {
         Path wd = environment().workDir();
         Path dir = wd.resolve(outDir);
         return new Evaluation.Settings(numImages, size, captionStyle,
-                sampling.overrides(prior.overrides(StageOverrides.none())), prior.candidates, wd, dir,
+                sampling.overrides(prior.overrides(StageOverrides.none())), wd, dir,
                 jsonOut == null ? dir.resolve("eval.json") : wd.resolve(jsonOut),
                 prompts != null ? Output.map("source", prompts.toString(), "prompts", set.size())
                         : Output.map("source", "generated", "seed", Long.toUnsignedString(setSeed), "prompts",

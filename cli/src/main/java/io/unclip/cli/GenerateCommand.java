@@ -88,7 +88,7 @@ final class GenerateCommand extends BaseCommand {
     private GenerationRequest request(String text, Long seed) {
         StageOverrides o = image.overrides(prior.overrides(StageOverrides.none()));
         return GenerationRequest.of(text).withNumImages(numImages).withSeed(seed).withSize(image.size)
-                .withOverrides(o).withPreviewInterval(image.previewInterval()).withPriorCandidates(prior.candidates);
+                .withOverrides(o).withPreviewInterval(image.previewInterval());
     }
 
     private int batch() throws IOException, InterruptedException {

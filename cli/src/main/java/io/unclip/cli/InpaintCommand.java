@@ -48,7 +48,7 @@ final class InpaintCommand extends BaseCommand {
         Tensor pixels = readImage("image", source);
         Tensor maskPixels = readImage("mask", mask);
         InpaintRequest request = new InpaintRequest(pixels, maskPixels, prompt, numImages, image.seed(), image.size,
-                image.overrides(prior.overrides(StageOverrides.none())), image.previewInterval(), prior.candidates);
+                image.overrides(prior.overrides(StageOverrides.none())), image.previewInterval());
         request.validate();
         output.previewsTo(image.previews);
         return interruptible(() -> {

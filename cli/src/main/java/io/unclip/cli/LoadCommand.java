@@ -425,7 +425,7 @@ final class LoadCommand extends BaseCommand {
             PromptLines.Line line = mix.get(i % mix.size());
             GenerationRequest r = GenerationRequest.of(line.prompt()).withNumImages(numImages)
                     .withSeed(line.seed() != null ? line.seed() : seed + i).withSize(size).withOverrides(o)
-                    .withPreviewInterval(previewInterval).withPriorCandidates(prior.candidates);
+                    .withPreviewInterval(previewInterval);
             r.validate();
             out.add(r);
         }

@@ -5,7 +5,6 @@ import io.unclip.engine.model.LoadedStage;
 import io.unclip.engine.model.StageManifest;
 import io.unclip.engine.model.TensorDecl;
 import io.unclip.engine.pipeline.Cascade;
-import io.unclip.engine.stage.PriorStage;
 import io.unclip.engine.stage.SamplerOverrides;
 import io.unclip.engine.stage.SamplerSettings;
 import java.nio.file.Path;
@@ -116,8 +115,7 @@ final class ModelsCommand implements Callable<Integer> {
                 d.put("defaults", diff);
                 output.info("  diffusion: " + spec.schedule() + " schedule, T " + spec.trainTimesteps() + ", predicts "
                         + spec.prediction() + ", variance " + spec.variance());
-                output.info("  defaults: " + defaults.describe()
-                        + (s.kind().id().equals("prior") ? "; " + PriorStage.DEFAULT_CANDIDATES + " candidates" : ""));
+                output.info("  defaults: " + defaults.describe());
             }
             m.lowresResize().ifPresent(r -> {
                 d.put("lowres_resize", r);

@@ -1,7 +1,6 @@
 package io.unclip.cli;
 
 import io.unclip.engine.pipeline.StageOverrides;
-import io.unclip.engine.stage.PriorStage;
 import io.unclip.engine.stage.SamplerOverrides;
 import picocli.CommandLine.Option;
 
@@ -23,13 +22,14 @@ public final class PriorOptions {
     @Option(names = "--prior-guidance", paramLabel = "S", description = "Prior classifier-free guidance scale.")
     Double priorGuidance;
 
-    @Option(names = "--candidates", paramLabel = "N", defaultValue = "" + PriorStage.DEFAULT_CANDIDATES,
-            description = "Prior samples per image; the one closest to the prompt is kept. Default: ${DEFAULT-VALUE}.")
-    int candidates;
+    @Option(names = "--candidates", paramLabel = "N",
+            description = "Prior samples per image, 1..8; the one closest to the prompt is kept. Default: the"
+                    + " prior manifest's (2, as in DALL-E 2).")
+    Integer candidates;
 
     StageOverrides overrides(StageOverrides base) {
         return base.withPrior(base.prior().overriddenBy(new SamplerOverrides(priorSampler, priorSteps, priorRespacing,
-                priorEta, priorGuidance, null)));
+                priorEta, priorGuidance, null, null, candidates).check("prior")));
     }
 
     /** Whether only the options PyTorch's reference (bench --torch) also takes are set. */

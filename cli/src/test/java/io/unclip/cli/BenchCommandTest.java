@@ -99,7 +99,7 @@ class BenchCommandTest {
         BenchCommand defaults = new BenchCommand();
         new CommandLine(defaults).parseArgs();
         Map<String, String> d = flags(defaults.referenceArgs(Path.of("/b")));
-        assertEquals(List.of("--bundle", "--candidates", "--num-images", "--prompt", "--runs", "--threads",
+        assertEquals(List.of("--bundle", "--num-images", "--prompt", "--runs", "--threads",
                 "--warmup"), List.copyOf(d.keySet()), "unset sampling options are left to the manifests");
         assertEquals(Integer.toString(Runtime.getRuntime().availableProcessors()), d.get("--threads"),
                 "ONNX Runtime's default is one thread per core");

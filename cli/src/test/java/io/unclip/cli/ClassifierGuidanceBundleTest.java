@@ -49,8 +49,8 @@ class ClassifierGuidanceBundleTest {
 
     private GenerationResult generate(double cfg, Double classifier, int n, long seed) {
         SamplerOverrides decoder = SamplerOverrides.none().withGuidanceScale(cfg).withClassifierScale(classifier);
-        return cascade.generate(new GenerationRequest(PROMPT, n, seed, 32, StageOverrides.none().withDecoder(decoder), 0,
-                2), null, () -> false);
+        return cascade.generate(new GenerationRequest(PROMPT, n, seed, 32, StageOverrides.none().withDecoder(decoder), 0),
+                null, () -> false);
     }
 
     private int colourAndShapeRight(GenerationResult r) {
@@ -88,7 +88,7 @@ class ClassifierGuidanceBundleTest {
         SamplerOverrides decoder = SamplerOverrides.none().withClassifierScale(5.0);
         InvalidRequestException e = org.junit.jupiter.api.Assertions.assertThrows(InvalidRequestException.class,
                 () -> cascade.generate(new GenerationRequest("a white background", 1, 1L, 32,
-                        StageOverrides.none().withDecoder(decoder), 0, 2), null, () -> false));
+                        StageOverrides.none().withDecoder(decoder), 0), null, () -> false));
         assertEquals("decoder.classifier_guidance", e.field());
     }
 }

@@ -51,7 +51,7 @@ class ConsistencyDecoderBundleTest {
 
     private GenerationResult generate(SamplerOverrides decoder) {
         return cascade.generate(new GenerationRequest(PROMPT, 4, 11L, 32, StageOverrides.none().withDecoder(decoder),
-                0, 2), null, () -> false);
+                0), null, () -> false);
     }
 
     private static StageTimings decoderTimings(GenerationResult r) {

@@ -105,7 +105,7 @@ class UnclipCommandTest {
         assertEquals("32x32", t.get("size"));
         assertEquals("8,32", t.get("sizes"));
         assertEquals("ddpm, 3 (3 steps), eta 0, guidance 8, clip 1", t.get("decoder"));
-        assertEquals("ddim, ddim2 (2 steps), eta 0, guidance 4, clip none", t.get("prior"));
+        assertEquals("ddim, ddim2 (2 steps), eta 0, guidance 4, clip none, best of 2", t.get("prior"));
         assertEquals("ddim, ddim2 (2 steps), eta 0, guidance 1, clip 1", t.get("upsampler_32"));
         assertEquals("tiny 1.0.0", t.get("bundle"));
         JsonNode p = new ObjectMapper().readTree(t.get("parameters"));
@@ -124,7 +124,7 @@ class UnclipCommandTest {
                 "ddpm");
         assertEquals(0, r.code(), r.err());
         Map<String, String> t = PngCodec.withDefaultLimits().read(out).text();
-        assertEquals("ddpm, 3 (3 steps), eta 0, guidance 4, clip none", t.get("prior"));
+        assertEquals("ddpm, 3 (3 steps), eta 0, guidance 4, clip none, best of 2", t.get("prior"));
         assertEquals("ddim, 2,2 (4 steps), eta 0.5, guidance 8, clip 1", t.get("decoder"));
         assertEquals("ddpm, trailing2 (2 steps), eta 0, guidance 1, clip 1", t.get("upsampler_32"));
 
@@ -185,6 +185,22 @@ class UnclipCommandTest {
                 PngCodec.withDefaultLimits().read(out).text().get("decoder"));
         assertOneLine(2, "unclip: --decoder-candidates: must be between 1 and 8, got 9",
                 run(args(FAST, "generate", PROMPT, "--decoder-candidates", "9")));
+    }
+
+    @Test
+    void priorCandidatesAreThePriorsSamplerField() throws IOException {
+        Path out = tmp.resolve("p.png");
+        Result r = run(args(FAST, "generate", PROMPT, "--size", "8", "-o", out.toString(), "--candidates", "3",
+                "--json"));
+        assertEquals(0, r.code(), r.err());
+        Map<String, String> t = PngCodec.withDefaultLimits().read(out).text();
+        assertTrue(t.get("prior").endsWith(", best of 3"), t.get("prior"));
+        assertTrue(t.get("parameters").contains("\"prior\":{") && t.get("parameters").contains("\"candidates\":3"),
+                t.get("parameters"));
+        run(args(FAST, "generate", PROMPT, "--size", "8", "-o", out.toString(), "--candidates", "1"));
+        assertFalse(PngCodec.withDefaultLimits().read(out).text().get("prior").contains("best of"));
+        assertOneLine(2, "unclip: --candidates: must be between 1 and 8, got 9",
+                run(args(FAST, "generate", PROMPT, "--candidates", "9")));
     }
 
     @Test
@@ -339,7 +355,7 @@ class UnclipCommandTest {
         assertTrue(r.out().contains("stage upsampler_128 (upsampler)"), r.out());
         assertTrue(r.out().contains("low-res image: bilinear resize"), r.out());
         assertTrue(r.out().contains("caption styles: short [SHORT], descriptive [DESC]"), r.out());
-        assertTrue(r.out().contains("defaults: ddim, ddim25 (25 steps), eta 0, guidance 4, clip none; 2 candidates"),
+        assertTrue(r.out().contains("defaults: ddim, ddim25 (25 steps), eta 0, guidance 4, clip none, best of 2"),
                 r.out());
         Result json = run("models", "check", BUNDLE, "--json");
         assertEquals(0, json.code());

@@ -4,7 +4,6 @@ import java.nio.charset.StandardCharsets;
 
 import io.unclip.engine.pipeline.GenerationRequest;
 import io.unclip.engine.pipeline.StageOverrides;
-import io.unclip.engine.stage.PriorStage;
 import io.unclip.engine.stage.SamplerOverrides;
 
 /**
@@ -41,7 +40,6 @@ record BatchJob(String id, String prompt, long seed, int size, int decoderSteps,
     /** What {@code Cascade.generate} must be asked to make the same image. */
     GenerationRequest embedded() {
         return new GenerationRequest(prompt, numImages, seed, size,
-                StageOverrides.none().withDecoder(SamplerOverrides.none().withSteps(decoderSteps)), 0,
-                PriorStage.DEFAULT_CANDIDATES);
+                StageOverrides.none().withDecoder(SamplerOverrides.none().withSteps(decoderSteps)), 0);
     }
 }

@@ -146,7 +146,7 @@ class DistributedStackTest {
 
         try (Cascade cascade = Cascade.open(bundle, RuntimeOptions.defaults())) {
             GenerationResult embedded = cascade.generate(new GenerationRequest(PROMPT, 2, 7L, 128,
-                    StageOverrides.none(), 0, PriorStage.DEFAULT_CANDIDATES), null, null);
+                    StageOverrides.none(), 0), null, null);
             assertSameImages(embedded, last.getResult());
         }
 
@@ -364,7 +364,7 @@ class DistributedStackTest {
         try (Cascade cascade = Cascade.open(bundle, RuntimeOptions.defaults())) {
             for (int i = 0; i < n; i++) {
                 GenerationResult embedded = cascade.generate(new GenerationRequest(prompts.get(i % prompts.size()),
-                        1, 100L + i, 32, StageOverrides.none(), 0, PriorStage.DEFAULT_CANDIDATES), null, null);
+                        1, 100L + i, 32, StageOverrides.none(), 0), null, null);
                 byte[] expected = png.encode(embedded.images(), 0, embedded.parameters().pngText(0));
                 assertArrayEquals(fromIdat(expected), fromIdat(Files.readAllBytes(dir.resolve("out/" + i + ".png"))),
                         "request " + i);

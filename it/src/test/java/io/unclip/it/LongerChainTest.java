@@ -25,7 +25,6 @@ import io.unclip.engine.pipeline.Cascade;
 import io.unclip.engine.pipeline.GenerationRequest;
 import io.unclip.engine.pipeline.GenerationResult;
 import io.unclip.engine.pipeline.StageOverrides;
-import io.unclip.engine.stage.PriorStage;
 
 /**
  * A bundle whose chain is one upsampler longer than the tiny one (8 -> 32 -> 128 -> 512) runs
@@ -85,7 +84,7 @@ class LongerChainTest {
                 assertEquals(512, last.getResult().getImages(0).getImage().getWidth());
                 try (Cascade cascade = Cascade.open(bundle, RuntimeOptions.defaults())) {
                     GenerationResult embedded = cascade.generate(new GenerationRequest(DistributedStackTest.PROMPT, 1, 4L,
-                            512, StageOverrides.none(), 0, PriorStage.DEFAULT_CANDIDATES), null, null);
+                            512, StageOverrides.none(), 0), null, null);
                     DistributedStackTest.assertSameImages(embedded, last.getResult());
                 }
             } finally {

@@ -60,7 +60,7 @@ public class PriorGrpcService implements PriorService {
                 CallProgress progress = new CallProgress(StageName.PRIOR, 0,
                         p -> emit.accept(PriorEvent.newBuilder().setProgress(p).build()));
                 PriorResult pr = prior.sample(text.repeat(0, n), uncond, new DiffusionRequest(request.getSeed(),
-                        StageCodec.range(n), overrides), PriorStage.DEFAULT_CANDIDATES, progress.context(cancelled, 0));
+                        StageCodec.range(n), overrides), progress.context(cancelled, 0));
                 PriorEvent.Builder last = PriorEvent.newBuilder().setImageEmbeds(codec.toProto(pr.imageEmbeds()));
                 if (progress.timings() != null) {
                     last.setTimings(progress.timings());

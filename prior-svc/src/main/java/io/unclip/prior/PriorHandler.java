@@ -64,8 +64,7 @@ public class PriorHandler implements StageHandler {
                 task.getInputs().hasUnconditional(), m);
         int n = job.numImages();
         Generation.Recorder rec = new Generation.Recorder(ctx);
-        PriorResult pr = prior.sample(cond.repeat(0, n), uncond, job.diffusion(job.prior()),
-                job.priorCandidates(), rec.context());
+        PriorResult pr = prior.sample(cond.repeat(0, n), uncond, job.diffusion(job.prior()), rec.context());
         io.unclip.api.v1.StageTimings own = rec.timings(StageName.PRIOR);
         StageTask next = PlanSteps.next(model.require().plan(), task).orElseThrow()
                 .setInputs(task.getInputs().toBuilder().setImageEmbeds(codec.toProto(pr.imageEmbeds())))

@@ -110,4 +110,55 @@ class PriorWorkerTest extends WorkerTestBase {
             channel.shutdownNow();
         }
     }
+
+    @Test
+    void grpcCandidatesAreTheSamplerField() {
+        var channel = ManagedChannelBuilder.forAddress(base.getHost(), base.getPort()).usePlaintext().build();
+        try {
+            var stub = PriorServiceGrpc.newBlockingStub(channel).withDeadlineAfter(30,
+                    java.util.concurrent.TimeUnit.SECONDS);
+            TextConditioning t = text(new Random(5), 16);
+            java.util.function.IntFunction<float[]> embeds = k -> {
+                PriorRequest.Builder b = PriorRequest.newBuilder().setText(t).setUnconditional(t).setNumImages(2)
+                        .setSeed(3);
+                b.getParamsBuilder().setCandidates(k);
+                List<PriorEvent> events = new java.util.ArrayList<>();
+                stub.sample(b.build()).forEachRemaining(events::add);
+                FloatTensor out = events.get(events.size() - 1).getImageEmbeds();
+                float[] v = new float[out.getDataCount()];
+                for (int i = 0; i < v.length; i++) {
+                    v[i] = out.getData(i);
+                }
+                return v;
+            };
+            float[] one = embeds.apply(1);
+            float[] four = embeds.apply(4);
+            assertTrue(!java.util.Arrays.equals(one, four), "best of 4 keeps a later candidate somewhere");
+            for (int i = 0; i < 2; i++) {
+                double c1 = cosine(java.util.Arrays.copyOfRange(one, i * 16, i * 16 + 16), t);
+                double c4 = cosine(java.util.Arrays.copyOfRange(four, i * 16, i * 16 + 16), t);
+                assertTrue(c4 >= c1 - 1e-6, "image " + i + ": best of 4 (" + c4 + ") is at least candidate 0 (" + c1
+                        + ")");
+            }
+            io.grpc.StatusRuntimeException e = org.junit.jupiter.api.Assertions.assertThrows(
+                    io.grpc.StatusRuntimeException.class, () -> embeds.apply(9));
+            assertEquals(io.grpc.Status.Code.INVALID_ARGUMENT, e.getStatus().getCode());
+            assertEquals("params.candidates: must be between 1 and 8, got 9", e.getStatus().getDescription());
+        } finally {
+            channel.shutdownNow();
+        }
+    }
+
+    private static double cosine(float[] a, TextConditioning t) {
+        double dot = 0;
+        double na = 0;
+        double nb = 0;
+        for (int i = 0; i < a.length; i++) {
+            double b = t.getTextEmbeds().getData(i);
+            dot += a[i] * b;
+            na += (double) a[i] * a[i];
+            nb += b * b;
+        }
+        return dot / Math.sqrt(na * nb);
+    }
 }

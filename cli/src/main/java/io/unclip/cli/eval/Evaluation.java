@@ -52,14 +52,13 @@ public final class Evaluation {
      * @param size            the image size, or null for the bundle's largest
      * @param captionStyle    the captioner style for agreement and IS
      * @param overrides       sampler settings for every prompt
-     * @param priorCandidates the prior's candidates per image
      * @param workDir         paths in the report and in messages are shown relative to it
      * @param dir             where the images, references/ and prompts.jsonl go
      * @param reportFile      the report (eval.json)
      * @param promptSet       where the prompts came from, as the report records it
      */
     public record Settings(int numImages, Integer size, String captionStyle, StageOverrides overrides,
-                           int priorCandidates, Path workDir, Path dir, Path reportFile,
+                           Path workDir, Path dir, Path reportFile,
                            Map<String, Object> promptSet) {
     }
 
@@ -157,8 +156,7 @@ public final class Evaluation {
     /** The generation request of {@code p} (its size: {@link Settings#size}, null for the bundle's default). */
     public GenerationRequest request(EvalPrompt p) {
         return GenerationRequest.of(p.prompt()).withNumImages(settings.numImages()).withSeed(p.seed())
-                .withSize(settings.size()).withOverrides(settings.overrides())
-                .withPriorCandidates(settings.priorCandidates());
+                .withSize(settings.size()).withOverrides(settings.overrides());
     }
 
     /** Creates the output directories and writes the prompt set used (prompts.jsonl). */

@@ -65,7 +65,7 @@ class EvaluationTest {
 
     private Evaluation evaluation(List<EvalPrompt> set, Integer size, String style) {
         StageOverrides o = StageOverrides.none().withPrior(TWO_STEPS).withDecoder(TWO_STEPS).withUpsampler(TWO_STEPS);
-        return new Evaluation(new Evaluation.Settings(1, size, style, o, 2, tmp, tmp.resolve("out"),
+        return new Evaluation(new Evaluation.Settings(1, size, style, o, tmp, tmp.resolve("out"),
                 tmp.resolve("out/eval.json"), Map.of("source", "generated")), set, progress);
     }
 

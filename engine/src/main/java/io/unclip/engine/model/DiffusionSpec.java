@@ -17,15 +17,22 @@ import java.util.OptionalDouble;
  * @param respacing      default respacing string: "25", "10,15,20", "ddim25", "trailing4", ...
  * @param eta            DDIM eta (0 = deterministic)
  * @param guidanceScale  default classifier-free guidance scale (1 = no guidance)
+ * @param candidates     default samples per requested output, the one CLIP ranks closest kept: the
+ *                       prior's embeddings (default {@value #PRIOR_CANDIDATES}, DALL-E 2's best of 2) or
+ *                       the decoder's images (default 1); always 1 for upsamplers
  */
 public record DiffusionSpec(String schedule, int trainTimesteps, String prediction, String variance,
                             OptionalDouble clipRange, String sampler, String respacing, double eta,
-                            double guidanceScale) {
+                            double guidanceScale, int candidates) {
 
     public static final List<String> SCHEDULES = List.of("linear", "cosine", "squaredcos_cap_v2");
     public static final List<String> PREDICTIONS = List.of("epsilon", "x0");
     public static final List<String> VARIANCES = List.of("fixed_small", "fixed_large", "learned_range");
     public static final List<String> SAMPLERS = List.of("ddpm", "ddim", "consistency");
+    /** The prior's candidates when its manifest does not say. */
+    public static final int PRIOR_CANDIDATES = 2;
+    /** The most candidates a manifest or a request may ask for. */
+    public static final int MAX_CANDIDATES = 8;
 
     /** Whether the model outputs twice the sample's channels (mean and variance interpolation). */
     public boolean learnedVariance() {

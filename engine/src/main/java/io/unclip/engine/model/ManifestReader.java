@@ -121,7 +121,7 @@ final class ManifestReader {
 
         Optional<DiffusionSpec> diffusion = Optional.empty();
         if (kind.isDiffusion()) {
-            diffusion = Optional.of(diffusion(m.object("diffusion")));
+            diffusion = Optional.of(diffusion(m.object("diffusion"), kind));
         } else if (m.has("diffusion")) {
             throw m.error("diffusion", "is only for prior, decoder and upsampler stages, this one is " + a(kind));
         }
@@ -404,7 +404,7 @@ final class ManifestReader {
         return dims;
     }
 
-    private static DiffusionSpec diffusion(JsonFields d) {
+    private static DiffusionSpec diffusion(JsonFields d, StageKind kind) {
         String schedule = d.oneOf("schedule", DiffusionSpec.SCHEDULES);
         int timesteps = d.integer("train_timesteps", 1);
         String prediction = d.oneOf("prediction", DiffusionSpec.PREDICTIONS);
@@ -427,7 +427,16 @@ final class ManifestReader {
         if (!(guidance >= 0 && Double.isFinite(guidance))) {
             throw d.error("guidance_scale", "must be >= 0, found " + guidance);
         }
-        return new DiffusionSpec(schedule, timesteps, prediction, variance, clip, sampler, respacing, eta, guidance);
+        int candidates = d.optionalInteger("candidates", 1)
+                .orElse(kind == StageKind.PRIOR ? DiffusionSpec.PRIOR_CANDIDATES : 1);
+        if (candidates > DiffusionSpec.MAX_CANDIDATES) {
+            throw d.error("candidates", "must be at most " + DiffusionSpec.MAX_CANDIDATES + ", found " + candidates);
+        }
+        if (kind == StageKind.UPSAMPLER && candidates != 1) {
+            throw d.error("candidates", "is for the prior and the decoder; an upsampler samples one image per input");
+        }
+        return new DiffusionSpec(schedule, timesteps, prediction, variance, clip, sampler, respacing, eta, guidance,
+                candidates);
     }
 
     /** What is wrong with a manifest's respacing, in the one grammar requests use too; null when nothing. */

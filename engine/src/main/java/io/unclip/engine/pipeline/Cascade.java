@@ -169,7 +169,7 @@ public final class Cascade implements AutoCloseable {
         int n = request.numImages();
         Run run = new Run("generate", listener, cancel, request.previewInterval());
         run.listener.started(new JobStarted("generate", seed, n, size));
-        return fromPrompt(run, request.prompt(), seed, n, size, ups, o, request.priorCandidates(), null);
+        return fromPrompt(run, request.prompt(), seed, n, size, ups, o, null);
     }
 
     private void requireTextToImage(String what, String prompt) {
@@ -180,21 +180,21 @@ public final class Cascade implements AutoCloseable {
     }
 
     /**
-     * Prompt → text encoder → prior (best of {@code candidates}) → decoder (with {@code known}
+     * Prompt → text encoder → prior (best of its candidates) → decoder (with {@code known}
      * pixels when inpainting) → upsamplers: the text-to-image path of generate and inpaint.
      */
     private GenerationResult fromPrompt(Run run, String prompt, long seed, int n, int size, int ups,
-                                        StageOverrides o, int candidates, Inpainting known) {
+                                        StageOverrides o, Inpainting known) {
         TextConditioning cond = text.encode(List.of(prompt), run.ctx);
         run.warnIfTruncated(cond, "prompt");
         TextConditioning uncond = text.emptyPrompt();
         int[] images = range(n);
         PriorResult pr = prior.sample(cond.repeat(0, n), uncond, new DiffusionRequest(seed, images, o.prior()),
-                candidates, run.ctx);
+                run.ctx);
         run.settings.put(prior.stage().name(), pr.settings());
         Tensor out = decodeAndUpsample(run, pr.imageEmbeds(), cond.repeat(0, n), uncond, prompt, seed, images, o, ups,
                 known);
-        return run.finish(out, params(run, prompt, seed, n, size, ups, candidates, Map.of()), pr);
+        return run.finish(out, params(run, prompt, seed, n, size, ups, Map.of()), pr);
     }
 
     // ---- variations ----
@@ -224,7 +224,7 @@ public final class Cascade implements AutoCloseable {
         int[] images = range(n);
         Tensor embeds = ImageEmbeddings.variations(imageEncoder, request.image(), n, run.ctx);
         Tensor out = decodeAndUpsample(run, embeds, cond, uncond, request.prompt(), seed, images, o, ups, null);
-        return run.finish(out, params(run, request.prompt(), seed, n, size, ups, 0, Map.of()), null);
+        return run.finish(out, params(run, request.prompt(), seed, n, size, ups, Map.of()), null);
     }
 
     // ---- interpolation ----
@@ -275,7 +275,7 @@ public final class Cascade implements AutoCloseable {
         }
         TextConditioning uncond = text == null ? null : text.emptyPrompt();
         Tensor out = decodeAndUpsample(run, frames, null, uncond, null, seed, new int[k], o, ups, null);
-        return run.finish(out, params(run, towards ? request.towards() : null, seed, k, size, ups, 0, extra), null);
+        return run.finish(out, params(run, towards ? request.towards() : null, seed, k, size, ups, extra), null);
     }
 
     // ---- inpainting ----
@@ -298,7 +298,7 @@ public final class Cascade implements AutoCloseable {
         }
         Tensor mask = ImageResize.toSize(Tensor.of(m, request.mask().shape()), size, ImageResize.Mode.BILINEAR);
         Inpainting known = Inpainting.fromRegenerateMask(image, mask);
-        return fromPrompt(run, request.prompt(), seed, n, size, ups, o, request.priorCandidates(), known);
+        return fromPrompt(run, request.prompt(), seed, n, size, ups, o, known);
     }
 
     // ---- captions ----
@@ -389,10 +389,10 @@ public final class Cascade implements AutoCloseable {
         return captioner.caption(image, style, 0, null, run.ctx).get(0).text();
     }
 
-    private GenerationParameters params(Run run, String prompt, long seed, int n, int size, int ups, int candidates,
+    private GenerationParameters params(Run run, String prompt, long seed, int n, int size, int ups,
                                         Map<String, Object> extra) {
         return new GenerationParameters(run.mode, prompt, seed, n, size, plan.sizes().subList(0, ups + 1), run.settings,
-                candidates, bundle.name(), bundle.version(), extra);
+                bundle.name(), bundle.version(), extra);
     }
 
     /** Fixed sizes of the text conditioning inputs must match what the text encoder makes. */

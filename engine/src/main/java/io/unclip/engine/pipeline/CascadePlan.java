@@ -251,7 +251,8 @@ public final class CascadePlan {
             };
             if (so != null) {
                 SamplerSettings settings = SamplerSettings.forStage(manifests.get(s.stage()), so);
-                if (settings.candidates() > 1 && !has(StageKind.IMAGE_ENCODER)) {
+                // the prior ranks by its own text embedding; the decoder's images need CLIP's image tower
+                if (s.kind() == StageKind.DECODER && settings.candidates() > 1 && !has(StageKind.IMAGE_ENCODER)) {
                     throw new InvalidRequestException("decoder.candidates", "the model bundle '" + bundle
                             + "' has no image_encoder stage to rank candidates with");
                 }

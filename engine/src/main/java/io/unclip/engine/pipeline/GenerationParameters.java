@@ -18,13 +18,13 @@ import java.util.Map;
  * @param size            output side in pixels
  * @param sizes           the resolutions the run went through, decoder first
  * @param stages          per diffusion stage run (bundle stage name), the sampler settings used, in run order
- * @param priorCandidates prior samples per image (0 when the prior did not run)
+*                       (candidates included: the prior's best of 2 is its settings' candidates)
  * @param bundleName      the model bundle's name
  * @param bundleVersion   the model bundle's version
  * @param extra           mode-specific values (frames, towards prompt, source caption, ...)
  */
 public record GenerationParameters(String mode, String prompt, long seed, int numImages, int size, List<Integer> sizes,
-                                   Map<String, SamplerSettings> stages, int priorCandidates, String bundleName,
+                                   Map<String, SamplerSettings> stages, String bundleName,
                                    String bundleVersion, Map<String, Object> extra) {
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -48,9 +48,6 @@ public record GenerationParameters(String mode, String prompt, long seed, int nu
         Map<String, Object> st = new LinkedHashMap<>();
         stages.forEach((k, v) -> st.put(k, v.toMap()));
         m.put("stages", st);
-        if (priorCandidates > 0) {
-            m.put("prior_candidates", priorCandidates);
-        }
         Map<String, Object> bundle = new LinkedHashMap<>(); // ordered: PNG bytes must not vary per JVM
         bundle.put("name", bundleName);
         bundle.put("version", bundleVersion);
@@ -83,9 +80,6 @@ public record GenerationParameters(String mode, String prompt, long seed, int nu
         t.put("sizes", String.join(",", sizes.stream().map(String::valueOf).toList()));
         t.put("mode", mode);
         stages.forEach((k, v) -> t.put(k, v.describe()));
-        if (priorCandidates > 0) {
-            t.put("prior_candidates", Integer.toString(priorCandidates));
-        }
         t.put("bundle", bundleName + " " + bundleVersion);
         extra.forEach((k, v) -> t.put(k, String.valueOf(v)));
         Map<String, Object> all = toMap();

@@ -1,6 +1,5 @@
 package io.unclip.engine.pipeline;
 
-import io.unclip.engine.stage.PriorStage;
 import io.unclip.engine.stage.SamplerOverrides;
 
 /**
@@ -13,10 +12,9 @@ import io.unclip.engine.stage.SamplerOverrides;
  *                        output and each upsampler's); null = the largest
  * @param overrides       per-stage sampler overrides
  * @param previewInterval x0 previews every this many steps of the decoder and upsamplers, 0 = none
- * @param priorCandidates prior samples per image, the best kept (DALL-E 2: 2), 1..8
  */
 public record GenerationRequest(String prompt, int numImages, Long seed, Integer size, StageOverrides overrides,
-                                int previewInterval, int priorCandidates) {
+                                int previewInterval) {
 
     public GenerationRequest {
         overrides = overrides == null ? StageOverrides.none() : overrides;
@@ -24,7 +22,7 @@ public record GenerationRequest(String prompt, int numImages, Long seed, Integer
 
     /** One image of {@code prompt}, random seed, largest size, manifest defaults. */
     public static GenerationRequest of(String prompt) {
-        return new GenerationRequest(prompt, 1, null, null, StageOverrides.none(), 0, PriorStage.DEFAULT_CANDIDATES);
+        return new GenerationRequest(prompt, 1, null, null, StageOverrides.none(), 0);
     }
 
     /** @throws io.unclip.engine.stage.InvalidRequestException naming the first bad field */
@@ -32,27 +30,26 @@ public record GenerationRequest(String prompt, int numImages, Long seed, Integer
         Requests.checkPrompt("prompt", prompt);
         Requests.checkRange("num_images", numImages, 1, Requests.MAX_IMAGES);
         Requests.checkRange("preview_interval", previewInterval, 0, Requests.MAX_PREVIEW_INTERVAL);
-        Requests.checkRange("prior.candidates", priorCandidates, 1, PriorStage.MAX_CANDIDATES);
     }
 
     public GenerationRequest withPrompt(String p) {
-        return new GenerationRequest(p, numImages, seed, size, overrides, previewInterval, priorCandidates);
+        return new GenerationRequest(p, numImages, seed, size, overrides, previewInterval);
     }
 
     public GenerationRequest withNumImages(int n) {
-        return new GenerationRequest(prompt, n, seed, size, overrides, previewInterval, priorCandidates);
+        return new GenerationRequest(prompt, n, seed, size, overrides, previewInterval);
     }
 
     public GenerationRequest withSeed(Long s) {
-        return new GenerationRequest(prompt, numImages, s, size, overrides, previewInterval, priorCandidates);
+        return new GenerationRequest(prompt, numImages, s, size, overrides, previewInterval);
     }
 
     public GenerationRequest withSize(Integer s) {
-        return new GenerationRequest(prompt, numImages, seed, s, overrides, previewInterval, priorCandidates);
+        return new GenerationRequest(prompt, numImages, seed, s, overrides, previewInterval);
     }
 
     public GenerationRequest withOverrides(StageOverrides o) {
-        return new GenerationRequest(prompt, numImages, seed, size, o, previewInterval, priorCandidates);
+        return new GenerationRequest(prompt, numImages, seed, size, o, previewInterval);
     }
 
     public GenerationRequest withPrior(SamplerOverrides o) {
@@ -68,10 +65,7 @@ public record GenerationRequest(String prompt, int numImages, Long seed, Integer
     }
 
     public GenerationRequest withPreviewInterval(int i) {
-        return new GenerationRequest(prompt, numImages, seed, size, overrides, i, priorCandidates);
+        return new GenerationRequest(prompt, numImages, seed, size, overrides, i);
     }
 
-    public GenerationRequest withPriorCandidates(int c) {
-        return new GenerationRequest(prompt, numImages, seed, size, overrides, previewInterval, c);
-    }
 }

@@ -1,7 +1,6 @@
 package io.unclip.engine.pipeline;
 
 import io.unclip.engine.stage.InvalidRequestException;
-import io.unclip.engine.stage.PriorStage;
 import io.unclip.engine.tensor.Tensor;
 
 /**
@@ -19,17 +18,16 @@ import io.unclip.engine.tensor.Tensor;
  * @param size            output size; null = the largest
  * @param overrides       per-stage overrides
  * @param previewInterval previews every this many steps, 0 = none
- * @param priorCandidates prior samples per image, 1..8
  */
 public record InpaintRequest(Tensor image, Tensor mask, String prompt, int numImages, Long seed, Integer size,
-                             StageOverrides overrides, int previewInterval, int priorCandidates) {
+                             StageOverrides overrides, int previewInterval) {
 
     public InpaintRequest {
         overrides = overrides == null ? StageOverrides.none() : overrides;
     }
 
     public static InpaintRequest of(Tensor image, Tensor mask, String prompt) {
-        return new InpaintRequest(image, mask, prompt, 1, null, null, null, 0, PriorStage.DEFAULT_CANDIDATES);
+        return new InpaintRequest(image, mask, prompt, 1, null, null, null, 0);
     }
 
     public void validate() {
@@ -50,26 +48,25 @@ public record InpaintRequest(Tensor image, Tensor mask, String prompt, int numIm
         Requests.checkPrompt("prompt", prompt);
         Requests.checkRange("num_images", numImages, 1, Requests.MAX_IMAGES);
         Requests.checkRange("preview_interval", previewInterval, 0, Requests.MAX_PREVIEW_INTERVAL);
-        Requests.checkRange("prior.candidates", priorCandidates, 1, PriorStage.MAX_CANDIDATES);
     }
 
     public InpaintRequest withNumImages(int n) {
-        return new InpaintRequest(image, mask, prompt, n, seed, size, overrides, previewInterval, priorCandidates);
+        return new InpaintRequest(image, mask, prompt, n, seed, size, overrides, previewInterval);
     }
 
     public InpaintRequest withSeed(Long s) {
-        return new InpaintRequest(image, mask, prompt, numImages, s, size, overrides, previewInterval, priorCandidates);
+        return new InpaintRequest(image, mask, prompt, numImages, s, size, overrides, previewInterval);
     }
 
     public InpaintRequest withSize(Integer s) {
-        return new InpaintRequest(image, mask, prompt, numImages, seed, s, overrides, previewInterval, priorCandidates);
+        return new InpaintRequest(image, mask, prompt, numImages, seed, s, overrides, previewInterval);
     }
 
     public InpaintRequest withOverrides(StageOverrides o) {
-        return new InpaintRequest(image, mask, prompt, numImages, seed, size, o, previewInterval, priorCandidates);
+        return new InpaintRequest(image, mask, prompt, numImages, seed, size, o, previewInterval);
     }
 
     public InpaintRequest withPreviewInterval(int i) {
-        return new InpaintRequest(image, mask, prompt, numImages, seed, size, overrides, i, priorCandidates);
+        return new InpaintRequest(image, mask, prompt, numImages, seed, size, overrides, i);
     }
 }

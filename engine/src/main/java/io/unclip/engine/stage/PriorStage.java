@@ -11,9 +11,9 @@ import io.unclip.engine.tensor.Tensor;
  * Diffusion prior stage: text conditioning to CLIP image embeddings (DALL-E 2 section 2.1).
  *
  * <ul>
- *   <li>For every image it samples {@code candidates} embeddings (default 2) and keeps the one
- *       whose de-normalised embedding has the higher cosine similarity (dot product of the
- *       L2-normalised vectors) with the image's text embedding.</li>
+ *   <li>For every image it samples its settings' {@code candidates} embeddings (default 2) and
+ *       keeps the one whose de-normalised embedding has the highest cosine similarity with the
+ *       image's text embedding ({@link CandidateRanking}).</li>
  *   <li>Classifier-free guidance runs conditional and unconditional rows in one model call per
  *       step: rows {@code [cond candidates; uncond candidates]}; the unconditional text is the
  *       text encoder's output for the empty prompt (with the manifest's learned
@@ -28,8 +28,6 @@ import io.unclip.engine.tensor.Tensor;
 public final class PriorStage {
     /** Noise stream name of the prior. */
     public static final String NOISE_STREAM = "prior";
-    public static final int DEFAULT_CANDIDATES = 2;
-    public static final int MAX_CANDIDATES = 8;
 
     private final LoadedStage stage;
     private final StageManifest manifest;
@@ -76,22 +74,21 @@ public final class PriorStage {
     }
 
     /**
-     * @param text       conditioning, one row per request row (row r for image {@code imageIndices[r]})
-     * @param uncond     the empty prompt's conditioning (1 row), used when guided
-     * @param request    seed, image indices and overrides
-     * @param candidates embeddings sampled per image, 1..8
+     * Samples the settings' {@code candidates} embeddings per image (the manifest's, default
+     * {@value io.unclip.engine.model.DiffusionSpec#PRIOR_CANDIDATES}, or the request's) and keeps the best.
+     *
+     * @param text    conditioning, one row per request row (row r for image {@code imageIndices[r]})
+     * @param uncond  the empty prompt's conditioning (1 row), used when guided
+     * @param request seed, image indices and overrides
      */
-    public PriorResult sample(TextConditioning text, TextConditioning uncond, DiffusionRequest request, int candidates,
+    public PriorResult sample(TextConditioning text, TextConditioning uncond, DiffusionRequest request,
                               RunContext ctx) {
-        if (candidates < 1 || candidates > MAX_CANDIDATES) {
-            throw new InvalidRequestException("prior.candidates", "must be between 1 and " + MAX_CANDIDATES
-                    + ", got " + candidates);
-        }
         int n = request.rows();
         if (text.rows() != n) {
             throw new IllegalArgumentException("prior: " + text.rows() + " text rows for " + n + " images");
         }
         SamplerSettings settings = settings(request.overrides());
+        int candidates = settings.candidates();
         int e = dim > 0 ? dim : (int) text.textEmbeds().dim(1);
         int rows = n * candidates;
         int[] textRow = new int[rows];
@@ -124,23 +121,13 @@ public final class PriorStage {
         float[] all = out.sample().toArray();
         manifest.normalization().ifPresent(norm -> denormalize(all, norm, e));
         Tensor candidatesTensor = Tensor.of(all, rows, e);
-        double[] scores = new double[rows];
+        double[] scores = CandidateRanking.scores(candidatesTensor, text.textEmbeds(), candidates);
+        int[] best = CandidateRanking.best(scores, candidates);
         int[] chosen = new int[n];
         Tensor kept = Tensor.zeros(n, e);
         for (int i = 0; i < n; i++) {
-            float[] t = text.embedding(i);
-            int best = 0;
-            for (int c = 0; c < candidates; c++) {
-                int r = i * candidates + c;
-                float[] v = new float[e];
-                System.arraycopy(all, r * e, v, 0, e);
-                scores[r] = Tensors.cosine(v, t);
-                if (scores[r] > scores[i * candidates + best]) {
-                    best = c;
-                }
-            }
-            chosen[i] = best;
-            kept.buffer().put(i * e, all, (i * candidates + best) * e, e);
+            chosen[i] = best[i] - i * candidates;
+            kept.buffer().put(i * e, all, best[i] * e, e);
         }
         return new PriorResult(kept, candidatesTensor, scores, chosen, candidates, settings, out.timings());
     }

@@ -15,17 +15,17 @@ package io.unclip.engine.stage;
  * @param clipRange     x0 clamp to [-r, r], r > 0; {@code Double.POSITIVE_INFINITY} = no clamp
  * @param classifierScale ADM classifier guidance scale in [0, {@value #MAX_CLASSIFIER_SCALE}] (0 = off);
  *                      decoder only, with a classifier stage in the bundle
- * @param candidates    images decoded per requested image, 1..{@value #MAX_CANDIDATES}, the one CLIP
- *                      ranks closest kept ({@link DecoderStage}); decoder only, with an image encoder
- *                      stage in the bundle
+ * @param candidates    samples per requested output, 1..{@value #MAX_CANDIDATES}, the one CLIP ranks
+ *                      closest kept: the prior's embeddings ({@link PriorStage}) or the decoder's images
+ *                      ({@link DecoderStage}, with an image encoder stage in the bundle); not upsamplers
  */
 public record SamplerOverrides(String sampler, Integer steps, String respacing, Double eta, Double guidanceScale,
                                Double clipRange, Double classifierScale, Integer candidates) {
     private static final SamplerOverrides NONE = new SamplerOverrides(null, null, null, null, null, null, null, null);
     public static final double MAX_CLASSIFIER_SCALE = 100;
-    public static final int MAX_CANDIDATES = 8;
+    public static final int MAX_CANDIDATES = io.unclip.engine.model.DiffusionSpec.MAX_CANDIDATES;
 
-    /** Without decoder candidates. */
+    /** With the manifest's candidates. */
     public SamplerOverrides(String sampler, Integer steps, String respacing, Double eta, Double guidanceScale,
                             Double clipRange, Double classifierScale) {
         this(sampler, steps, respacing, eta, guidanceScale, clipRange, classifierScale, null);

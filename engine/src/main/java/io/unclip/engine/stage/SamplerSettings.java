@@ -27,7 +27,8 @@ import java.util.OptionalDouble;
  * @param guidanceScale classifier-free guidance scale; 1 = no guidance (N model rows, not 2N)
  * @param clipRange     x0 clamp; empty = none
  * @param classifierScale ADM classifier guidance scale; 0 = none
- * @param candidates    images sampled per requested image, the best by CLIP kept (decoder); 1 = no ranking
+ * @param candidates    samples per requested output, the best by CLIP kept (prior embeddings, decoder
+ *                      images); 1 = no ranking
  */
 public record SamplerSettings(String sampler, String respacing, int steps, double eta, double guidanceScale,
                               OptionalDouble clipRange, double classifierScale, int candidates) {
@@ -91,7 +92,7 @@ public record SamplerSettings(String sampler, String respacing, int steps, doubl
             }
         }
         double classifier = o.classifierScale() != null ? o.classifierScale() : 0.0;
-        int candidates = o.candidates() != null ? o.candidates() : 1;
+        int candidates = o.candidates() != null ? o.candidates() : spec.candidates();
         return new SamplerSettings(sampler, respacing, steps, eta, guidance, clip, classifier, candidates);
     }
 
@@ -112,8 +113,8 @@ public record SamplerSettings(String sampler, String respacing, int steps, doubl
         if (m.kind() != io.unclip.engine.model.StageKind.DECODER && s.classifierScale() != 0) {
             throw new InvalidRequestException(field + ".classifier_guidance", "applies to the decoder only");
         }
-        if (m.kind() != io.unclip.engine.model.StageKind.DECODER && s.candidates() != 1) {
-            throw new InvalidRequestException(field + ".candidates", "applies to the decoder only");
+        if (m.kind() == io.unclip.engine.model.StageKind.UPSAMPLER && s.candidates() != 1) {
+            throw new InvalidRequestException(field + ".candidates", "applies to the prior and the decoder only");
         }
         if (m.kind() == io.unclip.engine.model.StageKind.UPSAMPLER && s.guided() && !StageRun.has(m, "image_embeds")) {
             throw new InvalidRequestException("upsampler.guidance_scale", m.stage() + " has no conditioning to"

@@ -75,7 +75,7 @@ class ModelRepositoryTest {
             assertEquals("timestep", prior.inputName("timestep")); // role defaults to the name
             DiffusionSpec d = prior.diffusion().orElseThrow();
             assertEquals(new DiffusionSpec("cosine", 1000, "x0", "fixed_small", java.util.OptionalDouble.empty(),
-                    "ddim", "ddim25", 0.0, 4.0), d);
+                    "ddim", "ddim25", 0.0, 4.0, 2), d); // no candidates field: the prior keeps the best of 2
             Normalization n = prior.normalization().orElseThrow();
             assertEquals(16, n.dim());
             assertEquals(-0.0731f, n.mean()[0]);
@@ -213,6 +213,26 @@ class ModelRepositoryTest {
                 () -> repository.load(bundle));
         edit("decoder", m -> diffusion(m).putNull("clip_range").put("eta", -0.5));
         assertRefused("decoder/manifest.json: field 'diffusion.eta' must be >= 0, found -0.5", () -> repository.load(bundle));
+    }
+
+    @Test
+    void candidatesDefaultPerKindAndAreBounded() {
+        try (ModelBundle b = repository.load(bundle)) {
+            assertEquals(1, b.stage("decoder").manifest().diffusion().orElseThrow().candidates());
+        }
+        edit("decoder", m -> diffusion(m).put("candidates", 3));
+        try (ModelBundle b = repository.load(bundle)) {
+            assertEquals(3, b.stage("decoder").manifest().diffusion().orElseThrow().candidates());
+        }
+        edit("decoder", m -> diffusion(m).put("candidates", 9));
+        assertRefused("decoder/manifest.json: field 'diffusion.candidates' must be at most 8, found 9",
+                () -> repository.load(bundle));
+        edit("decoder", m -> diffusion(m).put("candidates", 0));
+        assertRefusedStartingWith("decoder/manifest.json: field 'diffusion.candidates' must be", () -> repository.load(bundle));
+        edit("decoder", m -> diffusion(m).remove("candidates"));
+        edit("upsampler_32", m -> diffusion(m).put("candidates", 2));
+        assertRefused("upsampler_32/manifest.json: field 'diffusion.candidates' is for the prior and the decoder; an"
+                + " upsampler samples one image per input", () -> repository.load(bundle));
     }
 
     @Test

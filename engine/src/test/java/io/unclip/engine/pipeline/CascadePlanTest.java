@@ -62,7 +62,7 @@ class CascadePlanTest {
         assertEquals(Optional.of(up512), plan.next(Job.VARIATIONS, 512, StageKind.UPSAMPLER, 1));
         try (Cascade cascade = Cascade.open(bundle, Fixtures.lightCpu())) {
             GenerationResult r = cascade.generate(new GenerationRequest("a red circle", 1, 3L, 512,
-                    StageOverrides.none(), 0, 1), null, null);
+                    StageOverrides.none().withPrior(SamplerOverrides.none().withCandidates(1)), 0), null, null);
             assertArrayEquals(new long[] {1, 3, 512, 512}, r.images().shape());
             assertEquals(List.of(8, 32, 128, 512), r.parameters().sizes());
         }
@@ -107,7 +107,10 @@ class CascadePlanTest {
                 + " with", e.getMessage());
         assertEquals(1, plan.settings(Job.GENERATE, 8, StageOverrides.none()
                 .withDecoder(SamplerOverrides.none().withCandidates(1))).get("decoder").candidates());
-        assertEquals("upsampler.candidates: applies to the decoder only", assertThrows(InvalidRequestException.class,
+        assertEquals(2, plan.settings(Job.GENERATE, 8, StageOverrides.none()).get("prior").candidates(),
+                "the prior ranks by its text embedding: no image encoder needed");
+        assertEquals("upsampler.candidates: applies to the prior and the decoder only",
+                assertThrows(InvalidRequestException.class,
                 () -> PLAN.settings(Job.GENERATE, 32, StageOverrides.none()
                         .withUpsampler(SamplerOverrides.none().withCandidates(2)))).getMessage());
     }

@@ -77,7 +77,7 @@ class CascadeTest {
         assertEquals(List.of(8, 32), p.sizes());
         assertEquals(List.of("prior", "decoder", "upsampler_32"), List.copyOf(p.stages().keySet()));
         assertEquals(4, p.stages().get("decoder").steps());
-        assertEquals(2, p.priorCandidates());
+        assertEquals(2, p.stages().get("prior").candidates()); // the manifest says nothing: DALL-E 2's best of 2
         assertEquals("tiny", p.bundleName());
         // events: started, then per stage started/progress/finished, then the result
         assertEquals("started", rec.kinds.get(0));
@@ -132,7 +132,7 @@ class CascadeTest {
         assertInvalid("prompt: uses a word outside the model's vocabulary: 'dog'", request().withPrompt("a red dog"));
         assertInvalid("decoder.steps: must be between 1 and 1000, got 0",
                 request().withDecoder(SamplerOverrides.none().withSteps(0)));
-        assertInvalid("prior.candidates: must be between 1 and 8, got 0", request().withPriorCandidates(0));
+        assertInvalid("prior.candidates: must be between 1 and 8, got 0", request().withPrior(SamplerOverrides.none().withCandidates(0)));
     }
 
     @Test

@@ -11,16 +11,22 @@ import io.unclip.engine.model.ModelRepository;
 import io.unclip.engine.onnx.Fixtures;
 import io.unclip.engine.onnx.OrtRuntime;
 import io.unclip.engine.tensor.Tensor;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** The decoder's best of K by CLIP similarity, against the tiny bundle (random weights, real contracts). */
 class DecoderCandidatesTest {
     private static final long SEED = 77;
+    private static final ObjectMapper JSON = new ObjectMapper();
     private static final SamplerOverrides FEW = SamplerOverrides.none().withSteps(4);
     private static OrtRuntime runtime;
     private static ModelBundle bundle;
@@ -147,12 +153,37 @@ class DecoderCandidatesTest {
         assertEquals("decoder.candidates: must be between 1 and 8, got 9", e.getMessage());
         e = assertThrows(InvalidRequestException.class, () -> decoder.settings(FEW.withCandidates(-1)));
         assertEquals("decoder.candidates: must be between 1 and 8, got 4294967295", e.getMessage());
-        PriorStage prior = new PriorStage(bundle.stage("prior"));
-        e = assertThrows(InvalidRequestException.class, () -> prior.settings(SamplerOverrides.none()
+        UpsamplerStage upsampler = new UpsamplerStage(bundle.stage("upsampler_32"), 0);
+        e = assertThrows(InvalidRequestException.class, () -> upsampler.settings(SamplerOverrides.none()
                 .withCandidates(2)));
-        assertEquals("prior.candidates: applies to the decoder only", e.getMessage());
+        assertEquals("upsampler.candidates: applies to the prior and the decoder only", e.getMessage());
         assertEquals(1, decoder.settings(FEW).candidates());
         assertFalse(decoder.settings(FEW).toMap().containsKey("candidates"), "unranked runs report as before");
+    }
+
+    @Test
+    void theManifestsCandidatesAreTheDefaultAndARequestOverridesThem(@TempDir Path tmp) throws IOException {
+        Path dir = Fixtures.copyTree(Fixtures.tinyBundle(), tmp.resolve("tiny"));
+        Path manifest = dir.resolve("decoder/manifest.json");
+        ObjectNode root = (ObjectNode) JSON.readTree(manifest.toFile());
+        ((ObjectNode) root.get("diffusion")).put("candidates", 3);
+        JSON.writeValue(manifest.toFile(), root);
+        Tensor embeds = embeds(2);
+        try (ModelBundle ranked = new ModelRepository(runtime).load(dir)) {
+            DecoderStage byDefault = new DecoderStage(ranked.stage("decoder"), Scheduling.DEFAULT, null,
+                    new ImageEncoderStage(ranked.stage("image_encoder")));
+            DiffusionOutput out = byDefault.decode(embeds, null, text.emptyPrompt(), DiffusionRequest.of(SEED, 2)
+                    .withOverrides(FEW), null, RunContext.quiet());
+            assertEquals(3, out.settings().candidates());
+            assertArrayEquals(decoder.decode(embeds, null, text.emptyPrompt(), DiffusionRequest.of(SEED, 2)
+                    .withOverrides(FEW.withCandidates(3)), null, RunContext.quiet()).images().toArray(),
+                    out.images().toArray(), "the manifest's 3 is a request's 3");
+            DiffusionOutput one = byDefault.decode(embeds, null, text.emptyPrompt(), DiffusionRequest.of(SEED, 2)
+                    .withOverrides(FEW.withCandidates(1)), null, RunContext.quiet());
+            assertEquals(1, one.settings().candidates());
+            assertArrayEquals(decoder.decode(embeds, null, text.emptyPrompt(), DiffusionRequest.of(SEED, 2)
+                    .withOverrides(FEW), null, RunContext.quiet()).images().toArray(), one.images().toArray());
+        }
     }
 
     private static Tensor embeds(int n) {

@@ -295,7 +295,8 @@ class KarloStagesTest {
     private static float[] sample(ModelRepository repository, Path bundleDir, TextConditioning cond,
                                   TextConditioning uncond, DiffusionRequest request) {
         try (LoadedStage prior = repository.loadStage(bundleDir, "prior")) {
-            return new PriorStage(prior).sample(cond, uncond, request, 1, RunContext.quiet()).imageEmbeds().toArray();
+            return new PriorStage(prior).sample(cond, uncond, request.withOverrides(request.overrides().withCandidates(1)),
+                    RunContext.quiet()).imageEmbeds().toArray();
         }
     }
 

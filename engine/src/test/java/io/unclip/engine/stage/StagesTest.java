@@ -92,7 +92,7 @@ class StagesTest {
     void priorKeepsTheCandidateMostSimilarToTheText() {
         TextConditioning t = text.encode(List.of("a red circle", "a blue square"), RunContext.quiet());
         PriorResult r = prior.sample(t, text.emptyPrompt(), DiffusionRequest.of(SEED, 2)
-                .withOverrides(SamplerOverrides.none().withSteps(5)), 2, RunContext.quiet());
+                .withOverrides(SamplerOverrides.none().withSteps(5)), RunContext.quiet()); // the manifest's 2
         assertArrayEquals(new long[] {2, 16}, r.imageEmbeds().shape());
         assertArrayEquals(new long[] {4, 16}, r.candidates().shape());
         for (int n = 0; n < 2; n++) {
@@ -123,12 +123,13 @@ class StagesTest {
     void priorCandidatesAreDenormalisedWithTheManifestStatistics() {
         TextConditioning t = text.encode(List.of("a red circle"), RunContext.quiet());
         PriorResult r = prior.sample(t, text.emptyPrompt(), DiffusionRequest.of(SEED, 1)
-                .withOverrides(SamplerOverrides.none().withSteps(2)), 1, RunContext.quiet());
+                .withOverrides(SamplerOverrides.none().withSteps(2).withCandidates(1)), RunContext.quiet());
         // one candidate: nothing to choose, so the embedding is candidate 0
         assertArrayEquals(rowOf(r.candidates(), 0), rowOf(r.imageEmbeds(), 0));
         assertEquals(0, r.chosen()[0]);
         assertThrows(InvalidRequestException.class, () -> prior.sample(t, text.emptyPrompt(),
-                DiffusionRequest.of(SEED, 1), 9, RunContext.quiet()));
+                DiffusionRequest.of(SEED, 1).withOverrides(SamplerOverrides.none().withCandidates(9)),
+                RunContext.quiet()));
     }
 
     @Test
@@ -136,10 +137,10 @@ class StagesTest {
         TextConditioning one = text.encode(List.of("a red circle"), RunContext.quiet());
         SamplerOverrides few = SamplerOverrides.none().withSteps(4);
         PriorResult batch = prior.sample(one.repeat(0, 3), text.emptyPrompt(),
-                new DiffusionRequest(SEED, new int[] {0, 1, 2}, few), 2, RunContext.quiet());
+                new DiffusionRequest(SEED, new int[] {0, 1, 2}, few), RunContext.quiet());
         for (int i = 0; i < 3; i++) {
             PriorResult alone = prior.sample(one, text.emptyPrompt(), new DiffusionRequest(SEED, new int[] {i}, few),
-                    2, RunContext.quiet());
+                    RunContext.quiet());
             assertArrayEquals(rowOf(batch.imageEmbeds(), i), rowOf(alone.imageEmbeds(), 0), "image " + i);
         }
     }
@@ -239,7 +240,7 @@ class StagesTest {
         assertEquals(1.0, prior.settings(SamplerOverrides.none().withGuidanceScale(1.0)).guidanceScale());
         // a consistency decoder's trailing spacing: steps stay trailing, and eta is refused
         io.unclip.engine.model.DiffusionSpec cd = new io.unclip.engine.model.DiffusionSpec("cosine", 1000, "epsilon",
-                "learned_range", java.util.OptionalDouble.of(1.0), "consistency", "trailing4", 0.0, 1.0);
+                "learned_range", java.util.OptionalDouble.of(1.0), "consistency", "trailing4", 0.0, 1.0, 1);
         SamplerSettings two = SamplerSettings.resolve("decoder", cd, SamplerOverrides.none().withSteps(2));
         assertEquals("consistency, trailing2 (2 steps), eta 0, guidance 1, clip 1", two.describe());
         assertTrue(two.sampler(cd).step() instanceof io.unclip.engine.diffusion.ConsistencyStep);
@@ -343,7 +344,7 @@ class StagesTest {
         // the prior has no image: no previews
         List<StageProgress> priorEvents = new ArrayList<>();
         prior.sample(text.encode(List.of("a red circle"), RunContext.quiet()), text.emptyPrompt(),
-                DiffusionRequest.of(SEED, 1).withOverrides(SamplerOverrides.none().withSteps(3)), 2,
+                DiffusionRequest.of(SEED, 1).withOverrides(SamplerOverrides.none().withSteps(3)),
                 new RunContext(new StageListener() {
                     @Override
                     public void progress(StageProgress e) {

@@ -61,18 +61,17 @@ public final class Generation {
             }
         }
         if (prior != null && job.usesPrior()) {
-            stages.put(prior.stage(), SamplerSettings.resolve("prior", prior.diffusion().orElseThrow(), job.prior()));
+            stages.put(prior.stage(), SamplerSettings.forStage(prior, job.prior()));
         }
         if (decoder != null) {
-            stages.put(decoder.stage(), SamplerSettings.resolve("decoder", decoder.diffusion().orElseThrow(),
-                    job.decoder()));
+            stages.put(decoder.stage(), SamplerSettings.forStage(decoder, job.decoder()));
         }
         for (int i = 0; i < ups && i < upsamplers.size(); i++) {
             StageManifest u = upsamplers.get(i);
-            stages.put(u.stage(), SamplerSettings.resolve("upsampler", u.diffusion().orElseThrow(), job.upsampler()));
+            stages.put(u.stage(), SamplerSettings.forStage(u, job.upsampler()));
         }
         return new GenerationParameters(job.mode(), job.prompt(), job.seed(), job.numImages(), size,
-                sizes.subList(0, Math.max(ups, 0) + 1), stages, job.priorCandidates(), model.bundle().name(),
+                sizes.subList(0, Math.max(ups, 0) + 1), stages, model.bundle().name(),
                 model.bundle().version(), job.extra());
     }
 

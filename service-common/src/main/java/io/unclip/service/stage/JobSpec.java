@@ -9,7 +9,6 @@ import io.unclip.api.v1.InterpolateRequest;
 import io.unclip.api.v1.JobRequest;
 import io.unclip.api.v1.VariationsRequest;
 import io.unclip.engine.stage.DiffusionRequest;
-import io.unclip.engine.stage.PriorStage;
 import io.unclip.engine.stage.SamplerOverrides;
 import io.unclip.service.validate.Limits;
 
@@ -28,13 +27,12 @@ import io.unclip.service.validate.Limits;
  * @param prior           the prior's overrides (generate only)
  * @param decoder         the decoder's overrides
  * @param upsampler       every upsampler's overrides
- * @param priorCandidates prior candidates per image (0 when the job has no prior)
  * @param previewInterval preview every this many steps (0 = none)
  * @param extra           mode-specific parameters (frames)
  */
 public record JobSpec(String mode, String prompt, long seed, int numImages, int[] images, int requestedSize,
                       SamplerOverrides prior, SamplerOverrides decoder, SamplerOverrides upsampler,
-                      int priorCandidates, int previewInterval, Map<String, Object> extra) {
+                      int previewInterval, Map<String, Object> extra) {
 
     public static JobSpec of(JobRequest r) {
         return switch (r.getRequestCase()) {
@@ -51,7 +49,7 @@ public record JobSpec(String mode, String prompt, long seed, int numImages, int[
                 StageCodec.overrides("prior", g.getPrior(), g.hasPrior()),
                 StageCodec.overrides("decoder", g.getDecoder(), g.hasDecoder()),
                 StageCodec.overrides("upsampler", g.getUpsampler(), g.hasUpsampler()),
-                PriorStage.DEFAULT_CANDIDATES, g.getPreviewInterval(), Map.of());
+                g.getPreviewInterval(), Map.of());
     }
 
     static JobSpec variations(VariationsRequest v) {
@@ -59,7 +57,7 @@ public record JobSpec(String mode, String prompt, long seed, int numImages, int[
         return new JobSpec("variations", v.getPrompt().isEmpty() ? null : v.getPrompt(), v.getSeed(), n,
                 StageCodec.range(n), v.getSize(), SamplerOverrides.none(),
                 StageCodec.overrides("decoder", v.getDecoder(), v.hasDecoder()),
-                StageCodec.overrides("upsampler", v.getUpsampler(), v.hasUpsampler()), 0, v.getPreviewInterval(),
+                StageCodec.overrides("upsampler", v.getUpsampler(), v.hasUpsampler()), v.getPreviewInterval(),
                 Map.of());
     }
 
@@ -69,7 +67,7 @@ public record JobSpec(String mode, String prompt, long seed, int numImages, int[
         extra.put("frames", k);
         return new JobSpec("interpolate", null, i.getSeed(), k, new int[k], i.getSize(), SamplerOverrides.none(),
                 StageCodec.overrides("decoder", i.getDecoder(), i.hasDecoder()),
-                StageCodec.overrides("upsampler", i.getUpsampler(), i.hasUpsampler()), 0, i.getPreviewInterval(),
+                StageCodec.overrides("upsampler", i.getUpsampler(), i.hasUpsampler()), i.getPreviewInterval(),
                 extra);
     }
 
