@@ -4,7 +4,7 @@
 // failed check, with the reason in the report.
 //
 //   node web-page-test.mjs --url http://localhost:8080/ --report report.json --shots shots/
-//       [--prompt P] [--size 128] [--images 2] [--seed 7] [--steps 20] [--guidance 3]
+//       [--prompt P] [--size 128] [--images 2] [--seed 7] [--steps 20] [--guidance 3] [--candidates 2]
 //       [--cancel-steps 1000] [--mid-shot-frames 1] [--browser /usr/bin/chromium] [--timeout-ms 120000] [--quick]
 // The mid-generation screenshot is taken at the --mid-shot-frames-th preview frame.
 // --quick stops after the generation and the cancel (no variations, interpolation or bad field).
@@ -24,6 +24,7 @@ const { values: opt } = parseArgs({
     seed: { type: 'string', default: '7' },
     steps: { type: 'string', default: '20' },
     guidance: { type: 'string', default: '3' },
+    candidates: { type: 'string', default: '2' },
     'preview-interval': { type: 'string', default: '2' },
     'cancel-steps': { type: 'string', default: '1000' },
     'mid-shot-frames': { type: 'string', default: '1' },
@@ -109,6 +110,13 @@ async function main() {
     const page = await browser.newPage();
     page.on('pageerror', error => report.pageErrors.push(String(error)));
     page.on('console', message => report.console.push(`${message.type()}: ${message.text()}`));
+    // the jobs the page asks for: what its form put in the request
+    const requests = [];
+    page.on('request', request => {
+      if (request.method() === 'POST' && /\/v1\/unclip\/(generate|variations|interpolate)$/.test(request.url())) {
+        requests.push({ url: request.url(), body: request.postData() });
+      }
+    });
     page.setDefaultTimeout(TIMEOUT);
 
     const response = await page.goto(opt.url, { waitUntil: 'networkidle0' });
@@ -146,7 +154,9 @@ async function main() {
     await fill(page, '#seed', opt.seed);
     await fill(page, '#steps', opt.steps);
     await fill(page, '#guidance', opt.guidance);
+    await fill(page, '#candidates', opt.candidates);
     await fill(page, '#previewInterval', opt['preview-interval']);
+    const sentBefore = requests.length;
     const clicked = await page.evaluate(() => performance.now());
     await page.click('#generate');
     await page.waitForFunction(n => window.previewFrames.length >= n || document.getElementById('job-state').dataset
@@ -170,11 +180,15 @@ async function main() {
       stages: await page.$$eval('#stages li', lis => lis.map(li => ({ stage: li.dataset.stage, className: li.className,
         text: li.querySelector('.stage-text').textContent }))),
       cards: shown,
+      request: JSON.parse(requests[sentBefore]?.body ?? 'null'),
     };
+    check('the request carries the decoder\'s candidates',
+      report.generation.request?.decoder?.candidates === Number(opt.candidates), report.generation.request);
     check('a preview frame appeared while the job ran', report.generation.previewsWhileRunning >= 1, frames);
     check('the gallery holds the images', shown.length === Number(opt.images), shown.length);
     check('every image decoded at its size', shown.every(c => c.complete && c.naturalWidth === Number(opt.size)), shown);
     report.gallery = { screenshot: await shot(page, 'gallery') };
+    await fill(page, '#candidates', ''); // the jobs below as before: one candidate per image
 
     if (!opt.quick) {
       // variations of the first image

@@ -11,6 +11,7 @@ const STAGE_LABELS = {
 const FIELD_INPUTS = {
   prompt: 'prompt', size: 'size', num_images: 'numImages', seed: 'seed', preview_interval: 'previewInterval',
   'decoder.steps': 'steps', 'decoder.respacing': 'steps', 'decoder.guidance_scale': 'guidance',
+  'decoder.candidates': 'candidates',
 };
 
 const api = new Api(() => $('apiKey').value.trim());
@@ -46,6 +47,8 @@ function decoderParams() {
   const guidance = $('guidance');
   if (guidance.validity.badInput) throw new FieldError('guidance', 'Guidance must be a number');
   if (guidance.value.trim() !== '') decoder.guidanceScale = Number(guidance.value);
+  const candidates = wholeNumber('candidates', 'Candidates');
+  if (candidates !== undefined) decoder.candidates = candidates;
   return decoder;
 }
 

@@ -13,7 +13,8 @@ import io.unclip.service.auth.ApiKeys;
 
 /**
  * The gateway of the HTTP door tests: a real broker, a keys file (one key for everything, one that may only read
- * jobs), a small stream limit, so that 401, 403 and 429 can be reached, and the engine's tiny bundle.
+ * jobs), a small stream limit, so that 401, 403 and 429 can be reached, the engine's tiny bundle, and HTTPS (a
+ * self-signed certificate, {@link TestTls}) on a second port next to plaintext, for HTTP/2 over TLS.
  */
 public class HttpProfile implements QuarkusTestProfile {
     static final String KEY = ApiKeys.newKey();
@@ -33,6 +34,9 @@ public class HttpProfile implements QuarkusTestProfile {
                     + ApiKeys.line(READER, "reader", List.of("unclip.v1.ImageService/GetJob")) + "\n");
             keys.toFile().deleteOnExit();
             return Map.of("unclip.kafka.partitions", "2",
+                    "quarkus.tls.key-store.p12.path", TestTls.keyStore().toString(),
+                    "quarkus.tls.key-store.p12.password", TestTls.PASSWORD,
+                    "quarkus.http.test-ssl-port", "0",
                     "unclip.auth.keys-file", keys.toString(),
                     "unclip.gateway.max-streams", String.valueOf(MAX_STREAMS),
                     // the engine's tiny bundle: the gateway knows its sizes (8, 32, 128) and each job's plan

@@ -150,7 +150,7 @@ class WebPageTest {
         List<String> command = new ArrayList<>(List.of(node, "web-page-test.mjs", "--url", base,
                 "--report", report.toString(), "--shots", out.resolve("shots").toString(), "--browser", chromium.toString(),
                 "--prompt", PROMPT, "--size", "128", "--images", "2", "--seed", "7", "--steps", "20", "--guidance", "3",
-                "--preview-interval", "2", "--cancel-steps", "1000"));
+                "--candidates", "2", "--preview-interval", "2", "--cancel-steps", "1000"));
         long t0 = System.nanoTime();
         Run script = run(scripts, command, WAIT);
         System.out.printf("web-page-test.mjs: %.1f s%n%s", (System.nanoTime() - t0) / 1e9, script.output());
@@ -175,6 +175,7 @@ class WebPageTest {
             assertEquals("128×128", f.path("size").asText());
             assertEquals("20", f.path("steps").asText());
             assertEquals("3", f.path("guidance").asText());
+            assertEquals("2", f.path("candidates").asText(), "best of 2, as the result reports");
             assertTrue(f.path("bundle").asText().startsWith("tiny"), f.toString());
             assertEquals(128, card.path("naturalWidth").asInt());
         }
@@ -183,6 +184,10 @@ class WebPageTest {
         JsonNode done = JSON.readTree(get("/v1/unclip/jobs/" + generation.path("jobId").asText()).body());
         assertEquals("SUCCEEDED", done.path("state").asText(), done.toString());
         assertEquals(2, done.path("result").path("images").size());
+        assertEquals(2, generation.path("request").path("decoder").path("candidates").asInt(),
+                generation.path("request").toString());
+        assertEquals(2, done.path("result").path("params").path("decoder").path("candidates").asInt(),
+                done.path("result").path("params").toString());
         JsonNode cancel = r.path("cancel");
         assertTrue(cancel.path("state").asText().startsWith("Cancelled"), cancel.toString());
         HttpResponse<String> cancelled = get("/v1/unclip/jobs/" + cancel.path("jobId").asText());

@@ -1,6 +1,7 @@
 package io.unclip.gateway.http;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.time.Duration;
 import java.time.Instant;
@@ -16,8 +17,10 @@ import java.util.function.Function;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 import org.jboss.resteasy.reactive.RestForm;
+import org.jboss.resteasy.reactive.RestMulti;
 import org.jboss.resteasy.reactive.multipart.FileUpload;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -46,11 +49,10 @@ import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.core.Context;
+import jakarta.ws.rs.core.HttpHeaders;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 import jakarta.ws.rs.core.UriInfo;
-import jakarta.ws.rs.sse.OutboundSseEvent;
-import jakarta.ws.rs.sse.Sse;
 
 /**
  * OpenAI's Images API on the gateway, so that the OpenAI SDKs and curl scripts work against it
@@ -76,6 +78,8 @@ public class OpenAiImagesResource {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Set<String> GENERATE_PARAMS = Set.of("prompt", "n", "size", "response_format", "stream",
             "partial_images", "background", "output_format");
+    /** An event stream's opening comment, which SSE readers skip. */
+    private static final byte[] SSE_OPEN = ": unclip\n\n".getBytes(StandardCharsets.UTF_8);
 
     @Inject
     ImageJobs jobs;
@@ -83,32 +87,49 @@ public class OpenAiImagesResource {
     @Inject
     ResultImages images;
 
+    /** REST's own, so that the JSON answers read as they did when REST wrote them. */
+    @Inject
+    ObjectMapper mapper;
+
     @ConfigProperty(name = "unclip.gateway.public-url")
     Optional<String> publicUrl;
 
     @ConfigProperty(name = "unclip.gateway.http-wait", defaultValue = "10m")
     Duration httpWait;
 
-    /** Waits for the images: the JSON answer (stream absent or false; {@link StreamOrJson} routes by it). */
+    /**
+     * JSON (the body's {@code stream} absent or false): the answer once the job has its images; or, with
+     * {@code stream: true}, server-sent events. OpenAI's body says which, not {@code Accept} (the SDKs send
+     * {@code Accept: application/json} either way), so one method reads the body once and answers either: a
+     * {@link RestMulti} without {@code @Produces} sets its own Content-Type and status. (No route may read the body
+     * before REST: over HTTP/2 REST then pauses an ended request, and Vert.x refuses that, Quarkus issue #34393.)
+     */
     @POST
     @Path("generations")
     @Consumes(MediaType.APPLICATION_JSON)
-    @Produces(MediaType.APPLICATION_JSON)
     @StandsFor(StandsFor.GENERATE)
-    public Uni<Response> generations(String body, @Context UriInfo uri) {
+    public RestMulti<byte[]> generations(String body, @Context UriInfo uri) {
         Generation g = generation(body);
-        return wait(jobs(() -> jobs.generate(g.request(), Instant.now().plus(httpWait))), g.answer(), base(uri));
+        String base = base(uri);
+        if (g.answer().stream()) {
+            Multi<byte[]> events = stream(jobs(() -> jobs.generate(g.request(), null)), g.answer(), base);
+            // a comment first, so that the status and headers go out now, as an event stream's do, not with the
+            // first event (that may be the image, minutes later)
+            return RestMulti.fromMultiData(Multi.createFrom().item(SSE_OPEN).onCompletion().switchTo(events))
+                    .header(HttpHeaders.CONTENT_TYPE, MediaType.SERVER_SENT_EVENTS).build();
+        }
+        Uni<Response> answer = wait(jobs(() -> jobs.generate(g.request(), Instant.now().plus(httpWait))), g.answer(),
+                base);
+        return RestMulti.fromUniResponse(answer, r -> Multi.createFrom().item(json(r.getEntity())),
+                r -> Map.of(HttpHeaders.CONTENT_TYPE, List.of(MediaType.APPLICATION_JSON)), Response::getStatus);
     }
 
-    /** The streamed answer (stream: true). */
-    @POST
-    @Path("generations")
-    @Consumes(MediaType.APPLICATION_JSON)
-    @Produces(MediaType.SERVER_SENT_EVENTS)
-    @StandsFor(StandsFor.GENERATE)
-    public Multi<OutboundSseEvent> generationsStream(String body, @Context UriInfo uri, @Context Sse sse) {
-        Generation g = generation(body);
-        return stream(jobs(() -> jobs.generate(g.request(), null)), g.answer(), base(uri), sse);
+    private byte[] json(Object entity) {
+        try {
+            return mapper.writeValueAsBytes(entity);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     private record Generation(GenerateRequest request, OpenAiRequest.Answer answer) {
@@ -313,17 +334,16 @@ public class OpenAiImagesResource {
     }
 
     /** The streamed answer: partial images, then one completed event per image, or an error event. */
-    private Multi<OutboundSseEvent> stream(Multi<GenerateEvent> events, OpenAiRequest.Answer answer, String base,
-                                           Sse sse) {
+    private Multi<byte[]> stream(Multi<GenerateEvent> events, OpenAiRequest.Answer answer, String base) {
         PartialImages partial = new PartialImages(answer.partialImages());
-        Function<GenerateEvent, List<OutboundSseEvent>> map = e -> {
-            List<OutboundSseEvent> out = new ArrayList<>();
+        Function<GenerateEvent, List<byte[]>> map = e -> {
+            List<byte[]> out = new ArrayList<>();
             StageProgress p = partial.next(e);
             if (p != null) {
                 Map<String, Object> m = common("image_generation.partial_image", e, answer);
                 m.put("b64_json", Base64.getEncoder().encodeToString(p.getPreviewPng().toByteArray()));
                 m.put("partial_image_index", partial.sent() - 1);
-                out.add(sse(sse, "image_generation.partial_image", m));
+                out.add(sse("image_generation.partial_image", m));
             } else if (e.hasResult()) {
                 for (GeneratedImage img : e.getResult().getImagesList()) {
                     Map<String, Object> m = common("image_generation.completed", e, answer);
@@ -334,15 +354,15 @@ public class OpenAiImagesResource {
                     m.put("size", OpenAiRequest.sizeText(img.getWidth()));
                     m.put("unclip", Map.of("job_id", e.getJobId(), "index", img.getIndex(),
                             "seed", Long.toUnsignedString(img.getSeed())));
-                    out.add(sse(sse, "image_generation.completed", m));
+                    out.add(sse("image_generation.completed", m));
                 }
             } else if (e.hasFailed() || e.hasCancelled()) {
-                out.add(sse(sse, "error", jobError(e)));
+                out.add(sse("error", jobError(e)));
             }
             return out;
         };
         return events.onItem().transformToIterable(map)
-                .onFailure().recoverWithItem(t -> sse(sse, "error", HttpErrors.body(t)));
+                .onFailure().recoverWithItem(t -> sse("error", HttpErrors.body(t)));
     }
 
     private static Map<String, Object> common(String type, GenerateEvent e, OpenAiRequest.Answer answer) {
@@ -356,9 +376,13 @@ public class OpenAiImagesResource {
         return m;
     }
 
-    private static OutboundSseEvent sse(Sse sse, String name, Object data) {
-        return sse.newEventBuilder().name(name).data(String.class, JsonDoorResource.json(data))
-                .mediaType(MediaType.TEXT_PLAIN_TYPE).build();
+    /** One event in text/event-stream's grammar, as Quarkus writes it: {@code event:NAME}, {@code data:JSON}. */
+    static byte[] sse(String name, Object data) {
+        StringBuilder b = new StringBuilder("event:").append(name).append('\n');
+        for (String line : JsonDoorResource.json(data).split("\n", -1)) {
+            b.append("data:").append(line).append('\n');
+        }
+        return b.append('\n').toString().getBytes(StandardCharsets.UTF_8);
     }
 
 }
