@@ -42,7 +42,7 @@ export class Gallery {
       size: `${image.width}×${image.height}`,
       steps: decoder.steps ?? decoder.respacing ?? 'bundle default',
       guidance: decoder.guidanceScale ?? 'bundle default',
-      candidates: decoder.candidates ?? 1,
+      candidates: decoder.candidates ?? 'bundle default',
       bundle: params.modelBundle || 'unknown',
     };
     for (const [name, value] of Object.entries(fields)) {
